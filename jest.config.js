@@ -1,0 +1,32 @@
+/** Jest runs the TypeScript sources as native ESM through SWC (legacy decorators + metadata, as Nest needs). */
+const swc = {
+  jsc: {
+    target: 'es2022',
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    keepClassNames: true,
+  },
+  module: { type: 'es6' },
+  sourceMaps: 'inline',
+  swcrc: false,
+};
+
+const alias = (name, dir) => [`^@devicegate/${name}$`, `<rootDir>/${dir}/src/index.ts`];
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  moduleNameMapper: Object.fromEntries([
+    alias('core', 'libs/core'),
+    alias('errors', 'libs/errors'),
+    alias('request-context', 'libs/request-context'),
+    alias('http-client', 'libs/http-client'),
+    alias('listing', 'libs/listing'),
+    ['^@devicegate/providers/(.*)$', '<rootDir>/libs/providers/$1/src/index.ts'],
+    ['^@devicegate/emulators/(.*)$', '<rootDir>/libs/emulators/$1/src/index.ts'],
+    ['^(\\.{1,2}/.*)\\.js$', '$1'],
+  ]),
+  testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  testTimeout: 30000,
+};

@@ -1,0 +1,4 @@
+export * from './router.js';
+export * from './server.js';
+export * from './random.js';
+export * from './time.js';

@@ -1,0 +1,51 @@
+import { Router, SeededRandom, startEmulatorServer, type EmulatorServer } from './index.js';
+
+describe('emulator kit', () => {
+  let server: EmulatorServer;
+
+  beforeAll(async () => {
+    const router = new Router()
+      .get('/items/:id', (req) => ({ status: 200, body: { id: req.params.id, q: req.query.get('q') } }))
+      .post('/items', (req) => ({ status: req.bodyInvalid ? 400 : 201, body: { got: req.body ?? null } }));
+    server = await startEmulatorServer({ name: 'test', router, notFound: () => ({ status: 404, body: 'not found' }) });
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.resetStats();
+    server.clearFaults();
+  });
+
+  it('routes with path parameters, query and JSON bodies, and counts requests', async () => {
+    const a = await fetch(`${server.url}/items/a%20b?q=1`);
+    expect(await a.json()).toEqual({ id: 'a b', q: '1' });
+    const b = await fetch(`${server.url}/items`, { method: 'POST', body: '{"x":1}' });
+    expect(b.status).toBe(201);
+    expect(await b.json()).toEqual({ got: { x: 1 } });
+    const c = await fetch(`${server.url}/nope`);
+    expect(c.status).toBe(404);
+    expect(await c.text()).toBe('not found');
+    expect(server.requestCount()).toBe(3);
+    expect(server.requests().map((r) => r.status)).toEqual([200, 201, 404]);
+  });
+
+  it('answers an injected fault once, then normally again', async () => {
+    server.injectFault({ fault: { kind: 'status', status: 503, body: { error: 'down' } }, path: '^/items/' });
+    expect((await fetch(`${server.url}/items/1`)).status).toBe(503);
+    expect((await fetch(`${server.url}/items/1`)).status).toBe(200);
+  });
+
+  it('takes faults over its control path too', async () => {
+    const set = await fetch(`${server.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ fault: { kind: 'malformed-json' } }) });
+    expect(set.status).toBe(201);
+    const res = await fetch(`${server.url}/items/1`);
+    await expect(res.json()).rejects.toThrow();
+    expect(server.requestCount()).toBe(1);
+  });
+
+  it('draws the same values from the same seed', () => {
+    const a = new SeededRandom(7);
+    const b = new SeededRandom(7);
+    expect([a.int(0, 1000), a.uuid4(), a.uuid7(1713352107917)]).toEqual([b.int(0, 1000), b.uuid4(), b.uuid7(1713352107917)]);
+    expect(new SeededRandom(1).uuid7(1713352107917)).toMatch(/^018eebbe-678d-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
