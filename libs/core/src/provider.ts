@@ -1,0 +1,155 @@
+import type { HttpClient } from '@devicegate/http-client';
+import type { CallContext } from './context.js';
+import type { Filter } from './filters.js';
+import type {
+  Command,
+  CreateDeviceInput,
+  Device,
+  DeviceStatus,
+  Message,
+  Order,
+  Project,
+  ProviderId,
+  SendCommandInput,
+  TransferInput,
+  UpdateDeviceInput,
+} from './models.js';
+
+/** The unified operations a provider may support (the keys of a Connection's `capabilities`). */
+export const CAPABILITIES = [
+  'projects.list',
+  'projects.get',
+  'devices.list',
+  'devices.get',
+  'devices.create',
+  'devices.update',
+  'devices.delete',
+  'devices.status',
+  'devices.transfer',
+  'messages.list',
+  'commands.send',
+  'commands.get',
+  'passthrough',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+export type Capabilities = Record<Capability, boolean>;
+
+/** Requests per window that a vendor account allows. */
+export interface RateLimit {
+  requests: number;
+  windowMs: number;
+}
+
+/** A validated connection of the configuration file (API.md §5). */
+export interface ConnectionConfig {
+  id: string;
+  provider: ProviderId;
+  display_name: string;
+  base_url: string;
+  timeout_ms: number;
+  retries: number;
+  rate_limit: RateLimit;
+  /** Provider-specific keys (space_id, organization_id, org_id, token_url …), as validated by the provider's schema. */
+  settings: Record<string, unknown>;
+  /** Vendor credentials; never logged, never answered. */
+  credentials: Record<string, string>;
+}
+
+/** How a provider's vendor pages a list, cursor opaque to everyone but the provider. JSON-serializable. */
+export type VendorCursor = string | number | { [key: string]: string | number | boolean | null };
+
+/** What the listing library asks a provider for: all filters of the call, the wanted order and a page size. */
+export interface ListQuery {
+  /** Every filter of the request. The provider pushes down what its vendor can evaluate; the gateway evaluates all of them again. */
+  filters: Filter[];
+  order: Order;
+  /** Items the gateway would like in this vendor page (the provider clamps it to the vendor's maximum). */
+  pageSize: number;
+  /** True when the caller asked for `include=total_count` (a provider may then ask its vendor for a total). */
+  includeTotal: boolean;
+}
+
+/** What a provider can promise about a list before fetching it. */
+export interface ListPlan {
+  /** The order `fetchPage` yields items in. When it differs from the query's order the gateway reads all and reverses. */
+  order: Order;
+  /** True when a `total` the vendor reports counts exactly the items that match every filter of the query. */
+  exactTotal: boolean;
+}
+
+export interface VendorPage<T> {
+  /** Canonical items with `native` set, in the plan's order. */
+  items: T[];
+  /** Cursor of the next vendor page, or null on the last one. */
+  next: VendorCursor | null;
+  /** The vendor's count of matching items, when it gives one cheaply. */
+  total?: number;
+}
+
+/**
+ * One list of a connection, in the vendor's own stable order. The gateway's listing library drives it:
+ * it asks for pages, filters, merges connections and remembers where each served page ended.
+ */
+export interface ListSource<T> {
+  plan(query: ListQuery): ListPlan;
+  /** A vendor page. With a null cursor, the first one. Throws GatewayError (e.g. `not_found` for a missing parent). */
+  fetchPage(query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<T>>;
+}
+
+/** A vendor request that passthrough sends (path relative to the connection's base URL). */
+export interface PassthroughRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+export interface PassthroughResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * One configured connection of a provider: the adapter between the contract and one vendor account.
+ * Native ids only: the gateway adds and strips the `<connection_id>:` prefix. Every method throws
+ * GatewayError; an operation the provider lacks is absent (and its capability false).
+ */
+export interface ProviderConnection {
+  readonly projects: ListSource<Project>;
+  readonly devices: ListSource<Device>;
+  messages(deviceId: string): ListSource<Message>;
+
+  getProject(projectId: string, ctx: CallContext): Promise<Project>;
+  getDevice(deviceId: string, ctx: CallContext): Promise<Device>;
+  createDevice?(input: CreateDeviceInput, ctx: CallContext): Promise<Device>;
+  updateDevice?(deviceId: string, input: UpdateDeviceInput, ctx: CallContext): Promise<Device>;
+  deleteDevice?(deviceId: string, ctx: CallContext): Promise<void>;
+  getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus>;
+  transferDevice?(deviceId: string, target: TransferInput, ctx: CallContext): Promise<Device>;
+  sendCommand?(deviceId: string, command: SendCommandInput, ctx: CallContext): Promise<Command>;
+  /** What the vendor knows of a command this connection sent; `known` is the last status devicegate recorded. */
+  getCommand?(deviceId: string, commandId: string, known: Command | undefined, ctx: CallContext): Promise<Command>;
+  /** Headers that authenticate a raw vendor call (fetching or refreshing a token when the vendor needs one). */
+  authHeaders(ctx: CallContext): Promise<Record<string, string>>;
+  /** Releases sockets and timers. */
+  close?(): Promise<void>;
+}
+
+/** What a provider definition receives to build a connection. */
+export interface ProviderDeps {
+  http: HttpClient;
+}
+
+/** A provider: its defaults, its configuration schema, its capabilities and the factory of its connections. */
+export interface ProviderDefinition {
+  id: ProviderId;
+  displayName: string;
+  defaultBaseUrl: string;
+  defaultRateLimit: RateLimit;
+  /** JSON Schema (draft 2020-12 subset, checked with ajv) of the connection keys besides the common ones, `credentials` included. */
+  connectionSchema: Record<string, unknown>;
+  capabilities: Capabilities;
+  create(connection: ConnectionConfig, deps: ProviderDeps): ProviderConnection;
+}

@@ -1,0 +1,259 @@
+import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
+import type { CallContext } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+
+export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path relative to the client's base URL (`/v2/spaces/…`), or an absolute URL (token endpoints). */
+  path: string;
+  /** Values of `undefined`/`null` are left out; arrays repeat the key. */
+  query?: Record<string, QueryValue> | URLSearchParams;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  /** Sent as is. */
+  body?: string | Buffer;
+  /** Whether the call may be repeated safely (default: GET, HEAD, PUT and DELETE are). */
+  idempotent?: boolean;
+  /** Overrides the client's retry count for this call. */
+  retries?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The body as UTF-8 text. */
+  text(): string;
+  /** The body parsed as JSON; an unreadable body is an `upstream_error`. */
+  json<T>(): T;
+}
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  /** Retries of idempotent calls after a network error, 5xx or 429 (default 2). */
+  retries?: number;
+  connectionId: string;
+  provider: string;
+  /** Answers larger than this are refused as `upstream_error` (default 10 MiB). */
+  maxResponseBytes?: number;
+  /** Base of the jittered exponential backoff between retries (default 100 ms). */
+  backoffMs?: number;
+  /** Headers that carry credentials for this connection; their values are never logged or returned. */
+  secretHeaders?: string[];
+  /** Keep-alive connections per vendor origin (default 64). */
+  connections?: number;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+const delay = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+
+/** Seconds from a `Retry-After` header (delta seconds or HTTP date), or undefined. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function appendQuery(url: URL, query: HttpRequest['query']): void {
+  if (!query) return;
+  if (query instanceof URLSearchParams) {
+    for (const [key, value] of query) url.searchParams.append(key, value);
+    return;
+  }
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, String(item));
+    else url.searchParams.append(key, String(value));
+  }
+}
+
+/**
+ * The one place that speaks HTTP to vendors. Every call has a timeout, carries the request id,
+ * is retried only when it is idempotent, and never lets a credential into an error message.
+ */
+export class HttpClient {
+  readonly baseUrl: string;
+  private readonly agent: Agent;
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders'>> & { secretHeaders: string[] };
+
+  constructor(options: HttpClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.options = {
+      retries: 2,
+      maxResponseBytes: 10 * 1024 * 1024,
+      backoffMs: 100,
+      connections: 64,
+      secretHeaders: [],
+      ...options,
+    };
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+      connections: this.options.connections,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+    });
+  }
+
+  /** The absolute URL of a vendor path (query included). */
+  url(path: string, query?: HttpRequest['query']): URL {
+    const url = /^https?:\/\//i.test(path) ? new URL(path) : new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+    appendQuery(url, query);
+    return url;
+  }
+
+  async request(req: HttpRequest, ctx: CallContext): Promise<HttpResponse> {
+    const idempotent = req.idempotent ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'PUT' || req.method === 'DELETE');
+    const maxRetries = idempotent ? (req.retries ?? this.options.retries) : 0;
+    const url = this.url(req.path, req.query);
+    const headers: Record<string, string> = { accept: 'application/json', 'x-request-id': ctx.requestId, ...(req.headers ?? {}) };
+    let body: string | Buffer | undefined = req.body;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] ??= 'application/json';
+    } else if (req.form) {
+      body = new URLSearchParams(req.form).toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      let response: HttpResponse | undefined;
+      let failure: GatewayError | undefined;
+      try {
+        response = await this.once(url, req.method, headers, body, ctx);
+      } catch (error) {
+        failure = this.toGatewayError(error);
+      }
+      const retryable = failure ? failure.type !== 'upstream_error' : response!.status === 429 || response!.status >= 500;
+      if (!retryable || attempt >= maxRetries) {
+        if (failure) throw failure;
+        return response!;
+      }
+      const retryAfter = response ? parseRetryAfter(response.headers['retry-after']) : undefined;
+      const backoff = this.options.backoffMs * 2 ** attempt * (0.5 + Math.random());
+      const wait = retryAfter !== undefined ? retryAfter * 1000 : backoff;
+      if (ctx.deadline !== undefined && Date.now() + wait >= ctx.deadline) {
+        if (failure) throw failure;
+        return response!;
+      }
+      await delay(wait, ctx.signal);
+    }
+  }
+
+  private async once(url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined, ctx: CallContext): Promise<HttpResponse> {
+    const started = performance.now();
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+    try {
+      const res: Dispatcher.ResponseData = await undiciRequest(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        dispatcher: this.agent,
+        signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.options.maxResponseBytes) {
+          res.body.destroy();
+          throw new GatewayError('upstream_error', `The vendor's answer is larger than ${this.options.maxResponseBytes} bytes.`, {
+            upstreamStatus: res.statusCode,
+            ...this.attribution(),
+          });
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const buffer = Buffer.concat(chunks);
+      const responseHeaders = flattenHeaders(res.headers as Record<string, string | string[] | undefined>);
+      const attribution = this.attribution();
+      return {
+        status: res.statusCode,
+        headers: responseHeaders,
+        body: buffer,
+        text: () => buffer.toString('utf8'),
+        json: <T>() => {
+          try {
+            return JSON.parse(buffer.toString('utf8')) as T;
+          } catch {
+            throw new GatewayError('upstream_error', 'The vendor answered a body that is not valid JSON.', {
+              upstreamStatus: res.statusCode,
+              ...attribution,
+            });
+          }
+        },
+      };
+    } catch (error) {
+      if (timeout.aborted && !(error instanceof GatewayError)) {
+        throw new GatewayError('upstream_timeout', `The vendor did not answer within ${this.options.timeoutMs} ms.`, this.attribution());
+      }
+      throw error;
+    } finally {
+      ctx.recordUpstream(performance.now() - started);
+    }
+  }
+
+  private attribution() {
+    return { connectionId: this.options.connectionId, provider: this.options.provider };
+  }
+
+  private toGatewayError(error: unknown): GatewayError {
+    if (error instanceof GatewayError) return error;
+    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
+      return new GatewayError('upstream_timeout', `The vendor did not answer within ${this.options.timeoutMs} ms.`, this.attribution());
+    }
+    if ((error as Error)?.name === 'AbortError') {
+      return new GatewayError('upstream_timeout', 'The vendor call was cancelled before it finished.', this.attribution());
+    }
+    // Connection refused, reset, DNS: the host is unreachable. The message names no URL, so no credential in a query can leak.
+    const code = (error as { code?: string })?.code;
+    return new GatewayError('upstream_unavailable', `The vendor could not be reached${code ? ` (${code})` : ''}.`, { ...this.attribution(), cause: error });
+  }
+
+  /** Response headers safe to hand back to a caller (hop-by-hop and credential headers removed). */
+  safeResponseHeaders(headers: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    const secret = new Set(['set-cookie', 'www-authenticate', 'authorization', 'proxy-authorization', ...this.options.secretHeaders.map((h) => h.toLowerCase())]);
+    for (const [key, value] of Object.entries(headers)) {
+      if (HOP_BY_HOP.has(key) || secret.has(key) || key === 'content-length') continue;
+      out[key] = value;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { GatewayError, type ErrorType, type FieldError } from '@devicegate/errors';
+import { parseRetryAfter, type HttpResponse } from './http-client.js';
+
+export interface UpstreamErrorDetails {
+  connectionId: string;
+  provider: string;
+  /** A short message from the vendor's body, already stripped of anything sensitive. */
+  message?: string;
+  fields?: FieldError[];
+}
+
+/** The nearest contract error for a vendor status (API.md §2.4). */
+export function typeForUpstreamStatus(status: number): ErrorType {
+  if (status === 400 || status === 422) return 'validation_error';
+  if (status === 401 || status === 403) return 'upstream_auth_failed';
+  if (status === 404 || status === 410) return 'not_found';
+  if (status === 409 || status === 412) return 'conflict';
+  if (status === 429) return 'upstream_rate_limited';
+  if (status === 501) return 'not_supported';
+  if (status === 503) return 'upstream_unavailable';
+  if (status === 504) return 'upstream_timeout';
+  return 'upstream_error';
+}
+
+const MAX_MESSAGE = 300;
+
+/** Keeps a vendor message short, on one line, and free of anything that looks like a credential. */
+export function sanitizeVendorMessage(message: unknown): string | undefined {
+  if (typeof message !== 'string' || message.trim() === '') return undefined;
+  const oneLine = message.replace(/\s+/g, ' ').trim();
+  const redacted = oneLine.replace(/\b(?:bearer|basic|apikey)\s+\S+/gi, '[redacted]').replace(/\b(ak_[A-Za-z0-9]+|eyJ[\w-]+\.[\w-]+\.[\w-]+)/g, '[redacted]');
+  return redacted.length > MAX_MESSAGE ? `${redacted.slice(0, MAX_MESSAGE)}…` : redacted;
+}
+
+/** A GatewayError for a vendor answer that is not a success. */
+export function upstreamError(response: HttpResponse, details: UpstreamErrorDetails): GatewayError {
+  const type = typeForUpstreamStatus(response.status);
+  const vendorMessage = sanitizeVendorMessage(details.message);
+  const message = vendorMessage ? `The vendor answered ${response.status}: ${vendorMessage}` : `The vendor answered ${response.status}.`;
+  return new GatewayError(type, message, {
+    connectionId: details.connectionId,
+    provider: details.provider,
+    upstreamStatus: response.status,
+    fields: type === 'validation_error' ? (details.fields ?? []) : undefined,
+    retryAfter: response.status === 429 || response.status === 503 ? (parseRetryAfter(response.headers['retry-after']) ?? 1) : undefined,
+  });
+}

@@ -1,0 +1,5 @@
+export * from './fields.js';
+export * from './list-args.js';
+export * from './filter-eval.js';
+export * from './resume-cache.js';
+export * from './list-engine.js';
