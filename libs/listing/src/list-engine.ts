@@ -151,9 +151,10 @@ export class ListingEngine {
     const notInSet = () => GatewayError.validation([{ name: 'after', message: 'is not the id of an item of this list' }]);
     const colon = after.indexOf(':');
     const connectionId = colon > 0 ? after.slice(0, colon) : '';
-    const at = segments.findIndex((s) => s.connectionId === connectionId);
+    // A list of one segment (one connection's messages, the connections themselves) needs no prefix to find it.
+    const at = segments.length === 1 ? 0 : segments.findIndex((s) => s.connectionId === connectionId);
     if (at < 0) throw notInSet();
-    const state = fresh<T>(connectionId);
+    const state = fresh<T>(segments[at].connectionId);
     try {
       for (;;) {
         const found = state.buffer.findIndex((item) => item.id === after);

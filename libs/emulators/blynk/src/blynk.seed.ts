@@ -228,8 +228,27 @@ export const DEMO_DEVICE_COUNT = DEMO.length;
 
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
-/** A fresh 32-character device auth token, the form Blynk issues. */
-export const deviceToken = (rng: SeededRandom): string => rng.chars(32, TOKEN_ALPHABET);
+const TOKEN_CODES = Array.from(TOKEN_ALPHABET, (c) => c.charCodeAt(0));
+
+/**
+ * A fresh 32-character device auth token, the form Blynk issues. Takes five characters from each
+ * draw (64 symbols = 6 bits), which keeps seeding 10,000 devices fast.
+ */
+export function deviceToken(rng: SeededRandom): string {
+  const codes: number[] = [];
+  let bits = 0;
+  let left = 0;
+  for (let i = 0; i < 32; i++) {
+    if (left < 6) {
+      bits = Math.floor(rng.next() * 0x40000000);
+      left = 30;
+    }
+    codes.push(TOKEN_CODES[bits & 63]);
+    bits >>>= 6;
+    left -= 6;
+  }
+  return String.fromCharCode(...codes);
+}
 
 export const hardwareInfoOf = (t: BlynkTemplate): HardwareInfo => ({
   version: t.firmwareVersion,

@@ -263,7 +263,7 @@ export class BlynkStore {
   }
 
   baseInfo(d: StoredDevice): DeviceBaseInfoJson {
-    const json: DeviceBaseInfoJson = {
+    return {
       id: d.id,
       templateId: d.template.id,
       originalTemplateId: d.template.id,
@@ -276,13 +276,12 @@ export class BlynkStore {
       firmwareUpdatedAt: d.firmwareUpdatedAt,
       connectTime: d.connectTime,
       disconnectTime: d.disconnectTime,
+      ...(d.ownerUserId !== null ? { ownerUserId: d.ownerUserId } : {}),
+      ...(d.hardwareInfo ? { hardwareInfo: { ...d.hardwareInfo } } : {}),
+      ...(d.ip !== null ? { ip: d.ip } : {}),
       isLocked: d.isLocked,
       lastReceivedEventAt: d.lastReceivedEventAt,
     };
-    if (d.ownerUserId !== null) json.ownerUserId = d.ownerUserId;
-    if (d.hardwareInfo) json.hardwareInfo = { ...d.hardwareInfo };
-    if (d.ip !== null) json.ip = d.ip;
-    return json;
   }
 
   full(d: StoredDevice): DeviceFullJson {

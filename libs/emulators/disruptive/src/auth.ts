@@ -52,8 +52,9 @@ export class TokenService {
   }
 
   /** Handles the token endpoint's form body; returns the wire answer or throws TokenError. */
-  exchange(form: URLSearchParams): { access_token: string; token_type: 'Bearer'; expires_in: number } {
+  exchange(form: URLSearchParams | undefined): { access_token: string; token_type: 'Bearer'; expires_in: number } {
     this.requests += 1;
+    if (!form) throw new TokenError('invalid_request', 'body must be application/x-www-form-urlencoded');
     const grant = form.get('grant_type');
     const assertion = form.get('assertion');
     if (!grant) throw new TokenError('invalid_request', 'grant_type is required');

@@ -13,7 +13,14 @@ export function xid(seconds: number, rng: SeededRandom): string {
   bytes[1] = (s >>> 16) & 0xff;
   bytes[2] = (s >>> 8) & 0xff;
   bytes[3] = s & 0xff;
-  for (let i = 4; i < 12; i++) bytes[i] = Math.floor(rng.next() * 256);
+  // Two 32-bit draws fill the eight random bytes (fewer generator calls keep seeding of 10,000 devices fast).
+  for (let i = 4; i < 12; i += 4) {
+    const r = Math.floor(rng.next() * 4294967296);
+    bytes[i] = r >>> 24;
+    bytes[i + 1] = (r >>> 16) & 0xff;
+    bytes[i + 2] = (r >>> 8) & 0xff;
+    bytes[i + 3] = r & 0xff;
+  }
   return encode(bytes);
 }
 

@@ -65,10 +65,11 @@ const EXTRA_NAMES: Record<DeviceType, string> = {
   ccon: 'Cloud Connector',
 };
 
-/** Local hour in Norway (UTC+1; daylight saving is ignored, an hour off in summer does not matter for demo data). */
-const localHour = (ms: number) => new Date(ms + HOUR).getUTCHours() + new Date(ms + HOUR).getUTCMinutes() / 60;
+/** Local time in Norway as UTC+1 (daylight saving ignored: an hour off in summer does not matter for demo data). */
+const localHour = (ms: number) => (((ms + HOUR) % DAY) + DAY) % DAY / HOUR;
+/** 1970-01-01 was a Thursday (day 4 counting Sunday as 0). */
 const isWeekday = (ms: number) => {
-  const day = new Date(ms + HOUR).getUTCDay();
+  const day = (Math.floor((ms + HOUR) / DAY) + 4) % 7;
   return day >= 1 && day <= 5;
 };
 const isWorkTime = (ms: number) => isWeekday(ms) && localHour(ms) >= 7 && localHour(ms) < 17;
@@ -83,9 +84,14 @@ interface Pending {
 /** Collects one device's events out of order, then stores them sorted with ids and timestamps. */
 class Timeline {
   readonly items: Pending[] = [];
-  constructor(private readonly rng: SeededRandom) {}
+  constructor(
+    private readonly rng: SeededRandom,
+    /** Nothing is recorded at or after this instant: the seeded past must end before `now`. */
+    private readonly until: number,
+  ) {}
 
   add(ms: number, type: string, input: Record<string, unknown> = {}): void {
+    if (ms >= this.until) return;
     this.items.push({ us: Math.floor(ms) * 1000 + this.rng.int(0, 999), type, input });
   }
 
@@ -317,8 +323,9 @@ export function seedStore(store: DisruptiveStore, options: SeedOptions): void {
   demo.forEach((spec, i) => {
     const rng = new SeededRandom(9_000 + i);
     const device = newDevice(demoIds[i], creds.projectIds[spec.project], spec.type, { ...spec.labels }, spec.emulated === true);
-    const line = new Timeline(rng);
-    const ctx: Context = { rng, line, from: start, to: end - rng.int(0, 10 * MIN), cconId: spec.emulated ? 'emulated-ccon' : cconOf(spec.project) };
+    const to = end - rng.int(0, 10 * MIN);
+    const line = new Timeline(rng, to);
+    const ctx: Context = { rng, line, from: start, to, cconId: spec.emulated ? 'emulated-ccon' : cconOf(spec.project) };
     if (spec.emulated) {
       // A test script published to this virtual sensor once an hour.
       hours(ctx.from, ctx.to, (h) => {
@@ -343,7 +350,7 @@ export function seedStore(store: DisruptiveStore, options: SeedOptions): void {
     const labels = { name: `${EXTRA_NAMES[type]} ${String(n).padStart(4, '0')}`, floor: String(1 + (n % 6)), batch: `b${Math.floor(n / 250)}` };
     const device = newDevice(xid(ID_EPOCH_S + 40_000_000 + n * 60, rng), creds.projectIds[project], type, labels, false);
     // Extra devices carry only their latest state: one heartbeat window shortly before `now`.
-    const line = new Timeline(rng);
+    const line = new Timeline(rng, end);
     const ctx: Context = { rng, line, from: end - 16 * MIN, to: end, cconId: cconOf(project) };
     sensorNetwork(ctx, -60 - rng.int(0, 30));
     fillSensor(ctx, { type, profile: 'room' }, 0);
@@ -354,5 +361,5 @@ export function seedStore(store: DisruptiveStore, options: SeedOptions): void {
 }
 
 function newDevice(id: string, projectId: string, type: DeviceType, labels: Record<string, string>, emulated: boolean): DeviceRecord {
-  return { id, projectId, type, productNumber: PRODUCT_NUMBERS[type], labels, reported: DisruptiveStore.emptyReported(type), events: [], times: [], emulated };
+  return { id, projectId, name: `projects/${projectId}/devices/${id}`, type, productNumber: PRODUCT_NUMBERS[type], labels, reported: DisruptiveStore.emptyReported(type), events: [], times: [], emulated };
 }

@@ -36,6 +36,8 @@ export interface ProjectRecord {
 export interface DeviceRecord {
   id: string;
   projectId: string;
+  /** `projects/<p>/devices/<d>`, kept with the record because every event repeats it. */
+  name: string;
   type: DeviceType;
   productNumber: string;
   labels: Record<string, string>;
@@ -179,7 +181,8 @@ export class DisruptiveStore {
     if (device.projectId === targetProjectId) return;
     this.removeDevice(device);
     device.projectId = targetProjectId;
-    for (const event of device.events) event.targetName = `projects/${targetProjectId}/devices/${device.id}`;
+    device.name = `projects/${targetProjectId}/devices/${device.id}`;
+    for (const event of device.events) event.targetName = device.name;
     this.addDevice(device);
   }
 
@@ -191,7 +194,7 @@ export class DisruptiveStore {
 
   deviceWire(device: DeviceRecord): DtDevice {
     return {
-      name: `projects/${device.projectId}/devices/${device.id}`,
+      name: device.name,
       type: device.type,
       productNumber: device.productNumber,
       labels: { ...device.labels },
@@ -200,7 +203,7 @@ export class DisruptiveStore {
   }
 
   emulatedDeviceWire(device: DeviceRecord): DtEmulatedDevice {
-    return { name: `projects/${device.projectId}/devices/${device.id}`, type: device.type, productNumber: device.productNumber, labels: { ...device.labels } };
+    return { name: device.name, type: device.type, productNumber: device.productNumber, labels: { ...device.labels } };
   }
 
   // ---- events ----
@@ -211,7 +214,7 @@ export class DisruptiveStore {
    */
   seedEvent(device: DeviceRecord, eventType: string, data: EventData, us: number, eventId: string): void {
     const timestamp = data.updateTime as string;
-    device.events.push({ eventId, targetName: `projects/${device.projectId}/devices/${device.id}`, eventType, data: { [eventType]: data }, timestamp });
+    device.events.push({ eventId, targetName: device.name, eventType, data: { [eventType]: data }, timestamp });
     device.times.push(us);
     device.reported[eventType] = data;
   }
@@ -237,7 +240,7 @@ export class DisruptiveStore {
     }
     const timestamp = isoFromMicros(us);
     const data = buildEventData(eventType, input as Record<string, unknown>, timestamp);
-    const event: DtEvent = { eventId: this.newId(us / 1e6), targetName: `projects/${device.projectId}/devices/${device.id}`, eventType, data: { [eventType]: data }, timestamp };
+    const event: DtEvent = { eventId: this.newId(us / 1e6), targetName: device.name, eventType, data: { [eventType]: data }, timestamp };
     // A backdated updateTime lands in its place in history; `reported` only moves forward.
     const at = lowerBound(device.times, us + 1);
     device.events.splice(at, 0, event);
@@ -269,7 +272,7 @@ export class DisruptiveStore {
     const us = this.nowMicros();
     const event: DtEvent = {
       eventId: this.newId(us / 1e6),
-      targetName: `projects/${device.projectId}/devices/${device.id}`,
+      targetName: device.name,
       eventType: 'labelsChanged',
       data: { added, modified, removed },
       timestamp: isoFromMicros(us),

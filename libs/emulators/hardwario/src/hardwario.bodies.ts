@@ -1,4 +1,7 @@
-import type { SeededRandom } from '@devicegate/emulators/kit';
+import type { FastRandom } from './hardwario.random.js';
+
+// Bound once: global lookups are slow inside Jest's vm context and the seed calls these thousands of times.
+const { floor, sin, PI, max, round } = Math;
 
 /** CHESTER product families the demo space holds; each has its own firmware, config lines and payload blocks. */
 export type ChesterProduct = 'meteo' | 'clime' | 'control' | 'current' | 'counter' | 'push' | 'scale' | 'range';
@@ -73,7 +76,7 @@ export const PRODUCTS: Record<ChesterProduct, ProductInfo> = {
 
 /** The per-device state a payload builder reads, kept across one device's week of messages. */
 export interface BodyContext {
-  rng: SeededRandom;
+  rng: FastRandom;
   product: ChesterProduct;
   serialNumber: string;
   imei: number;
@@ -88,12 +91,12 @@ export interface BodyContext {
   base: number;
 }
 
-const sec = (ms: number) => Math.floor(ms / 1000);
+const sec = (ms: number) => floor(ms / 1000);
 
 /** A smooth daily curve peaking mid-afternoon, so charts of the demo data look like real weather. */
 function daily(ms: number, amplitude: number): number {
   const hour = (ms / 3_600_000) % 24;
-  return amplitude * Math.sin(((hour - 9) / 24) * 2 * Math.PI);
+  return amplitude * sin(((hour - 9) / 24) * 2 * PI);
 }
 
 interface Aggregate {
@@ -107,15 +110,15 @@ interface Aggregate {
 /** CHESTER aggregates samples into per-window min/max/avg/median entries covering one report interval. */
 function series(ctx: BodyContext, windowSeconds: number, value: (ms: number) => number, spread: number, digits = 2): { measurements: Aggregate[] } {
   const p = PRODUCTS[ctx.product];
-  const windows = Math.max(1, Math.round(p.reportSeconds / windowSeconds));
+  const windows = max(1, round(p.reportSeconds / windowSeconds));
   const measurements: Aggregate[] = [];
   const f = 10 ** digits;
-  const round = (v: number) => Math.round(v * f) / f;
+  const fix = (v: number) => round(v * f) / f;
   for (let i = windows - 1; i >= 0; i--) {
     const t = ctx.ms - i * windowSeconds * 1000;
     const avg = value(t) + ctx.rng.float(-spread, spread, 3);
     const half = ctx.rng.float(0, spread * 2, 3);
-    measurements.push({ timestamp: sec(t - windowSeconds * 1000), min: round(avg - half), max: round(avg + half), avg: round(avg), mdn: round(avg + ctx.rng.float(-half / 2, half / 2, 3)) });
+    measurements.push({ timestamp: sec(t - windowSeconds * 1000), min: fix(avg - half), max: fix(avg + half), avg: fix(avg), mdn: fix(avg + ctx.rng.float(-half / 2, half / 2, 3)) });
   }
   return { measurements };
 }
@@ -158,13 +161,13 @@ function system(ctx: BodyContext) {
   return {
     uptime: sec(ctx.ms - ctx.sessionStartMs),
     voltage_rest: rest,
-    voltage_load: Math.round((rest - r.float(0.05, 0.12, 2)) * 100) / 100,
+    voltage_load: round((rest - r.float(0.05, 0.12, 2)) * 100) / 100,
     current_load: r.int(28, 64),
   };
 }
 
 function thermometer(ctx: BodyContext) {
-  return { temperature: Math.round((ctx.base + daily(ctx.ms, 1.5) + ctx.rng.float(-0.3, 0.3)) * 100) / 100 };
+  return { temperature: round((ctx.base + daily(ctx.ms, 1.5) + ctx.rng.float(-0.3, 0.3)) * 100) / 100 };
 }
 
 function accelerometer(ctx: BodyContext) {
@@ -183,7 +186,7 @@ function productBlocks(ctx: BodyContext): Record<string, unknown> {
         },
         barometer: { pressure: series(ctx, 600, () => 98.6 + daily(ctx.ms / 7, 0.8), 0.05, 3) },
         weather_station: {
-          wind_speed: series(ctx, 600, () => Math.max(0, 3.2 + daily(ctx.ms, 1.8)), 1.2),
+          wind_speed: series(ctx, 600, () => max(0, 3.2 + daily(ctx.ms, 1.8)), 1.2),
           wind_direction: series(ctx, 600, () => 225, 40, 0),
           rainfall: { measurements: [{ timestamp: sec(ctx.ms - 3_600_000), value: r.bool(0.15) ? r.float(0.2, 4.8, 1) : 0 }] },
         },
@@ -205,7 +208,7 @@ function productBlocks(ctx: BodyContext): Record<string, unknown> {
       };
     }
     case 'current': {
-      const load = (t: number) => Math.max(0.4, ctx.base + daily(t, ctx.base * 0.35));
+      const load = (t: number) => max(0.4, ctx.base + daily(t, ctx.base * 0.35));
       return {
         current: {
           channel_1: series(ctx, 900, load, ctx.base * 0.08),
@@ -215,7 +218,7 @@ function productBlocks(ctx: BodyContext): Record<string, unknown> {
       };
     }
     case 'counter': {
-      const delta = Math.round(Math.max(0, 140 + daily(ctx.ms, 120) + r.int(-20, 20)));
+      const delta = round(max(0, 140 + daily(ctx.ms, 120) + r.int(-20, 20)));
       ctx.state.total = (ctx.state.total ?? 583_420) + delta;
       return { counter: { channel_a: { total: ctx.state.total, delta } } };
     }
@@ -229,7 +232,7 @@ function productBlocks(ctx: BodyContext): Record<string, unknown> {
       };
     }
     case 'scale': {
-      ctx.state.weight = Math.max(1500, (ctx.state.weight ?? 18_400) - r.int(0, 260));
+      ctx.state.weight = max(1500, (ctx.state.weight ?? 18_400) - r.int(0, 260));
       return {
         weight_measurement: {
           a1: series(ctx, 1800, () => ctx.state.weight / 2, 12, 0),

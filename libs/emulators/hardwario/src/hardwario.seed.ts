@@ -1,4 +1,5 @@
-import { DAY, HOUR, SeededRandom } from '@devicegate/emulators/kit';
+import { DAY, HOUR } from '@devicegate/emulators/kit';
+import { FastRandom } from './hardwario.random.js';
 import { PRODUCTS, dataBody, sessionBody, statsBody, type BodyContext, type ChesterProduct } from './hardwario.bodies.js';
 import type { ConnectorRecord, DeviceRecord, HardwarioStore, MessageRecord, TagRecord } from './hardwario.store.js';
 import type { HardwarioSpace, MessageType, TagAccessType } from './hardwario.types.js';
@@ -76,7 +77,7 @@ const sec = (ms: number) => Math.floor(ms / 1000);
 
 /** Codec and config hashes follow the firmware, so devices of one product share them. */
 function productHashes(): Record<ChesterProduct, { config: string; decoder: string; encoder: string }> {
-  const rng = new SeededRandom(0x4857_0001);
+  const rng = new FastRandom(0x4857_0001);
   const out = {} as Record<ChesterProduct, { config: string; decoder: string; encoder: string }>;
   for (const product of Object.keys(PRODUCTS) as ChesterProduct[]) {
     out[product] = { config: rng.hex(32), decoder: rng.hex(32), encoder: rng.hex(32) };
@@ -92,7 +93,7 @@ export interface SeedOptions {
 /** Fills the store with the demo space: the same ids, names and payloads at every start (times follow `now`). */
 export function seedStore(store: HardwarioStore, options: SeedOptions): void {
   const { now } = options;
-  const idRng = new SeededRandom(0x4857_0002);
+  const idRng = new FastRandom(0x4857_0002);
   const hashes = productHashes();
 
   const tagIds = new Map<string, string>();
@@ -133,7 +134,7 @@ export function seedStore(store: HardwarioStore, options: SeedOptions): void {
   seedExtraDevices(store, options, hashes, [...tagIds.values()]);
 
   const messages: MessageRecord[] = [];
-  const msgRng = new SeededRandom(0x4857_0003);
+  const msgRng = new FastRandom(0x4857_0003);
   demoRecords.forEach((device, i) => messages.push(...weekOfMessages(device, DEMO[i], i, now, msgRng)));
   messages.sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const m of messages) store.addMessage(m, false);
@@ -161,7 +162,7 @@ export function seedStore(store: HardwarioStore, options: SeedOptions): void {
 function seedExtraDevices(store: HardwarioStore, options: SeedOptions, hashes: ReturnType<typeof productHashes>, tags: string[]): void {
   const { now, deviceCount } = options;
   if (deviceCount <= DEMO.length) return;
-  const rng = new SeededRandom(0x4857_0004);
+  const rng = new FastRandom(0x4857_0004);
   const out: DeviceRecord[] = [];
   for (let i = DEMO.length; i < deviceCount; i++) {
     const product = EXTRA_PRODUCTS[i % EXTRA_PRODUCTS.length];
@@ -185,9 +186,12 @@ function seedExtraDevices(store: HardwarioStore, options: SeedOptions, hashes: R
       decoderHash: lastSeenMs === null ? null : h.decoder,
       encoderHash: lastSeenMs === null ? null : h.encoder,
       dashboardType: `chester-${product}`,
-      token: rng.hex(32),
+      token: '',
       secret: null,
     });
+    const device = out[out.length - 1];
+    // Factory claim tokens are never shown; a cheap stand-in keeps seeding 10,000 devices fast.
+    device.token = device.id.slice(24) + device.id.slice(0, 8) + device.id.slice(9, 13) + device.id.slice(15, 18) + device.id.slice(20, 23);
   }
   store.addDevicesInOrder(out);
 }
@@ -222,20 +226,21 @@ function downlinkPlan(name: string, now: number, lastUplink: number): DownlinkPl
   }
 }
 
-function weekOfMessages(device: DeviceRecord, seed: DemoSeed, index: number, now: number, idRng: SeededRandom): MessageRecord[] {
+function weekOfMessages(device: DeviceRecord, seed: DemoSeed, index: number, now: number, idRng: FastRandom): MessageRecord[] {
   if (seed.activity.kind === 'never') return [];
-  const rng = new SeededRandom(0x4857_1000 + index);
+  const rng = new FastRandom(0x4857_1000 + index);
   const product = PRODUCTS[seed.product];
   const windowStart = now - 7 * DAY;
-  const lastUplink = seed.activity.kind === 'stale' ? now - seed.activity.days * DAY - rng.int(5, 300) * MINUTE : now - rng.int(3, 40) * MINUTE;
-  const firstSession = windowStart + rng.int(10, 120) * MINUTE;
-  const reboot = seed.reboot ? now - 3 * DAY - rng.int(0, 600) * MINUTE : undefined;
+  const lastUplink = (seed.activity.kind === 'stale' ? now - seed.activity.days * DAY - rng.int(5, 300) * MINUTE : now - rng.int(3, 40) * MINUTE) - rng.int(0, 59_999);
+  const firstSession = windowStart + rng.int(10, 120) * MINUTE + rng.int(0, 59_999);
+  const reboot = seed.reboot ? now - 3 * DAY - rng.int(0, 600) * MINUTE - rng.int(0, 59_999) : undefined;
 
   const dataTimes: number[] = [];
   for (let t = lastUplink; t > firstSession + MINUTE; t -= product.reportSeconds * 1000 + rng.int(-20_000, 20_000)) dataTimes.push(t);
   dataTimes.reverse();
 
-  const plan = downlinkPlan(seed.name, now, lastUplink);
+  // Sub-minute offsets so that queued downlinks do not all sit on round minutes.
+  const plan = downlinkPlan(seed.name, now, lastUplink).map((p) => ({ ...p, ms: p.ms - rng.int(1, 59_999) }));
   const ctx: BodyContext = {
     rng,
     product: seed.product,
@@ -257,7 +262,8 @@ function weekOfMessages(device: DeviceRecord, seed: DemoSeed, index: number, now
       deviceId: device.id,
       type,
       direction: 'up',
-      body: JSON.stringify(body),
+      body: null,
+      bodyValue: body,
       raw: null,
       codecHash: type === 'data' ? device.decoderHash : null,
       downState: null,

@@ -41,7 +41,9 @@ export interface MessageRecord {
   deviceId: string;
   type: MessageType;
   direction: MessageDirection;
-  body: string;
+  /** The body as the API returns it (a JSON string); seeded messages fill it on first read from `bodyValue`. */
+  body: string | null;
+  bodyValue?: unknown;
   raw: string | null;
   codecHash: string | null;
   downState: DownState | null;
@@ -148,6 +150,15 @@ function compareSort(a: SortValue, aId: string, b: SortValue, bId: string): numb
     return a < b ? -1 : 1;
   }
   return aId < bId ? -1 : aId > bId ? 1 : 0;
+}
+
+/** The JSON-string body of a message, encoded once on first use (seeding thousands of bodies stays cheap). */
+export function messageBody(m: MessageRecord): string {
+  if (m.body === null) {
+    m.body = JSON.stringify(m.bodyValue);
+    m.bodyValue = undefined;
+  }
+  return m.body;
 }
 
 export type MessageListener = (message: MessageRecord) => void;
@@ -435,7 +446,7 @@ export class HardwarioStore {
       device_serial_number: device?.serialNumber ?? '',
       type: m.type,
       direction: m.direction,
-      body: m.body,
+      body: messageBody(m),
       raw: m.raw,
       codec_hash: m.codecHash,
       down_state: m.downState,
@@ -448,7 +459,6 @@ export class HardwarioStore {
   renderConnector(c: ConnectorRecord): HardwarioConnector {
     return {
       id: c.id,
-      space_id: this.space.id,
       name: c.name,
       type: 'webhook',
       direction: c.direction,

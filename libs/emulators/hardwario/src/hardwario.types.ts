@@ -67,7 +67,6 @@ export type ConnectorTrigger = (typeof CONNECTOR_TRIGGERS)[number];
 
 export interface HardwarioConnector {
   id: string;
-  space_id: string;
   name: string;
   type: 'webhook';
   direction: MessageDirection;

@@ -51,6 +51,7 @@ export interface IottlyEmulator extends EmulatorServer {
   addMessage(deviceId: string, message: NewIottlyMessage): StoredMessage;
   /** How many messages a device has, optionally of one type. */
   messageCount(deviceId: string, type?: MessageType): number;
+  /** Changes a device's operating status and logs the agent's `connectionstatus` message for it. */
   setOperatingStatus(deviceId: string, status: OperatingStatus): void;
   /** Commands accepted so far, oldest first. */
   commands(): RecordedCommand[];
@@ -132,8 +133,13 @@ export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): 
     },
     messageCount: (deviceId, type) => owner(deviceId).messages.get(deviceId)?.list(type ?? 'all').length ?? 0,
     setOperatingStatus: (deviceId, status) => {
-      const device = owner(deviceId).devices.get(deviceId);
-      if (device) device.operatingstatus = status;
+      const project = owner(deviceId);
+      const device = project.devices.get(deviceId) as IottlyDeviceProps;
+      if (device.operatingstatus === status) return;
+      device.operatingstatus = status;
+      // The agent reports every (dis)connection as a message, as the seeded history does.
+      const t = clock();
+      store(project, { from: deviceId, to: project.info.id, timestamp: t, devicetimestamp: Math.floor(t / 1000) * 1000, type: 'iottlyagent', payload: { connectionstatus: status } });
     },
     commands: () => structuredClone(commands),
     clearCommands: () => {

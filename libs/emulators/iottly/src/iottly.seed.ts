@@ -91,7 +91,7 @@ export const DEMO_DEVICE_COUNT = DEMO_DEVICES.length;
 const PI_OUIS = ['b8:27:eb', 'dc:a6:32', 'e4:5f:01'];
 
 /** Makes 24-hex ObjectIds: 4 bytes of seconds, a fixed 5-byte "process" part and a counter, like Mongo drivers. */
-export class ObjectIdFactory {
+class ObjectIdFactory {
   private readonly process: string;
   private counter: number;
 
@@ -271,12 +271,28 @@ export interface SeedOptions {
 export interface SeededWorld {
   main: ProjectStore;
   other: ProjectStore;
-  ids: ObjectIdFactory;
 }
 
-function mac(rng: SeededRandom): string {
-  const tail = rng.hex(6);
-  return `${rng.pick(PI_OUIS)}:${tail.slice(0, 2)}:${tail.slice(2, 4)}:${tail.slice(4, 6)}`;
+/**
+ * Hex drawn 32 bits per generator step (the kit's `hex` spends one step per character), so that
+ * seeding 10,000 devices stays cheap.
+ */
+function hex(rng: SeededRandom, length: number): string {
+  let out = '';
+  while (out.length < length) out += Math.floor(rng.next() * 0x100000000).toString(16).padStart(8, '0');
+  return out.slice(0, length);
+}
+
+/** A version-4 shaped UUID from `hex`. */
+function uuid4(rng: SeededRandom): string {
+  const h = hex(rng, 32);
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20)}`;
+}
+
+function mac(rng: SeededRandom, ouis: readonly string[] = PI_OUIS): string {
+  const tail = hex(rng, 6);
+  return `${rng.pick(ouis)}:${tail.slice(0, 2)}:${tail.slice(2, 4)}:${tail.slice(4, 6)}`;
 }
 
 /** Builds the same demo world at every start; only message timestamps move with `now`. */
@@ -290,7 +306,7 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
 
   // Identities come from their own generator so that the message seed never shifts them.
   const idRng = new SeededRandom(0x1077);
-  const groups = [idRng.uuid4(), idRng.uuid4()];
+  const groups = [uuid4(idRng), uuid4(idRng)];
   const demoCount = Math.min(deviceCount, DEMO_DEVICES.length);
   for (let i = 0; i < demoCount; i++) {
     const demo = DEMO_DEVICES[i];
@@ -301,9 +317,9 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
       pair_code: '',
       fwsyncstatus: 'sync',
       operatingstatus: demo.status,
-      token: idRng.hex(32),
+      token: hex(idRng, 32),
       agent_version: demo.agentVersion,
-      ID: idRng.uuid4(),
+      ID: uuid4(idRng),
       deploymentgroup: groups[i % 5 === 4 ? 1 : 0],
     };
     main.addDevice(device);
@@ -320,16 +336,16 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
       pair_code: '',
       fwsyncstatus: 'sync',
       operatingstatus: extraRng.bool(0.7) ? 'connected' : 'disconnected',
-      token: extraRng.hex(32),
+      token: hex(extraRng, 32),
       agent_version: extraRng.pick(['1.7.4', '1.7.2', '1.6.9']),
-      ID: extraRng.uuid4(),
+      ID: uuid4(extraRng),
       deploymentgroup: groups[extraRng.int(0, 1)],
     });
   }
 
   // Unused tokens of the license pool.
   const licenseRng = new SeededRandom(0x11c);
-  for (let i = 0; i < 4; i++) main.addFreeLicense(licenseRng.hex(32));
+  for (let i = 0; i < 4; i++) main.addFreeLicense(hex(licenseRng, 32));
 
   const other = new ProjectStore(
     { id: IOTTLY_SANDBOX_CREDENTIALS.otherProjectId, name: 'Warehouse pilot', board: 'Linux AMD64', agentVersion: '1.7.4', agentArch: 'AMD64' },
@@ -337,18 +353,18 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
     DEFAULT_COMMANDS,
   );
   const otherRng = new SeededRandom(0x07e2);
-  const otherGroup = otherRng.uuid4();
+  const otherGroup = uuid4(otherRng);
   for (const name of ['Dock door 1', 'Forklift charger']) {
     const device: IottlyDeviceProps = {
-      macaddress: `00:1e:06:${otherRng.hex(2)}:${otherRng.hex(2)}:${otherRng.hex(2)}`,
+      macaddress: mac(otherRng, ['00:1e:06']),
       name,
       installing: false,
       pair_code: '',
       fwsyncstatus: 'sync',
       operatingstatus: 'connected',
-      token: otherRng.hex(32),
+      token: hex(otherRng, 32),
       agent_version: '1.7.4',
-      ID: otherRng.uuid4(),
+      ID: uuid4(otherRng),
       deploymentgroup: otherGroup,
     };
     other.addDevice(device);
@@ -363,5 +379,5 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
       payload: { connectionstatus: 'connected' },
     });
   }
-  return { main, other, ids };
+  return { main, other };
 }

@@ -1,0 +1,119 @@
+import 'reflect-metadata';
+import { Logger, ValidationPipe, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { ValidationError } from 'class-validator';
+import type { ProviderRegistry } from '@devicegate/core';
+import { GatewayError, type FieldError } from '@devicegate/errors';
+import { AppModule } from './app.module.js';
+import { GatewayExceptionFilter, sendError } from './common/error.filter.js';
+import { requestIdFor, serverTiming, stateOf } from './common/request-state.js';
+import type { GatewayConfig } from './config/config.types.js';
+import { buildOpenApiDocument } from './openapi/openapi-builder.js';
+import { OpenApiDocument } from './openapi/openapi-document.js';
+import { GatewayMetrics } from './ops/metrics.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const name = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = error.constraints
+      ? [{ name: name || 'body', message: Object.values(error.constraints).join('; ').replace(/^property (\S+) should not exist$/, 'is not a known field') }]
+      : [];
+    return [...own, ...flatten(error.children ?? [], name)];
+  });
+}
+
+/** Strict input at the edge: unknown fields are refused, and every bad one is named. */
+export const validationPipe = () =>
+  new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const fields = flatten(errors);
+      return GatewayError.validation(fields, fields.length === 1 ? `The field '${fields[0].name}' is invalid.` : 'One or more body fields are invalid.');
+    },
+  });
+
+/** Turns a route pattern (`/v1/devices/:device_id`, `/x/*`) into a matcher of concrete paths. */
+const routeMatcher = (url: string): RegExp =>
+  new RegExp(
+    `^${url
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/:[A-Za-z0-9_]+/g, '[^/]+')
+      .replace(/\*/g, '.*')}/?$`,
+  );
+
+/** Pipes, filters, hooks and Swagger: everything main, the tests and the spec generator share. */
+export function configureApp(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method: String(method), pattern: routeMatcher(route.url) });
+  });
+  const pathHasOtherMethod = (method: string, url: string) => {
+    const path = url.split('?')[0];
+    return routes.some((route) => route.method !== method && route.pattern.test(path));
+  };
+
+  // JSON is the only body devicegate reads; anything else is answered 415.
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+
+  const metrics = app.get(GatewayMetrics);
+  fastify.addHook('onRequest', async (request, reply) => {
+    stateOf(request);
+    reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/v1')) reply.header('server-timing', serverTiming(request));
+    return payload;
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.requestDuration.observe({ method: request.method, route }, (performance.now() - stateOf(request).startedAt) / 1000);
+  });
+
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new GatewayExceptionFilter(pathHasOtherMethod));
+}
+
+/** Builds the OpenAPI document, publishes it and mounts Swagger UI at `/docs`. Call after the routes exist. */
+export function publishOpenApi(app: NestFastifyApplication): void {
+  const document = buildOpenApiDocument(app);
+  app.get(OpenApiDocument).set(document);
+  SwaggerModule.setup('docs', app, document, {
+    raw: false,
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false },
+    customSiteTitle: 'devicegate API',
+  });
+}
+
+export interface CreateAppOptions {
+  logger?: LogLevel[] | false;
+}
+
+/** A configured, initialised gateway app, not yet listening. */
+export async function createApp(config: GatewayConfig, providers: ProviderRegistry, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFor(req.headers['x-request-id']),
+    trustProxy: false,
+    maxParamLength: 2048,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, providers), adapter, {
+    logger: options.logger ?? ['error', 'warn', 'log'],
+    bufferLogs: false,
+  });
+  configureApp(app);
+  publishOpenApi(app);
+  await app.init();
+  return app;
+}
+
+export { Logger };

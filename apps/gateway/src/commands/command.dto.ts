@@ -1,0 +1,51 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+export class CommandDto {
+  @ApiProperty({ description: 'Always `command`.', enum: ['command'], example: 'command' })
+  object: 'command';
+
+  @ApiProperty({ description: 'Unified id of the command.', example: 'sandbox-hardwario:018eebc0-1a2b-7c3d-8e4f-5a6b7c8d9e0f' })
+  id: string;
+
+  @ApiProperty({ description: 'The device it was sent to.', example: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001' })
+  device_id: string;
+
+  @ApiProperty({ description: 'The command name (provider-specific, see sendDeviceCommand).', example: 'downlink' })
+  name: string;
+
+  @ApiProperty({ description: 'The parameters it was sent with.', type: 'object', additionalProperties: true, example: { relay: true } })
+  params: Record<string, unknown>;
+
+  @ApiProperty({ description: 'What is known of its delivery.', enum: ['queued', 'sent', 'delivered', 'failed', 'unknown'], example: 'queued' })
+  status: string;
+
+  @ApiProperty({ description: 'When it was sent, or null.', nullable: true, type: String, format: 'date-time', example: '2024-04-17T11:10:00.000Z' })
+  created_at: string | null;
+
+  @ApiProperty({ description: 'When its status last changed, or null.', nullable: true, type: String, format: 'date-time', example: '2024-04-17T11:10:00.000Z' })
+  updated_at: string | null;
+}
+
+export class SendCommandDto {
+  @ApiProperty({
+    description:
+      'The command. HARDWARIO: `downlink`, `config`, `shell`. iottly: a message type of the project. Izuma: `GET`, `PUT`, `POST`, `DELETE`. Blynk: `trigger_event`, `set_datastream`.',
+    example: 'downlink',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Its parameters. HARDWARIO `downlink`: any JSON object; `config`: `{"lines": ["app config interval-report 1800"]}`; `shell`: `{"commands": ["info show"]}`. See the provider notes in the API description for the others.',
+    type: 'object',
+    additionalProperties: true,
+    example: { relay: true, setpoint: 21.5 },
+  })
+  @IsOptional()
+  @IsObject()
+  params?: Record<string, unknown>;
+}

@@ -1,0 +1,85 @@
+import { Body, Controller, Get, HttpCode, Injectable, Param, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { requireUnifiedId, type CallContext, type Command } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+import { TtlCache } from '@devicegate/listing';
+import { CurrentClient } from '../auth/current-client.decorator.js';
+import type { ClientConfig } from '../config/config.types.js';
+import { ApiIdParam, V1Operation } from '../common/api.decorators.js';
+import { present } from '../common/list-response.js';
+import { Ctx } from '../common/request.decorators.js';
+import { ConnectionRegistry } from '../connections/connection-registry.js';
+import { requireCapability } from '../connections/connections.service.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { CommandDto, SendCommandDto } from './command.dto.js';
+
+@Injectable()
+export class CommandsService {
+  /** The last known state of commands sent through this instance, for vendors that cannot be asked later. */
+  private readonly sent = new TtlCache<Command>(50_000, 7 * 24 * 3_600_000);
+
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly registry: ConnectionRegistry,
+  ) {}
+
+  async send(client: ClientConfig, deviceId: string, body: SendCommandDto, ctx: CallContext): Promise<Command> {
+    const { live, nativeId } = this.devices.locate(client, deviceId);
+    requireCapability(live, 'commands.send');
+    const command = await this.registry.call(live, (adapter) => adapter.sendCommand!(nativeId, { id: randomUUID(), name: body.name, params: body.params ?? {} }, ctx));
+    this.sent.set(command.id, command);
+    return present(command, false);
+  }
+
+  async get(client: ClientConfig, deviceId: string, commandId: string, ctx: CallContext): Promise<Command> {
+    const { live, nativeId } = this.devices.locate(client, deviceId);
+    const command = requireUnifiedId(commandId);
+    if (command.connectionId !== live.config.id) throw new GatewayError('not_found', 'No command has this id.');
+    const known = this.sent.get(commandId);
+    if (known && known.device_id !== deviceId) throw new GatewayError('not_found', 'No command has this id.');
+    if (live.definition.capabilities['commands.get'] && live.adapter.getCommand) {
+      const fresh = await this.registry.call(live, (adapter) => adapter.getCommand!(nativeId, command.nativeId, known, ctx));
+      this.sent.set(fresh.id, fresh);
+      return present(fresh, false);
+    }
+    if (!known) throw new GatewayError('not_found', 'No command has this id.');
+    return present(known, false);
+  }
+}
+
+@ApiTags('commands')
+@Controller('v1/devices/:device_id/commands')
+export class CommandsController {
+  constructor(private readonly commands: CommandsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @V1Operation({
+    operationId: 'sendDeviceCommand',
+    summary: 'Send a command to a device',
+    description:
+      'Queues a command at the vendor and answers 202 with the Command. HARDWARIO: `downlink` (params: JSON object), `config` (`params.lines`), `shell` (`params.commands`). iottly: `name` is a message type of the project; each param is sent under it. Izuma: `GET`/`PUT`/`POST`/`DELETE` with `params.uri` (LwM2M path), `params.payload`, `params.content_type`. Blynk: `trigger_event` (`params.event_code`, `params.description`), `set_datastream` (`params.datastream_id`, `params.value`). Disruptive Technologies answers 501. Accepts an `Idempotency-Key` header.',
+    scope: 'commands',
+    errors: [409, 413, 415, 501],
+  })
+  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
+  @ApiAcceptedResponse({ description: 'The queued command.', type: CommandDto })
+  sendDeviceCommand(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: SendCommandDto, @Ctx() ctx: CallContext) {
+    return this.commands.send(client, deviceId, body, ctx);
+  }
+
+  @Get(':command_id')
+  @V1Operation({
+    operationId: 'getDeviceCommand',
+    summary: 'Get a command',
+    description: 'What is known of a command: the vendor\'s state where it can be asked (HARDWARIO downlink state), otherwise the last status devicegate recorded.',
+    scope: 'read',
+  })
+  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
+  @ApiIdParam('command_id', 'Unified command id, as sendDeviceCommand answered it.', 'sandbox-hardwario:018eebc0-1a2b-7c3d-8e4f-5a6b7c8d9e0f')
+  @ApiOkResponse({ description: 'The command.', type: CommandDto })
+  getDeviceCommand(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Param('command_id') commandId: string, @Ctx() ctx: CallContext) {
+    return this.commands.get(client, deviceId, commandId, ctx);
+  }
+}

@@ -1,0 +1,127 @@
+import { applyDecorators, HttpCode, type Type } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import type { FieldSpecs } from '@devicegate/listing';
+import { ERROR_STATUS, type ErrorType } from '@devicegate/errors';
+import { RequireScope } from '../auth/auth.decorators.js';
+import type { Scope } from '../config/config.types.js';
+import { ErrorDto } from './error.dto.js';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request: unreadable body (`bad_request`) or invalid parameters (`validation_error`, with `fields`).',
+  401: 'No or malformed Authorization header (`invalid_auth`), or an unknown key (`invalid_apikey`).',
+  403: 'The key lacks the scope this operation needs (`access_denied`).',
+  404: 'The resource does not exist, or the key may not reach its connection (`not_found`).',
+  409: 'A conflict: the vendor reports a duplicate or a concurrent change, or an `Idempotency-Key` was reused with another body (`conflict`).',
+  413: 'The body is larger than 1 MiB (`payload_too_large`).',
+  415: 'The body is not JSON (`unsupported_media_type`).',
+  429: 'Too many requests: this key is over its limit (`rate_limited`) or the vendor account is (`upstream_rate_limited`); see `Retry-After`.',
+  500: 'A fault in devicegate (`internal_server_error`); it is logged with the request id.',
+  501: "The connection's provider has no such operation (`not_supported`).",
+  502: 'The vendor answered an error or an unreadable body (`upstream_error`), or rejected the connection\'s credentials (`upstream_auth_failed`).',
+  503: 'The vendor is unreachable or its connection is failing (`upstream_unavailable`).',
+  504: 'The vendor did not answer within the connection\'s timeout (`upstream_timeout`).',
+};
+
+const errorExample = (status: number) => {
+  const type = (Object.entries(ERROR_STATUS).find(([, code]) => code === status)?.[0] ?? 'internal_server_error') as ErrorType;
+  return { object: 'error', code: status, type, message: STATUS_TEXT[status].split(' (')[0], request_id: '0161991d63150242ac12000600000000', retryable: status >= 502 || status === 429 };
+};
+
+/** Documents the error object for every listed status. */
+export function ApiErrors(...statuses: number[]) {
+  return applyDecorators(
+    ApiExtraModels(ErrorDto),
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: STATUS_TEXT[status],
+        content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorDto) }, example: errorExample(status) } },
+      }),
+    ),
+  );
+}
+
+const COMMON_ERRORS = [400, 401, 403, 404, 429, 500, 502, 503, 504];
+
+/** A `/v1` operation: its id, summary, scope and the errors every vendor-backed call can end in. */
+export function V1Operation(options: { operationId: string; summary: string; description: string; scope: Scope; errors?: number[] }) {
+  const errors = [...new Set([...COMMON_ERRORS, ...(options.errors ?? [])])].sort();
+  return applyDecorators(
+    ApiOperation({ operationId: options.operationId, summary: options.summary, description: options.description }),
+    ApiBearerAuth('bearer'),
+    RequireScope(options.scope),
+    ApiErrors(...errors),
+  );
+}
+
+const OP_TEXT: Record<string, string> = {
+  eq: 'equals',
+  neq: 'does not equal',
+  in: 'is one of (comma-separated)',
+  nin: 'is none of (comma-separated)',
+  lte: 'is at or before',
+  gte: 'is at or after',
+};
+
+const TAG_TEXT: Record<string, string> = {
+  eq: 'has the tag',
+  neq: 'lacks the tag',
+  in: 'has any of the tags (comma-separated)',
+  nin: 'has none of the tags (comma-separated)',
+};
+
+const FIELD_EXAMPLES: Record<string, string> = {
+  id: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001',
+  connection_id: 'sandbox-hardwario',
+  provider: 'hardwario',
+  project_id: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000',
+  name: 'meteo-garden',
+  kind: 'space',
+  type: 'data',
+  native_type: 'data',
+  direction: 'uplink',
+  serial_number: '2159020389',
+  online: 'true',
+  created_at: '2024-04-17T11:08:27Z',
+  updated_at: '2024-04-17T11:08:27Z',
+  last_seen_at: '2024-04-17T11:08:27Z',
+  tags: 'outdoor',
+};
+
+/** The Izuma list arguments and one documented query parameter per filterable field and operator. */
+export function ApiListQuery(fields: FieldSpecs, defaultOrder: 'ASC' | 'DESC', orderNote: string) {
+  const decorators = [
+    ApiQuery({ name: 'limit', required: false, description: 'Page size, from 2 to 1000.', schema: { type: 'integer', minimum: 2, maximum: 1000, default: 50 }, example: 50 }),
+    ApiQuery({ name: 'after', required: false, description: 'The id of the last item of the previous page; the page starts right after it.', schema: { type: 'string' }, example: FIELD_EXAMPLES.id }),
+    ApiQuery({ name: 'order', required: false, description: `Sort order. ${orderNote}`, schema: { type: 'string', enum: ['ASC', 'DESC'], default: defaultOrder }, example: defaultOrder }),
+    ApiQuery({ name: 'include', required: false, description: 'Comma list: `total_count` adds the exact number of matching items, `native` adds each item\'s raw vendor object.', schema: { type: 'string' }, example: 'total_count' }),
+    ApiQuery({ name: 'partial', required: false, description: 'With `true`, a list over several connections succeeds when some fail; they are named in `unreachable`.', schema: { type: 'boolean', default: false }, example: false }),
+  ];
+  for (const [field, spec] of Object.entries(fields)) {
+    if (field === 'labels.*') continue;
+    for (const op of spec.ops) {
+      const name = op === 'eq' ? field : `${field}__${op}`;
+      const what = spec.kind === 'tags' ? TAG_TEXT[op] : OP_TEXT[op];
+      const kindNote = spec.kind === 'datetime' ? ' (RFC 3339, e.g. `2016-11-30T16:25:12Z`, or `20161130T162512Z`)' : '';
+      decorators.push(
+        ApiQuery({
+          name,
+          required: false,
+          description: `Only items whose \`${field}\` ${what}${kindNote}.${op === 'eq' ? ` Same as \`${field}__eq\`.` : ''}`,
+          schema: spec.kind === 'boolean' ? { type: 'boolean' } : { type: 'string' },
+          example: FIELD_EXAMPLES[field] ?? 'value',
+        }),
+      );
+    }
+  }
+  return applyDecorators(...decorators);
+}
+
+/** A path parameter holding a unified id. */
+export function ApiIdParam(name: string, description: string, example: string) {
+  return ApiParam({ name, description, example, schema: { type: 'string' } });
+}
+
+export const Accepted = () => HttpCode(202);
+
+export type { Type };

@@ -1,0 +1,44 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { Type } from '@nestjs/common';
+
+export class UnreachableDto {
+  @ApiProperty({ description: 'The connection that could not be listed.', example: 'sandbox-blynk' })
+  connection_id: string;
+
+  @ApiProperty({ description: 'The error type its vendor call ended in.', example: 'upstream_timeout' })
+  type: string;
+
+  @ApiProperty({ description: 'What went wrong.', example: 'The vendor did not answer within 10000 ms.' })
+  message: string;
+}
+
+/** A named list class (`DeviceList`, …) whose `data` holds items of `item`. */
+export function ListOf<T>(item: Type<T>, name: string, exampleId: string): Type<unknown> {
+  class ListDto {
+    @ApiProperty({ description: 'Always `list`.', enum: ['list'], example: 'list' })
+    object: 'list';
+
+    @ApiProperty({ description: 'The page size that was applied.', example: 50 })
+    limit: number;
+
+    @ApiProperty({ description: 'The `after` of the request: the id this page starts after, or null for the first page.', nullable: true, type: String, example: null })
+    after: string | null;
+
+    @ApiProperty({ description: 'The order of the items.', enum: ['ASC', 'DESC'], example: 'ASC' })
+    order: 'ASC' | 'DESC';
+
+    @ApiProperty({ description: 'Whether another page follows; false only on the last page.', example: true })
+    has_more: boolean;
+
+    @ApiPropertyOptional({ description: 'The exact number of matching items; present with `include=total_count`.', example: 14 })
+    total_count?: number;
+
+    @ApiProperty({ description: `The items of this page. Pass the last one's id (e.g. \`${exampleId}\`) as \`after\` to get the next page.`, type: [item] })
+    data: T[];
+
+    @ApiPropertyOptional({ description: 'With `partial=true`: the connections that could not be listed.', type: [UnreachableDto] })
+    unreachable?: UnreachableDto[];
+  }
+  Object.defineProperty(ListDto, 'name', { value: name });
+  return ListDto;
+}

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import type { ConnectionConfig, ProviderRegistry, RateLimit } from '@devicegate/core';
+import { COMMON_CONNECTION_KEYS, CONFIG_SCHEMA } from './config.schema.js';
+import type { ClientConfig, GatewayConfig, Scope } from './config.types.js';
+
+/** A configuration problem; its message names the key, so the operator knows what to fix. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const keyPath = (parts: Array<string | number>): string =>
+  parts.reduce<string>((path, part) => (typeof part === 'number' ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+
+/** Replaces `${VAR}` in every string value by the environment variable; a missing variable is an error naming the key. */
+export function interpolate(value: Json, env: NodeJS.ProcessEnv, path: Array<string | number> = []): Json {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) throw new ConfigError(`${keyPath(path) || '(root)'}: environment variable ${name} is not set`);
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, i]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k])]));
+  }
+  return value;
+}
+
+function describeAjvError(error: ErrorObject, prefix: string): string {
+  const parts = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+  let path = keyPath(parts);
+  if (prefix) path = path ? `${prefix}.${path}` : prefix;
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') return `${path ? `${path}.` : ''}${String(params.missingProperty)}: is required`;
+  if (error.keyword === 'additionalProperties') return `${path ? `${path}.` : ''}${String(params.additionalProperty)}: is not a known key`;
+  if (error.keyword === 'enum') return `${path || '(root)'}: must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+  return `${path || '(root)'}: ${error.message ?? 'is invalid'}`;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validateCommon = ajv.compile(CONFIG_SCHEMA);
+
+function rateLimitOf(value: unknown, fallback: RateLimit): RateLimit {
+  if (typeof value === 'number') return { requests: value, windowMs: 1000 };
+  if (value && typeof value === 'object') {
+    const v = value as { requests: number; per_seconds: number };
+    return { requests: v.requests, windowMs: v.per_seconds * 1000 };
+  }
+  return fallback;
+}
+
+/** Validates a parsed configuration document and turns it into the gateway's configuration. */
+export function buildConfig(document: unknown, providers: ProviderRegistry, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  if (!document || typeof document !== 'object' || Array.isArray(document)) throw new ConfigError('(root): the configuration must be a YAML mapping');
+  const raw = interpolate(document as Json, env) as Record<string, Json>;
+  if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
+
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string };
+  const connections: ConnectionConfig[] = [];
+  const seen = new Set<string>();
+  (raw.connections as Array<Record<string, Json>>).forEach((entry, index) => {
+    const at = `connections[${index}]`;
+    const id = entry.id as string;
+    if (seen.has(id)) throw new ConfigError(`${at}.id: '${id}' is used by another connection`);
+    seen.add(id);
+    const definition = providers.get(entry.provider as string);
+    if (!definition) throw new ConfigError(`${at}.provider: provider '${String(entry.provider)}' is not available in this build`);
+    const specific = Object.fromEntries(Object.entries(entry).filter(([key]) => !COMMON_CONNECTION_KEYS.has(key)));
+    const validate = ajv.compile(definition.connectionSchema);
+    if (!validate(specific)) throw new ConfigError(describeAjvError(validate.errors![0], at));
+    const { credentials, ...settings } = specific as { credentials?: Record<string, string> } & Record<string, unknown>;
+    connections.push({
+      id,
+      provider: definition.id,
+      display_name: (entry.display_name as string | undefined) ?? `${definition.displayName} (${id})`,
+      base_url: ((entry.base_url as string | undefined) ?? definition.defaultBaseUrl).replace(/\/+$/, ''),
+      timeout_ms: (entry.timeout_ms as number | undefined) ?? 10_000,
+      retries: (entry.retries as number | undefined) ?? 2,
+      rate_limit: rateLimitOf(entry.rate_limit, definition.defaultRateLimit),
+      settings,
+      credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
+    });
+  });
+
+  const clients: ClientConfig[] = ((raw.clients ?? []) as Array<{ name: string; key_sha256: string; scopes: Scope[]; connections?: string[] }>).map((client, index) => {
+    for (const [i, connection] of (client.connections ?? ['*']).entries()) {
+      if (connection !== '*' && !seen.has(connection)) throw new ConfigError(`clients[${index}].connections[${i}]: no connection has the id '${connection}'`);
+    }
+    return {
+      name: client.name,
+      keySha256: Buffer.from(client.key_sha256.toLowerCase(), 'hex'),
+      scopes: new Set(client.scopes),
+      connections: new Set(client.connections ?? ['*']),
+    };
+  });
+  const hashes = new Set<string>();
+  clients.forEach((client, index) => {
+    const hex = client.keySha256.toString('hex');
+    if (hashes.has(hex)) throw new ConfigError(`clients[${index}].key_sha256: the same key is configured twice`);
+    hashes.add(hex);
+  });
+
+  const port = env.PORT !== undefined ? Number(env.PORT) : (server.port ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: '${env.PORT}' is not a port number`);
+  const perSecond = server.rate_limit?.per_second ?? 50;
+  return {
+    server: {
+      port,
+      host: server.host ?? '0.0.0.0',
+      rateLimit: { perSecond, burst: server.rate_limit?.burst ?? Math.max(1, Math.ceil(perSecond * 2)) },
+      redisUrl: server.redis_url || undefined,
+    },
+    clients,
+    connections,
+    sandbox: false,
+  };
+}
+
+/** Reads and validates the YAML file at `path`. */
+export function loadConfigFile(path: string, providers: ProviderRegistry, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: is not valid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  return buildConfig(document, providers, env);
+}
+
+export const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();

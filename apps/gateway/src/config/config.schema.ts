@@ -1,0 +1,71 @@
+import { PROVIDER_IDS } from '@devicegate/core';
+import { SCOPES } from './config.types.js';
+
+/** The common part of the configuration file (API.md §5); each provider adds the schema of its own connection keys. */
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['connections'],
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        host: { type: 'string', minLength: 1 },
+        rate_limit: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['per_second'],
+          properties: {
+            per_second: { type: 'number', exclusiveMinimum: 0 },
+            burst: { type: 'integer', minimum: 1 },
+          },
+        },
+        redis_url: { type: 'string' },
+      },
+    },
+    clients: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'key_sha256', 'scopes'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 100 },
+          key_sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+          scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...SCOPES] } },
+          connections: { type: 'array', items: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
+    connections: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'provider'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' },
+          provider: { enum: [...PROVIDER_IDS] },
+          display_name: { type: 'string', minLength: 1, maxLength: 200 },
+          base_url: { type: 'string', pattern: '^https?://[^\\s]+$' },
+          timeout_ms: { type: 'integer', minimum: 100, maximum: 300000 },
+          retries: { type: 'integer', minimum: 0, maximum: 10 },
+          rate_limit: {
+            oneOf: [
+              { type: 'number', exclusiveMinimum: 0 },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['requests', 'per_seconds'],
+                properties: { requests: { type: 'integer', minimum: 1 }, per_seconds: { type: 'number', exclusiveMinimum: 0 } },
+              },
+            ],
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit']);

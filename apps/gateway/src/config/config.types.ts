@@ -1,0 +1,30 @@
+import type { ConnectionConfig } from '@devicegate/core';
+
+export const SCOPES = ['read', 'write', 'commands', 'passthrough'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** A caller of devicegate: its key is kept only as a SHA-256 hash. */
+export interface ClientConfig {
+  name: string;
+  keySha256: Buffer;
+  scopes: ReadonlySet<Scope>;
+  /** Connection ids it may reach; `*` means all. */
+  connections: ReadonlySet<string>;
+}
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  rateLimit: { perSecond: number; burst: number };
+  redisUrl?: string;
+}
+
+export interface GatewayConfig {
+  server: ServerConfig;
+  clients: ClientConfig[];
+  connections: ConnectionConfig[];
+  /** True when devicegate runs on its embedded emulators (no configuration file). */
+  sandbox: boolean;
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Capabilities, ConnectionConfig, ConnectionStatus, ProviderConnection, ProviderDefinition, ProviderRegistry } from '@devicegate/core';
+import { GatewayError, isGatewayError } from '@devicegate/errors';
+import { HttpClient } from '@devicegate/http-client';
+import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
+import { PROVIDER_REGISTRY } from './connections.tokens.js';
+
+/** A configured connection with its provider adapter and what recent calls said about it. */
+export interface LiveConnection {
+  config: ConnectionConfig;
+  definition: ProviderDefinition;
+  adapter: ProviderConnection;
+  http: HttpClient;
+  health: { lastOkAt: number | null; lastFailureAt: number | null; lastFailureType: string | null; recentFailures: number };
+}
+
+/** Errors that say the vendor side is unwell (as opposed to a caller's mistake). */
+const HEALTH_FAILURES = new Set(['upstream_error', 'upstream_unavailable', 'upstream_timeout', 'upstream_auth_failed', 'upstream_rate_limited']);
+
+/** Builds one provider adapter per configured connection and answers which of them a client may reach. */
+@Injectable()
+export class ConnectionRegistry implements OnApplicationShutdown {
+  private readonly logger = new Logger('Connections');
+  private readonly connections = new Map<string, LiveConnection>();
+  /** Connection ids in ascending order. */
+  readonly ids: readonly string[];
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(PROVIDER_REGISTRY) providers: ProviderRegistry) {
+    for (const connection of config.connections) {
+      const definition = providers.get(connection.provider)!;
+      const http = new HttpClient({
+        baseUrl: connection.base_url,
+        timeoutMs: connection.timeout_ms,
+        retries: connection.retries,
+        connectionId: connection.id,
+        provider: connection.provider,
+      });
+      this.connections.set(connection.id, {
+        config: connection,
+        definition,
+        adapter: definition.create(connection, { http }),
+        http,
+        health: { lastOkAt: null, lastFailureAt: null, lastFailureType: null, recentFailures: 0 },
+      });
+    }
+    this.ids = [...this.connections.keys()].sort();
+    this.logger.log(`${this.ids.length} connection(s): ${this.ids.join(', ') || 'none'}`);
+  }
+
+  /** The connections a client may reach, in id order. */
+  visibleTo(client: ClientConfig): LiveConnection[] {
+    return this.ids.filter((id) => mayReach(client, id)).map((id) => this.connections.get(id)!);
+  }
+
+  /** A connection the client may reach; one it may not reach is answered exactly like one that does not exist. */
+  resolve(client: ClientConfig, connectionId: string, what = 'connection'): LiveConnection {
+    const live = this.connections.get(connectionId);
+    if (!live || !mayReach(client, connectionId)) {
+      throw new GatewayError('not_found', what === 'connection' ? `No connection has the id '${connectionId.slice(0, 100)}'.` : `No ${what} has this id.`);
+    }
+    return live;
+  }
+
+  all(): LiveConnection[] {
+    return this.ids.map((id) => this.connections.get(id)!);
+  }
+
+  /** Runs one provider operation, attributing its errors to the connection and keeping the connection's health. */
+  async call<T>(live: LiveConnection, operation: (adapter: ProviderConnection) => Promise<T>): Promise<T> {
+    try {
+      const result = await operation(live.adapter);
+      this.recordOk(live);
+      return result;
+    } catch (error) {
+      this.recordFailure(live, error);
+      throw isGatewayError(error) ? error.withConnection(live.config.id, live.config.provider) : error;
+    }
+  }
+
+  recordOk(live: LiveConnection): void {
+    live.health.lastOkAt = Date.now();
+    live.health.recentFailures = 0;
+  }
+
+  recordFailure(live: LiveConnection, error: unknown): void {
+    if (!isGatewayError(error) || !HEALTH_FAILURES.has(error.type)) return;
+    live.health.lastFailureAt = Date.now();
+    live.health.lastFailureType = error.type;
+    live.health.recentFailures += 1;
+  }
+
+  status(live: LiveConnection): ConnectionStatus {
+    const { lastOkAt, lastFailureAt, recentFailures } = live.health;
+    if (lastOkAt === null && lastFailureAt === null) return 'unknown';
+    if (recentFailures === 0) return 'ok';
+    return recentFailures >= 5 ? 'unavailable' : 'degraded';
+  }
+
+  /** The capability map of a connection, as the provider declares it. */
+  capabilities(live: LiveConnection): Capabilities {
+    return { ...live.definition.capabilities };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.all().map(async (live) => {
+      await live.adapter.close?.();
+      await live.http.close();
+    }));
+  }
+}
+
+export const mayReach = (client: ClientConfig, connectionId: string): boolean => client.connections.has('*') || client.connections.has(connectionId);

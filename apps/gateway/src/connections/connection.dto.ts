@@ -1,0 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { CAPABILITIES, PROVIDER_IDS } from '@devicegate/core';
+import { ListOf } from '../common/list.dto.js';
+
+export class ConnectionDto {
+  @ApiProperty({ description: 'Always `connection`.', enum: ['connection'], example: 'connection' })
+  object: 'connection';
+
+  @ApiProperty({ description: 'The connection id: the prefix of every id that comes from it.', example: 'sandbox-hardwario', pattern: '^[a-z][a-z0-9-]{1,31}$' })
+  id: string;
+
+  @ApiProperty({ description: 'The vendor integration.', enum: PROVIDER_IDS, example: 'hardwario' })
+  provider: string;
+
+  @ApiProperty({ description: 'A human-readable name.', example: 'HARDWARIO Cloud (sandbox-hardwario)' })
+  display_name: string;
+
+  @ApiProperty({ description: 'The root URL of the vendor API that this connection calls.', example: 'http://127.0.0.1:41001' })
+  base_url: string;
+
+  @ApiProperty({
+    description: 'Which unified operations the provider supports; an operation mapped to `false` answers 501 `not_supported`.',
+    type: 'object',
+    additionalProperties: { type: 'boolean' },
+    example: Object.fromEntries(CAPABILITIES.map((c) => [c, c !== 'devices.transfer'])),
+  })
+  capabilities: Record<string, boolean>;
+
+  @ApiProperty({ description: 'Health from recent vendor calls: `ok`, `degraded` (some recent calls failed), `unavailable` (repeated failures) or `unknown` (no call yet).', enum: ['ok', 'degraded', 'unavailable', 'unknown'], example: 'ok' })
+  status: string;
+}
+
+export const ConnectionListDto = ListOf(ConnectionDto, 'ConnectionList', 'sandbox-hardwario');

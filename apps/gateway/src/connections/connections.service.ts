@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import type { Capability, CallContext, ListSource } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+import { ListingEngine, type ListArgs } from '@devicegate/listing';
+import type { ClientConfig } from '../config/config.types.js';
+import { listBody } from '../common/list-response.js';
+import { ConnectionRegistry, type LiveConnection } from './connection-registry.js';
+import type { ConnectionDto } from './connection.dto.js';
+
+/** The Connection object of API.md §3; credentials never appear in it. */
+export function connectionView(registry: ConnectionRegistry, live: LiveConnection): ConnectionDto & { native?: undefined } {
+  return {
+    object: 'connection',
+    id: live.config.id,
+    provider: live.config.provider,
+    display_name: live.config.display_name,
+    base_url: live.config.base_url,
+    capabilities: registry.capabilities(live),
+    status: registry.status(live),
+  };
+}
+
+/** Throws 501 `not_supported` when the connection's provider lacks the operation. */
+export function requireCapability(live: LiveConnection, capability: Capability): void {
+  if (!live.definition.capabilities[capability]) {
+    throw new GatewayError('not_supported', `The ${live.definition.displayName} provider does not support '${capability}'.`, {
+      connectionId: live.config.id,
+      provider: live.config.provider,
+    });
+  }
+}
+
+@Injectable()
+export class ConnectionsService {
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly listing: ListingEngine,
+  ) {}
+
+  async list(client: ClientConfig, args: ListArgs, ctx: CallContext) {
+    const views = this.registry.visibleTo(client).map((live) => connectionView(this.registry, live));
+    const source: ListSource<ConnectionDto & { native?: undefined }> = {
+      plan: (query) => ({ order: query.order, exactTotal: true }),
+      fetchPage: async (query) => ({ items: query.order === 'ASC' ? views : [...views].reverse(), next: null, total: views.length }),
+    };
+    const page = await this.listing.list({ kind: `connections`, segments: [{ connectionId: '~connections', provider: 'devicegate', source }], args, fields: {} }, ctx);
+    return listBody(page, args);
+  }
+
+  get(client: ClientConfig, connectionId: string) {
+    return connectionView(this.registry, this.registry.resolve(client, connectionId));
+  }
+}

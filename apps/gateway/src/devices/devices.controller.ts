@@ -1,0 +1,101 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { CallContext } from '@devicegate/core';
+import { DEVICE_FIELDS, parseListArgs } from '@devicegate/listing';
+import { CurrentClient } from '../auth/current-client.decorator.js';
+import type { ClientConfig } from '../config/config.types.js';
+import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
+import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { CreateDeviceDto, DeviceDto, DeviceListDto, DeviceStatusDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
+import { DevicesService } from './devices.service.js';
+
+const DEVICE_ID_EXAMPLE = 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001';
+const DeviceIdParam = () => ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', DEVICE_ID_EXAMPLE);
+
+@ApiTags('devices')
+@Controller('v1/devices')
+export class DevicesController {
+  constructor(private readonly devices: DevicesService) {}
+
+  @Get()
+  @V1Operation({
+    operationId: 'listDevices',
+    summary: 'List devices',
+    description:
+      'Devices of every connection this key may reach, ordered by connection id, then by the vendor\'s own stable order. Filters use the Izuma syntax `<field>__<op>=<value>`; `labels.<key>` filters (e.g. `labels.location=garden`) work for any label key. devicegate pushes filters down to the vendor where it can and evaluates the rest itself: the answer is the same either way.',
+    scope: 'read',
+  })
+  @ApiListQuery(DEVICE_FIELDS, 'ASC', 'Devices are ordered by connection id, then by the vendor\'s own stable order; DESC reverses both.')
+  @ApiOkResponse({ description: 'A page of devices.', type: DeviceListDto })
+  listDevices(@CurrentClient() client: ClientConfig, @RawQuery() query: Record<string, string | string[] | undefined>, @Ctx() ctx: CallContext) {
+    return this.devices.list(client, parseListArgs(query, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' }), ctx);
+  }
+
+  @Post()
+  @V1Operation({
+    operationId: 'createDevice',
+    summary: 'Create or claim a device',
+    description:
+      'HARDWARIO claims a device by `serial_number` and `params.token` (its claim token); Izuma creates one; Blynk creates one from a template (`type`). Disruptive Technologies and iottly answer 501. Accepts an `Idempotency-Key` header.',
+    scope: 'write',
+    errors: [409, 413, 415, 501],
+  })
+  @ApiCreatedResponse({ description: 'The created device.', type: DeviceDto })
+  createDevice(@CurrentClient() client: ClientConfig, @Body() body: CreateDeviceDto, @Ctx() ctx: CallContext) {
+    return this.devices.create(client, body, ctx);
+  }
+
+  @Get(':device_id')
+  @V1Operation({ operationId: 'getDevice', summary: 'Get a device', description: 'One device by its unified id, with tags and online state filled in.', scope: 'read' })
+  @DeviceIdParam()
+  @ApiOkResponse({ description: 'The device.', type: DeviceDto })
+  getDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Ctx() ctx: CallContext) {
+    return this.devices.get(client, deviceId, ctx);
+  }
+
+  @Patch(':device_id')
+  @V1Operation({
+    operationId: 'updateDevice',
+    summary: 'Update a device',
+    description: 'Renames a device, merges labels (a label set to null is removed) and replaces its tags. Parts a provider cannot store answer 501.',
+    scope: 'write',
+    errors: [409, 413, 415, 501],
+  })
+  @DeviceIdParam()
+  @ApiOkResponse({ description: 'The updated device.', type: DeviceDto })
+  updateDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: UpdateDeviceDto, @Ctx() ctx: CallContext) {
+    return this.devices.update(client, deviceId, body, ctx);
+  }
+
+  @Delete(':device_id')
+  @HttpCode(204)
+  @V1Operation({ operationId: 'deleteDevice', summary: 'Delete a device', description: 'Removes the device from its vendor account (501 where the vendor does not allow it).', scope: 'write', errors: [501] })
+  @DeviceIdParam()
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  async deleteDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Ctx() ctx: CallContext): Promise<void> {
+    await this.devices.delete(client, deviceId, ctx);
+  }
+
+  @Get(':device_id/status')
+  @V1Operation({ operationId: 'getDeviceStatus', summary: 'Get device status', description: 'Whether the device is online, when it was last seen, and vendor facts such as signal and battery.', scope: 'read' })
+  @DeviceIdParam()
+  @ApiOkResponse({ description: 'The device status.', type: DeviceStatusDto })
+  getDeviceStatus(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Ctx() ctx: CallContext) {
+    return this.devices.status(client, deviceId, ctx);
+  }
+
+  @Post(':device_id/transfer')
+  @HttpCode(200)
+  @V1Operation({
+    operationId: 'transferDevice',
+    summary: 'Transfer a device',
+    description: 'Moves a device into another project of the same connection (Disruptive Technologies, Blynk organizations) or to another owner (Blynk). Other providers answer 501.',
+    scope: 'write',
+    errors: [409, 413, 415, 501],
+  })
+  @DeviceIdParam()
+  @ApiOkResponse({ description: 'The device after the transfer.', type: DeviceDto })
+  transferDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: TransferDeviceDto, @Ctx() ctx: CallContext) {
+    return this.devices.transfer(client, deviceId, body, ctx);
+  }
+}

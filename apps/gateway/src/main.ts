@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.setup.js';
+import { ConfigError, loadConfigFile } from './config/config.loader.js';
+import type { GatewayConfig } from './config/config.types.js';
+import { createProviderRegistry } from './providers.js';
+import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
+
+function configPathFromArgs(argv: string[]): string | undefined {
+  const at = argv.indexOf('--config');
+  if (at >= 0) return argv[at + 1];
+  const inline = argv.find((arg) => arg.startsWith('--config='));
+  return inline ? inline.slice('--config='.length) : process.env.DEVICEGATE_CONFIG || undefined;
+}
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('devicegate');
+  const providers = createProviderRegistry();
+  const path = configPathFromArgs(process.argv.slice(2));
+  let config: GatewayConfig;
+  let sandbox: Sandbox | undefined;
+  try {
+    if (path) config = loadConfigFile(path, providers);
+    else {
+      sandbox = await startSandbox(providers);
+      config = sandbox.config;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`devicegate: invalid configuration: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const app = await createApp(config, providers);
+  await app.listen({ port: config.server.port, host: config.server.host });
+  const address = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}`;
+  if (sandbox) {
+    console.log(sandbox.banner(address));
+  } else {
+    logger.log(`listening on ${config.server.host}:${config.server.port}; Swagger UI at ${address}/docs`);
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal}: finishing requests in flight, then stopping`);
+    await app.close();
+    await sandbox?.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await bootstrap();

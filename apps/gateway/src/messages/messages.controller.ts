@@ -1,0 +1,54 @@
+import { Controller, Get, Injectable, Param } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { CallContext } from '@devicegate/core';
+import { ListingEngine, MESSAGE_FIELDS, parseListArgs, type ListArgs } from '@devicegate/listing';
+import { CurrentClient } from '../auth/current-client.decorator.js';
+import type { ClientConfig } from '../config/config.types.js';
+import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
+import { listBody } from '../common/list-response.js';
+import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { requireCapability } from '../connections/connections.service.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { MessageListDto } from './message.dto.js';
+
+@Injectable()
+export class MessagesService {
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly listing: ListingEngine,
+  ) {}
+
+  async list(client: ClientConfig, deviceId: string, args: ListArgs, ctx: CallContext) {
+    const { live, nativeId } = this.devices.locate(client, deviceId);
+    requireCapability(live, 'messages.list');
+    const segments = [{ connectionId: live.config.id, provider: live.config.provider, source: live.adapter.messages(nativeId) }];
+    const page = await this.listing.list({ kind: `messages:${deviceId}`, segments, args, fields: MESSAGE_FIELDS }, ctx);
+    return listBody(page, args);
+  }
+}
+
+@ApiTags('messages')
+@Controller('v1/devices/:device_id/messages')
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  @Get()
+  @V1Operation({
+    operationId: 'listDeviceMessages',
+    summary: 'List device messages',
+    description:
+      'The messages of a device (HARDWARIO messages, Disruptive Technologies events, iottly messages, Izuma device events, Blynk timeline events), newest first by default. No time window applies unless `created_at__gte`/`created_at__lte` say so.',
+    scope: 'read',
+  })
+  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
+  @ApiListQuery(MESSAGE_FIELDS, 'DESC', 'Messages are ordered by `created_at`, newest first by default.')
+  @ApiOkResponse({ description: 'A page of messages.', type: MessageListDto })
+  listDeviceMessages(
+    @CurrentClient() client: ClientConfig,
+    @Param('device_id') deviceId: string,
+    @RawQuery() query: Record<string, string | string[] | undefined>,
+    @Ctx() ctx: CallContext,
+  ) {
+    return this.messages.list(client, deviceId, parseListArgs(query, { fields: MESSAGE_FIELDS, defaultOrder: 'DESC' }), ctx);
+  }
+}

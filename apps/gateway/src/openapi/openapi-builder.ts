@@ -1,0 +1,61 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { sortKeys } from './openapi-document.js';
+
+const DESCRIPTION = `One REST API in front of five IoT device clouds: HARDWARIO Cloud, Disruptive Technologies, iottly, Izuma Device Management and Blynk.Cloud. devicegate translates each call into the matching vendor call through the connection the id names.
+
+**Ids.** Every id devicegate returns has the form \`<connection_id>:<native id>\`, where the native part is the vendor's own id, so an id alone routes a call.
+
+**Authentication.** Send \`Authorization: Bearer <key>\` on every \`/v1\` call. Scopes: \`read\` (every GET), \`write\` (create, update, delete, transfer), \`commands\`, \`passthrough\`. A key lists the connections it may reach; an id of another connection answers 404, exactly like an id that does not exist.
+
+**Errors.** Every non-2xx answer is an error object with \`type\`, \`message\`, \`request_id\`, \`retryable\` and, for validation errors, one \`fields\` entry per invalid parameter. \`connection_id\`, \`provider\` and \`upstream_status\` appear when a vendor call caused the error.
+
+**Lists.** Every list takes \`limit\` (2-1000, default 50), \`after\` (the id of the last item of the previous page), \`order\` (\`ASC\`/\`DESC\`), \`include\` (\`total_count\`, \`native\`) and \`partial\`. Paging with \`after\` visits every matching item exactly once; \`has_more\` is false only on the last page. An \`after\` that is not an item of the list answers 400.
+
+**Filters.** \`<field>__<op>=<value>\` with \`eq\`, \`neq\`, \`in\`, \`nin\` (comma-separated), \`lte\`, \`gte\`; a bare \`<field>=<value>\` means \`eq\`. Several filters are ANDed. A field or operator a list does not document answers 400. Date-times are RFC 3339 or \`20161130T162512Z\`.
+
+**Request ids and timing.** Every answer carries \`X-Request-ID\` (yours when it matches \`^[A-Za-z0-9._-]{1,32}$\`, else a generated one) and \`/v1\` answers carry \`Server-Timing\` with the total time and the time spent waiting on vendors.
+
+**Rate limits.** Each key has a request budget; over it, calls answer 429 \`rate_limited\` with \`Retry-After\`. A vendor's own 429 answers \`upstream_rate_limited\`, also with \`Retry-After\`.
+
+**Sandbox.** With no configuration, devicegate runs on local emulators of the five vendor clouds with the key \`sandbox\`: click Authorize, enter \`sandbox\`, and try any operation.`;
+
+const PASSTHROUGH_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** The OpenAPI document of the running app: generated from the controllers and DTOs, sorted. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('devicegate')
+    .setDescription(DESCRIPTION)
+    .setVersion('1.0.0')
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    .setContact('devicegate', 'https://github.com/devicegate/devicegate', '')
+    .addServer('/', 'This devicegate')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A client key of the configuration (in sandbox mode: `sandbox`).' }, 'bearer')
+    .addTag('connections', 'Configured vendor accounts.')
+    .addTag('projects', 'Spaces, projects, organizations and accounts of the vendors.')
+    .addTag('devices', 'Devices across every connection.')
+    .addTag('messages', 'What devices sent and received.')
+    .addTag('commands', 'Commands to devices.')
+    .addTag('passthrough', 'Raw vendor calls with the connection\'s credentials.')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
+  return sortKeys(normalizePassthrough(document)) as OpenAPIObject;
+}
+
+/** `@All('*')` becomes one documented `{path}` route per method, each with its own operationId. */
+function normalizePassthrough(document: OpenAPIObject): OpenAPIObject {
+  const key = Object.keys(document.paths).find((path) => path.startsWith('/v1/connections/{connection_id}/passthrough'));
+  if (!key) return document;
+  const item = document.paths[key] as Record<string, unknown>;
+  const template = (item.get ?? Object.values(item)[0]) as Record<string, unknown>;
+  const normalized: Record<string, unknown> = {};
+  for (const method of PASSTHROUGH_METHODS) {
+    const operation = { ...template, operationId: method === 'get' ? 'passthrough' : `passthrough${method[0].toUpperCase()}${method.slice(1)}` };
+    if (method === 'get' || method === 'delete') delete (operation as { requestBody?: unknown }).requestBody;
+    normalized[method] = operation;
+  }
+  delete document.paths[key];
+  document.paths['/v1/connections/{connection_id}/passthrough/{path}'] = normalized;
+  return document;
+}

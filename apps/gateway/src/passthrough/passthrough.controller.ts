@@ -1,0 +1,83 @@
+import { All, Controller, Injectable, Param, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallContext } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+import type { HttpRequest } from '@devicegate/http-client';
+import { CurrentClient } from '../auth/current-client.decorator.js';
+import type { ClientConfig } from '../config/config.types.js';
+import { ApiIdParam, V1Operation } from '../common/api.decorators.js';
+import { Ctx } from '../common/request.decorators.js';
+import { ConnectionRegistry } from '../connections/connection-registry.js';
+import { requireCapability } from '../connections/connections.service.js';
+import { safeVendorPath } from './passthrough-path.js';
+
+const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'accept-language', 'if-match', 'if-none-match'];
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+@Injectable()
+export class PassthroughService {
+  constructor(private readonly registry: ConnectionRegistry) {}
+
+  async forward(client: ClientConfig, connectionId: string, request: FastifyRequest, reply: FastifyReply, ctx: CallContext): Promise<void> {
+    const live = this.registry.resolve(client, connectionId);
+    requireCapability(live, 'passthrough');
+    if (!METHODS.has(request.method)) throw new GatewayError('method_not_supported');
+    const marker = `/passthrough/`;
+    const rawUrl = request.url;
+    const start = rawUrl.indexOf(marker) + marker.length;
+    const queryAt = rawUrl.indexOf('?', start);
+    const path = safeVendorPath(queryAt >= 0 ? rawUrl.slice(start, queryAt) : rawUrl.slice(start));
+    const query = queryAt >= 0 ? rawUrl.slice(queryAt + 1) : '';
+
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const auth = await this.registry.call(live, (adapter) => adapter.authHeaders(ctx));
+    const body = request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body);
+    const vendorRequest: HttpRequest = {
+      method: request.method as HttpRequest['method'],
+      path: `/${path}`,
+      query: query ? new URLSearchParams(query) : undefined,
+      headers: { ...headers, ...auth },
+      body,
+      idempotent: request.method === 'GET',
+    };
+    const response = await this.registry.call(live, () => live.http.request(vendorRequest, ctx));
+    const safe = live.http.safeResponseHeaders(response.headers);
+    for (const name of Object.keys(auth)) delete safe[name.toLowerCase()];
+    reply.headers(safe);
+    reply.status(response.status).send(response.body);
+  }
+}
+
+@ApiTags('passthrough')
+@Controller('v1/connections/:connection_id/passthrough')
+export class PassthroughController {
+  constructor(private readonly service: PassthroughService) {}
+
+  @All('*')
+  @V1Operation({
+    operationId: 'passthrough',
+    summary: 'Call the vendor API directly',
+    description:
+      "Sends `{path}` with the query string and JSON body to the connection's vendor base URL, with the connection's credentials added, and answers the vendor's status, body and safe headers unchanged. Reaches every vendor operation, including those with no unified form (iottly licenses, Blynk metafields, DT data connectors, Izuma device groups …). The path can never leave the base URL: absolute URLs, `//host`, `.`/`..` segments and encoded forms of them answer 400 `validation_error`. Works with GET, POST, PUT, PATCH and DELETE.",
+    scope: 'passthrough',
+    errors: [405, 413, 415, 501],
+  })
+  @ApiIdParam('connection_id', 'The connection id.', 'sandbox-hardwario')
+  @ApiParam({ name: 'path', description: 'The vendor path relative to the base URL, e.g. `v2/spaces/{space_id}/tags`.', example: 'v2/spaces', schema: { type: 'string' } })
+  @ApiBody({ required: false, description: 'Sent to the vendor as JSON.', schema: { type: 'object', additionalProperties: true, example: {} } })
+  @ApiOkResponse({ description: "The vendor's answer, unchanged.", content: { 'application/json': { schema: { type: 'object', additionalProperties: true }, example: { any: 'vendor body' } } } })
+  async passthrough(
+    @CurrentClient() client: ClientConfig,
+    @Param('connection_id') connectionId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: CallContext,
+  ): Promise<void> {
+    await this.service.forward(client, connectionId, request, reply, ctx);
+  }
+}

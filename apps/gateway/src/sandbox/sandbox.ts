@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import type { ProviderId, ProviderRegistry } from '@devicegate/core';
+import { startBlynkEmulator } from '@devicegate/emulators/blynk';
+import { startDisruptiveEmulator } from '@devicegate/emulators/disruptive';
+import { startHardwarioEmulator } from '@devicegate/emulators/hardwario';
+import { startIottlyEmulator } from '@devicegate/emulators/iottly';
+import { startIzumaEmulator } from '@devicegate/emulators/izuma';
+import type { EmulatorServer } from '@devicegate/emulators/kit';
+import { buildConfig } from '../config/config.loader.js';
+import type { GatewayConfig } from '../config/config.types.js';
+
+/** The key of sandbox mode, with every scope. */
+export const SANDBOX_KEY = 'sandbox';
+
+export interface SandboxOptions {
+  /** Epoch ms the emulators' demo data ends at (default now). */
+  now?: number;
+  /** Latency added to every emulated vendor answer. */
+  latencyMs?: number;
+  /** Devices per emulator (default: each emulator's demo set). */
+  deviceCount?: number;
+  /** Only these providers (default: every provider this build ships). */
+  providers?: ProviderId[];
+  /** Fixed emulator ports by provider (default: free ports). */
+  ports?: Partial<Record<ProviderId, number>>;
+  /** The vendors' own rate limits in the emulators (default on, as the vendors do). */
+  vendorRateLimits?: boolean;
+}
+
+export interface SandboxEmulator {
+  provider: ProviderId;
+  connectionId: string;
+  server: EmulatorServer;
+  /** The vendor credentials it accepts, for the README and vendor clients. */
+  credentials: Record<string, string | number>;
+  /** The root its vendor paths hang off. */
+  baseUrl: string;
+}
+
+export interface Sandbox {
+  config: GatewayConfig;
+  emulators: SandboxEmulator[];
+  banner(address: string): string;
+  close(): Promise<void>;
+}
+
+type Starter = (options: SandboxOptions, port: number) => Promise<{ server: EmulatorServer; baseUrl: string; connection: Record<string, unknown>; credentials: Record<string, string | number> }>;
+
+/** How each vendor's emulator is started and which connection the sandbox points at it. */
+const STARTERS: Record<ProviderId, Starter> = {
+  hardwario: async (o, port) => {
+    const e = await startHardwarioEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount });
+    return {
+      server: e,
+      baseUrl: e.baseUrl,
+      credentials: { api_key: e.credentials.apiKey, space_id: e.spaceId },
+      connection: { space_id: e.spaceId, credentials: { api_key: e.credentials.apiKey } },
+    };
+  },
+  disruptive: async (o, port) => {
+    const e = await startDisruptiveEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, rateLimit: o.vendorRateLimits === false ? false : undefined });
+    return {
+      server: e,
+      baseUrl: e.baseUrl,
+      credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email, organization_id: e.organizationId, token_url: e.tokenUrl },
+      connection: { organization_id: e.organizationId, token_url: e.tokenUrl, credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email } },
+    };
+  },
+  iottly: async (o, port) => {
+    const e = await startIottlyEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount });
+    return {
+      server: e,
+      baseUrl: e.baseUrl,
+      credentials: { api_key: e.credentials.apiKey, project_id: e.projectId },
+      connection: { project_id: e.projectId, credentials: { api_key: e.credentials.apiKey } },
+    };
+  },
+  izuma: async (o, port) => {
+    const e = await startIzumaEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount });
+    return {
+      server: e,
+      baseUrl: e.baseUrl,
+      credentials: { api_key: e.credentials.apiKey },
+      connection: { credentials: { api_key: e.credentials.apiKey } },
+    };
+  },
+  blynk: async (o, port) => {
+    const e = await startBlynkEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, rateLimitPerMinute: o.vendorRateLimits === false ? false : undefined });
+    return {
+      server: e,
+      baseUrl: e.baseUrl,
+      credentials: { client_id: e.credentials.clientId, client_secret: e.credentials.clientSecret, org_id: e.orgId },
+      connection: { org_id: e.orgId, include_sub_orgs: true, credentials: { client_id: e.credentials.clientId, client_secret: e.credentials.clientSecret } },
+    };
+  },
+};
+
+/**
+ * Starts one emulator per provider on loopback, seeded with the same demo data at every start, and the
+ * configuration that points a `sandbox-<provider>` connection at each, with the key `sandbox`.
+ */
+export async function startSandbox(registry: ProviderRegistry, options: SandboxOptions = {}): Promise<Sandbox> {
+  const wanted = (options.providers ?? registry.ids()).filter((id) => registry.get(id));
+  const emulators: SandboxEmulator[] = [];
+  const connections: Array<Record<string, unknown>> = [];
+  try {
+    for (const provider of wanted) {
+      const started = await STARTERS[provider](options, options.ports?.[provider] ?? 0);
+      const connectionId = `sandbox-${provider}`;
+      emulators.push({ provider, connectionId, server: started.server, credentials: started.credentials, baseUrl: started.baseUrl });
+      connections.push({ id: connectionId, provider, base_url: started.baseUrl, timeout_ms: 10_000, ...started.connection });
+    }
+  } catch (error) {
+    await Promise.all(emulators.map((e) => e.server.close()));
+    throw error;
+  }
+  const document = {
+    server: { host: '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 } },
+    clients: [{ name: 'sandbox', key_sha256: createHash('sha256').update(SANDBOX_KEY).digest('hex'), scopes: ['read', 'write', 'commands', 'passthrough'], connections: ['*'] }],
+    connections,
+  };
+  const config = { ...buildConfig(document, registry), sandbox: true };
+  config.server.host = '127.0.0.1';
+  return {
+    config,
+    emulators,
+    banner: (address) =>
+      [
+        '',
+        'devicegate is running in sandbox mode (no configuration file given).',
+        `  Swagger UI:   ${address}/docs   (Authorize with the key: ${SANDBOX_KEY})`,
+        `  Try:          curl -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/devices`,
+        '  Emulated vendor clouds (point a vendor client at them; credentials below):',
+        ...emulators.map((e) => `    ${e.connectionId.padEnd(20)} ${e.baseUrl.padEnd(36)} ${Object.entries(e.credentials).map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        '',
+      ].join('\n'),
+    close: async () => {
+      await Promise.all(emulators.map((e) => e.server.close()));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { RateLimiter, TokenIssuer, type OAuthClient } from './blynk.auth.js';
+import { blynkError, buildRouter } from './blynk.routes.js';
+import { DEMO_DEVICE_COUNT, FOREIGN_DEVICE_ID, FOREIGN_ORG_ID, ORG_ID, SUB_ORG_ID } from './blynk.seed.js';
+import { BlynkStore, type DeviceFullJson } from './blynk.store.js';
+import type { BlynkTimelineEvent } from './blynk.types.js';
+
+export type { BlynkActionLogEntry, BlynkEventType, BlynkTimelineEvent } from './blynk.types.js';
+export type { DeviceBaseInfoJson, DeviceFullJson, DeviceSummaryJson, MetaFieldJson } from './blynk.store.js';
+
+/** The OAuth2 clients and organizations the sandbox Blynk emulator accepts; the same at every start. */
+export const BLYNK_SANDBOX_CREDENTIALS = {
+  /** OAuth2 client of organization 101 with the Platform API scope. */
+  clientId: 'oa2-client-id_DevicegateSandbox',
+  clientSecret: 'sandbox-blynk-secret-4c1f7e9a2b6d8053',
+  /** The client's organization (`org_id` of the sandbox connection). */
+  orgId: ORG_ID,
+  /** A sub-organization of `orgId`, reachable with the same token. */
+  subOrgId: SUB_ORG_ID,
+  /** A client of the same organization without the Platform API scope: tokens work, API calls answer 403. */
+  noScopeClientId: 'oa2-client-id_DevicegateNoScope',
+  noScopeClientSecret: 'sandbox-blynk-noscope-9e2d41b7',
+} as const;
+
+export type BlynkSandboxCredentials = typeof BLYNK_SANDBOX_CREDENTIALS;
+
+export interface BlynkEmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  latencyMs?: number;
+  /** Epoch ms that seeded timestamps are relative to; default `Date.now()`. */
+  now?: number;
+  /** Devices to seed; default the 15 demo devices. Devices past the demo set have no history. */
+  deviceCount?: number;
+  /** Access token lifetime; default 86,400 s as Blynk documents. */
+  tokenTtlSeconds?: number;
+  /** Requests per minute per organization before 429; default 10,000, `false` switches the limit off. */
+  rateLimitPerMinute?: number | false;
+}
+
+/** What a test adds to a device timeline; `code` is an event code of the device's template. */
+export interface TimelineEventInput {
+  code: string;
+  description?: string | null;
+  /** Epoch ms; default now. */
+  ts?: number;
+}
+
+export interface BlynkEmulator extends EmulatorServer {
+  /** Root the vendor paths hang off: `${baseUrl}/api/v1/organization/devices`, `${baseUrl}/oauth2/token`. */
+  readonly baseUrl: string;
+  readonly credentials: BlynkSandboxCredentials;
+  readonly orgId: number;
+  readonly subOrgId: number;
+  /** A device of an organization the sandbox client cannot see (answers 404 like a missing one). */
+  readonly foreignDeviceId: number;
+  /** Ids of every device the sandbox client can see (organization and sub-organization), ascending. */
+  deviceIds(): number[];
+  /** The device as `GET …/device` would answer it, or undefined when it does not exist. */
+  device(deviceId: number): DeviceFullJson | undefined;
+  /** Adds a timeline event (online/offline ones also change the device's connection state). */
+  addTimelineEvent(deviceId: number, input: TimelineEventInput): BlynkTimelineEvent;
+  /** Requests that reached `POST /oauth2/token`, successful or not. */
+  tokenRequestCount(): number;
+  /** Makes every issued token expired, as if its lifetime had passed. */
+  expireTokens(): void;
+  setRateLimit(perMinute: number | false): void;
+}
+
+const DEFAULT_TOKEN_TTL_SECONDS = 86_400;
+const DEFAULT_RATE_LIMIT = 10_000;
+
+/** Starts a local Blynk.Cloud Platform API (Devices, OAuth2 token endpoint) seeded with demo data. */
+export async function startBlynkEmulator(options: BlynkEmulatorOptions = {}): Promise<BlynkEmulator> {
+  const now = options.now ?? Date.now();
+  const deviceCount = Math.max(1, Math.floor(options.deviceCount ?? DEMO_DEVICE_COUNT));
+  const store = new BlynkStore(now, deviceCount);
+  const clients: OAuthClient[] = [
+    { clientId: BLYNK_SANDBOX_CREDENTIALS.clientId, clientSecret: BLYNK_SANDBOX_CREDENTIALS.clientSecret, orgId: ORG_ID, platformApiScope: true },
+    { clientId: BLYNK_SANDBOX_CREDENTIALS.noScopeClientId, clientSecret: BLYNK_SANDBOX_CREDENTIALS.noScopeClientSecret, orgId: ORG_ID, platformApiScope: false },
+  ];
+  const tokens = new TokenIssuer(clients, options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT);
+  let tokenRequests = 0;
+  const clock = () => Date.now();
+  const router = buildRouter({ store, tokens, limiter, clock, onTokenRequest: () => (tokenRequests += 1) });
+
+  const server = await startEmulatorServer({
+    name: 'blynk',
+    router,
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    latencyMs: options.latencyMs,
+    // Not documented; the service's own error shape is the most plausible answer for unknown routes.
+    notFound: () => blynkError(404, 'Not found.'),
+    methodNotAllowed: (req) => blynkError(405, `Method ${req.method} is not allowed for this path.`),
+  });
+
+  const sandboxTree = store.orgTree(ORG_ID);
+  return {
+    ...server,
+    baseUrl: server.url,
+    credentials: BLYNK_SANDBOX_CREDENTIALS,
+    orgId: ORG_ID,
+    subOrgId: SUB_ORG_ID,
+    foreignDeviceId: FOREIGN_DEVICE_ID,
+    deviceIds: () => store.devicesOf(sandboxTree).map((d) => d.id),
+    device: (deviceId) => {
+      const device = store.devices.get(deviceId);
+      return device ? store.full(device) : undefined;
+    },
+    addTimelineEvent: (deviceId, input) => {
+      const device = store.devices.get(deviceId);
+      if (!device || device.orgId === FOREIGN_ORG_ID) throw new Error(`no device ${deviceId}`);
+      const event = device.template.events.find((e) => e.code === input.code);
+      if (!event) throw new Error(`template ${device.template.templateId} has no event ${input.code}`);
+      return { ...store.addEvent(device, { eventId: event.id, eventType: event.type, description: input.description ?? null, ts: input.ts ?? clock() }) };
+    },
+    tokenRequestCount: () => tokenRequests,
+    expireTokens: () => tokens.expireAll(),
+    setRateLimit: (perMinute) => limiter.set(perMinute),
+  };
+}

@@ -1,0 +1,144 @@
+import { startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { RateLimiter, TokenService, type RateLimit } from './auth.js';
+import type { DtDataConnector, DtDevice, DtEvent, DtRole } from './disruptive.types.js';
+import { buildRouter, dtError } from './routes.js';
+import { DEMO_DEVICE_COUNT, DISRUPTIVE_SANDBOX_CREDENTIALS, seedStore } from './seed.js';
+import { DisruptiveStore, type DataConnectorPush, type EmittedEvent } from './store.js';
+
+export { DISRUPTIVE_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT } from './seed.js';
+export { DT_TOKEN_URL, JWT_BEARER_GRANT, type RateLimit } from './auth.js';
+export { PayloadError } from './events.js';
+export type { DataConnectorPush, EmittedEvent } from './store.js';
+export type * from './disruptive.types.js';
+
+/** The vendor's documented limit: 25 requests per 5 seconds. */
+export const DISRUPTIVE_DEFAULT_RATE_LIMIT: RateLimit = { requests: 25, windowMs: 5_000 };
+
+export interface DisruptiveEmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  latencyMs?: number;
+  /** Epoch ms the seeded week of events ends at (a few minutes before it); default `Date.now()`. */
+  now?: number;
+  /** Devices to seed: the first 16 are the demo set (default 16), more get only their latest state. */
+  deviceCount?: number;
+  /** Access-token lifetime in seconds (default 3600, as DT). */
+  tokenTtlSeconds?: number;
+  /** Requests per window per key (default 25 per 5 s, as DT); `false` switches limiting off. */
+  rateLimit?: RateLimit | false;
+  /** Whether the service account accepts HTTP Basic auth (default true). */
+  enableBasicAuth?: boolean;
+  /** The service account's role everywhere (default `roles/organization.admin`). */
+  role?: DtRole;
+}
+
+export interface DisruptiveCredentials {
+  readonly keyId: string;
+  readonly secret: string;
+  readonly email: string;
+  readonly serviceAccountId: string;
+  readonly organizationId: string;
+  readonly projectIds: readonly string[];
+}
+
+export interface DisruptiveEmulator extends EmulatorServer {
+  /** REST API root a client uses in place of `https://api.disruptive-technologies.com/v2`. */
+  readonly baseUrl: string;
+  /** Emulator API root in place of `https://emulator.disruptive-technologies.com/v2`. */
+  readonly emulatorBaseUrl: string;
+  /** OAuth2 token endpoint in place of `https://identity.disruptive-technologies.com/oauth2/token`. */
+  readonly tokenUrl: string;
+  readonly credentials: DisruptiveCredentials;
+  readonly organizationId: string;
+  readonly projectIds: readonly string[];
+  /** Device ids (all projects, or one), in listing order. */
+  deviceIds(projectId?: string): string[];
+  /** A device as `GET …/devices/{id}` shows it. */
+  getDevice(deviceId: string): DtDevice | undefined;
+  /** A device's stored history, oldest first. */
+  events(deviceId: string): DtEvent[];
+  /**
+   * Publishes an event to any device as the Emulator API would (`{"temperature": {"value": 21}}`):
+   * stored in history, applied to `reported`, handed to listeners and data connectors.
+   * Throws PayloadError for an invalid body and Error for an unknown device.
+   */
+  publish(deviceId: string, event: Record<string, unknown>): DtEvent;
+  /** Requests made to the token endpoint so far. */
+  tokenRequestCount(): number;
+  /** Invalidates every access token issued so far. */
+  expireTokens(): void;
+  /** Forgets the rate-limit windows. */
+  resetRateLimit(): void;
+  /** The emulator clock (epoch ms): starts at `now` and runs in real time. */
+  clock(): number;
+  dataConnectors(projectId?: string): DtDataConnector[];
+  /** Every event, including `labelsChanged`; returns an unsubscribe function. */
+  onEvent(listener: (event: EmittedEvent) => void): () => void;
+  /** Hook for data-connector delivery: one call per push an active, matching connector would receive. */
+  onDataConnectorPush(listener: (push: DataConnectorPush) => void): () => void;
+}
+
+/** Starts a local Disruptive Technologies cloud: REST API v2, Emulator API and OAuth2 token endpoint. */
+export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions = {}): Promise<DisruptiveEmulator> {
+  const store = new DisruptiveStore(options.now ?? Date.now());
+  seedStore(store, { now: options.now ?? Date.now(), deviceCount: options.deviceCount ?? DEMO_DEVICE_COUNT });
+
+  const creds = DISRUPTIVE_SANDBOX_CREDENTIALS;
+  let tokenUrl = '';
+  const tokens = new TokenService(
+    [{ keyId: creds.keyId, secret: creds.secret, email: creds.email, enableBasicAuth: options.enableBasicAuth ?? true }],
+    options.tokenTtlSeconds ?? 3600,
+    () => [tokenUrl],
+  );
+  const rateLimit = options.rateLimit === undefined ? DISRUPTIVE_DEFAULT_RATE_LIMIT : options.rateLimit;
+  const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined;
+  const router = buildRouter({ store, tokens, limiter, role: options.role ?? 'roles/organization.admin' });
+
+  const server = await startEmulatorServer({
+    name: 'disruptive',
+    router,
+    port: options.port,
+    host: options.host,
+    latencyMs: options.latencyMs,
+    notFound: () => dtError(404),
+    methodNotAllowed: () => dtError(405),
+  });
+  tokenUrl = `${server.url}/oauth2/token`;
+
+  const device = (id: string) => {
+    const found = store.devices.get(id);
+    if (!found) throw new Error(`unknown device ${id}`);
+    return found;
+  };
+
+  return {
+    ...server,
+    baseUrl: `${server.url}/v2`,
+    emulatorBaseUrl: `${server.url}/emulator/v2`,
+    tokenUrl,
+    credentials: { ...creds, projectIds: [...creds.projectIds] },
+    organizationId: creds.organizationId,
+    projectIds: [...creds.projectIds],
+    deviceIds: (projectId) =>
+      store
+        .sortedProjects()
+        .filter((p) => projectId === undefined || p.id === projectId)
+        .flatMap((p) => p.devices.map((d) => d.id)),
+    getDevice: (id) => {
+      const found = store.devices.get(id);
+      return found ? store.deviceWire(found) : undefined;
+    },
+    events: (id) => structuredClone(device(id).events),
+    publish: (id, event) => structuredClone(store.publish(device(id), event)),
+    tokenRequestCount: () => tokens.requestCount(),
+    expireTokens: () => tokens.expireAll(),
+    resetRateLimit: () => limiter?.reset(),
+    clock: () => store.nowMs(),
+    dataConnectors: (projectId) =>
+      [...store.connectors.values()].filter((c) => projectId === undefined || c.projectId === projectId).map((c) => structuredClone(c.resource)),
+    onEvent: (listener) => store.onEvent(listener),
+    onDataConnectorPush: (listener) => store.onDataConnectorPush(listener),
+  };
+}

@@ -1,0 +1,87 @@
+import { GatewayError, type ErrorType } from '@devicegate/errors';
+import { sanitizeVendorMessage, upstreamError, type HttpResponse } from '@devicegate/http-client';
+import type { DtBatchError } from './disruptive.types.js';
+
+/** Who an error is attributed to. */
+export interface ErrorAttribution {
+  connectionId: string;
+  provider: string;
+}
+
+/** The `error` summary of a `{error, code, help}` body (§3.6); plain text when the body is not JSON. */
+export function vendorMessage(response: HttpResponse): string | undefined {
+  const text = response.text().trim();
+  if (text === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const body = parsed as Record<string, unknown>;
+      for (const key of ['error', 'message', 'error_description']) {
+        if (typeof body[key] === 'string' && body[key] !== '') return body[key];
+        // A gRPC-gateway style body nests the message: {"error": {"code", "message"}}.
+        const nested = body[key];
+        if (nested && typeof nested === 'object' && typeof (nested as Record<string, unknown>).message === 'string') {
+          return (nested as Record<string, string>).message;
+        }
+      }
+      return undefined;
+    }
+    return typeof parsed === 'string' ? parsed : undefined;
+  } catch {
+    return text.startsWith('<') ? undefined : text;
+  }
+}
+
+/**
+ * A GatewayError for a non-2xx API answer (API.md §2.4): 400 → validation_error, 401/403 →
+ * upstream_auth_failed, 404 → not_found, 409 → conflict, 429 → upstream_rate_limited with Retry-After,
+ * 5xx → upstream_error / upstream_unavailable / upstream_timeout.
+ */
+export function vendorError(response: HttpResponse, who: ErrorAttribution): GatewayError {
+  return upstreamError(response, { ...who, message: vendorMessage(response) });
+}
+
+/**
+ * A failed token exchange. The identity service answers bad credentials with 400 (§2.2), which is a
+ * configuration fault of the connection, not the caller's: 400/401/403 all become upstream_auth_failed.
+ */
+export function tokenError(response: HttpResponse, who: ErrorAttribution): GatewayError {
+  if (response.status === 400 || response.status === 401 || response.status === 403) {
+    return new GatewayError('upstream_auth_failed', 'The vendor rejected the service-account key configured for this connection.', {
+      ...who,
+      upstreamStatus: response.status,
+    });
+  }
+  return vendorError(response, who);
+}
+
+/** An answer whose status is fine but whose body is not what the reference documents. */
+export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
+  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
+    ...who,
+    upstreamStatus: status,
+  });
+}
+
+/** The documented `status.code` values of a per-device batch failure; any other is an upstream_error. */
+const BATCH_CODES: Record<string, ErrorType> = {
+  INVALID_ARGUMENT: 'validation_error',
+  NOT_FOUND: 'not_found',
+  INTERNAL_ERROR: 'upstream_error',
+};
+
+/**
+ * The first per-device failure of a batchUpdate / transfer answer (they answer 200 even when a device
+ * failed, §5.6–5.7). `field` names the body field an INVALID_ARGUMENT is about.
+ */
+export function batchError(errors: DtBatchError[], who: ErrorAttribution, field: string): GatewayError {
+  const first = errors[0];
+  const code = first.status?.code ?? 'UNKNOWN';
+  const type = BATCH_CODES[code] ?? 'upstream_error';
+  const detail = sanitizeVendorMessage(first.status?.message);
+  const message = `The vendor refused the change (${code})${detail ? `: ${detail}` : '.'}`;
+  return new GatewayError(type, message, {
+    ...who,
+    fields: type === 'validation_error' ? [{ name: field, message: detail ?? 'was refused by the vendor' }] : undefined,
+  });
+}

@@ -1,0 +1,458 @@
+import { parseUnifiedId, toUnifiedId, type Device, type DeviceStatus, type Filter, type Message, type MessageType, type Project } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+import type { DtDevice, DtEvent, DtProject, DtReported, DtReportedEntry } from './disruptive.types.js';
+
+/** The provider id, as configuration and canonical objects spell it. */
+export const PROVIDER = 'disruptive';
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+// ---------------------------------------------------------------------------------------------
+// Time
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Epoch ms of a DT timestamp. The API sends 6 fractional digits (older data 9, §3.5); `Date.parse`
+ * is not reliable beyond 3, so the fraction is truncated to milliseconds by hand.
+ */
+export function dtTimeToMs(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const match = RFC3339.exec(value);
+  if (!match) return null;
+  const zone = match[4].toUpperCase() === 'Z' ? 'Z' : match[4];
+  const seconds = Date.parse(`${match[1]}T${match[2]}${zone}`);
+  if (Number.isNaN(seconds)) return null;
+  return seconds + Number((match[3] ?? '').padEnd(3, '0').slice(0, 3));
+}
+
+/** RFC 3339 UTC with milliseconds, or null. */
+export function dtTimeToIso(value: unknown): string | null {
+  const ms = dtTimeToMs(value);
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource names (§3.2)
+
+export interface DeviceRef {
+  projectId: string;
+  deviceId: string;
+}
+
+/** `projects/<p>/devices/<d>` → its ids. */
+export function parseDeviceName(name: unknown): DeviceRef | undefined {
+  const match = typeof name === 'string' ? /^projects\/([^/]+)\/devices\/([^/]+)$/.exec(name) : null;
+  return match ? { projectId: match[1], deviceId: match[2] } : undefined;
+}
+
+/** `projects/<p>` → `<p>`. */
+export function parseProjectName(name: unknown): string | undefined {
+  const match = typeof name === 'string' ? /^projects\/([^/]+)$/.exec(name) : null;
+  return match ? match[1] : undefined;
+}
+
+export const deviceName = (ref: DeviceRef): string => `projects/${ref.projectId}/devices/${ref.deviceId}`;
+
+/** The `organization` parameter takes the resource name; a bare id in the configuration is accepted too. */
+export const organizationName = (organizationId: string): string =>
+  organizationId.startsWith('organizations/') ? organizationId : `organizations/${organizationId}`;
+
+function badShape(connectionId: string, what: string): GatewayError {
+  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
+    connectionId,
+    provider: PROVIDER,
+    upstreamStatus: 200,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+
+/** A DT project (§5.1). `device_count` adds sensors and Cloud Connectors; DT gives no creation time. */
+export function toProject(project: DtProject, connectionId: string): Project {
+  const projectId = parseProjectName(project.name);
+  if (!projectId) throw badShape(connectionId, 'project name');
+  const sensors = num(project.sensorCount);
+  const connectors = num(project.cloudConnectorCount);
+  return {
+    object: 'project',
+    id: toUnifiedId(connectionId, projectId),
+    connection_id: connectionId,
+    provider: PROVIDER,
+    name: str(project.displayName),
+    kind: 'project',
+    device_count: sensors === null && connectors === null ? null : (sensors ?? 0) + (connectors ?? 0),
+    created_at: null,
+    native: project,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+
+/** The device types the list endpoint's `device_types` takes (§5.4). Only these are pushed down. */
+export const DEVICE_TYPES: ReadonlySet<string> = new Set([
+  'temperature',
+  'proximity',
+  'touch',
+  'humidity',
+  'proximityCounter',
+  'touchCounter',
+  'waterDetector',
+  'co2',
+  'motion',
+  'deskOccupancy',
+  'contact',
+  'ccon',
+]);
+
+/** The label DT Studio shows as the device's display name; it becomes `name`, not a label. */
+export const NAME_LABEL = 'name';
+
+/**
+ * How long a sensor counts as online after its last `networkStatus`. Sensors send one as a heartbeat
+ * every 15 ± 3 min (§5.9); missing about four in a row is taken as offline. [inferred: DT publishes no
+ * threshold]
+ */
+export const SENSOR_OFFLINE_AFTER_MS = 60 * 60_000;
+
+const reportedOf = (device: DtDevice): DtReported => (isObject(device.reported) ? device.reported : {});
+
+/**
+ * `online`: a Cloud Connector reports its uplink in `connectionStatus` (`OFFLINE` or a medium); a
+ * sensor has no such state, so its last `networkStatus` heartbeat decides. Null when neither is known.
+ */
+export function deviceOnline(device: DtDevice, nowMs: number): boolean | null {
+  const reported = reportedOf(device);
+  const connection = reported.connectionStatus;
+  if (isObject(connection) && typeof connection.connection === 'string') return connection.connection !== 'OFFLINE';
+  const heartbeat = isObject(reported.networkStatus) ? dtTimeToMs(reported.networkStatus.updateTime) : null;
+  if (heartbeat === null) return null;
+  return nowMs - heartbeat <= SENSOR_OFFLINE_AFTER_MS;
+}
+
+/** The newest `updateTime` of the `reported` entries (each is the latest event of its type). */
+export function deviceLastSeen(device: DtDevice): string | null {
+  let newest: number | null = null;
+  for (const entry of Object.values(reportedOf(device))) {
+    const ms = isObject(entry) ? dtTimeToMs((entry as DtReportedEntry).updateTime) : null;
+    if (ms !== null && (newest === null || ms > newest)) newest = ms;
+  }
+  return newest === null ? null : new Date(newest).toISOString();
+}
+
+/** A DT device (§5.4): the `name` label is the name, the others are labels; DT keeps no creation or change time. */
+export function toDevice(device: DtDevice, connectionId: string, nowMs: number): Device {
+  const ref = parseDeviceName(device.name);
+  if (!ref) throw badShape(connectionId, 'device name');
+  const labels: Record<string, string> = {};
+  const raw = isObject(device.labels) ? device.labels : {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== NAME_LABEL && typeof value === 'string') labels[key] = value;
+  }
+  return {
+    object: 'device',
+    id: toUnifiedId(connectionId, ref.deviceId),
+    connection_id: connectionId,
+    provider: PROVIDER,
+    project_id: toUnifiedId(connectionId, ref.projectId),
+    name: typeof raw[NAME_LABEL] === 'string' ? raw[NAME_LABEL] : null,
+    type: str(device.type),
+    // DT has no serial number; the product number identifies the hardware model and is the closest fact.
+    serial_number: typeof device.productNumber === 'string' && device.productNumber !== '' ? device.productNumber : null,
+    labels,
+    tags: [],
+    online: deviceOnline(device, nowMs),
+    last_seen_at: deviceLastSeen(device),
+    created_at: null,
+    updated_at: null,
+    native: device,
+  };
+}
+
+/** Facts of `reported` worth showing on a status page; the six main keys are always present (null when unknown). */
+export function statusDetails(device: DtDevice): Record<string, unknown> {
+  const r = reportedOf(device);
+  const temperature = isObject(r.temperature) ? r.temperature : undefined;
+  const humidity = isObject(r.humidity) ? r.humidity : undefined;
+  const network = isObject(r.networkStatus) ? r.networkStatus : undefined;
+  const battery = isObject(r.batteryStatus) ? r.batteryStatus : undefined;
+  const connection = isObject(r.connectionStatus) ? r.connectionStatus : undefined;
+  const cellular = isObject(r.cellularStatus) ? r.cellularStatus : undefined;
+
+  const details: Record<string, unknown> = {
+    device_type: str(device.type),
+    temperature: num(temperature?.value) ?? num(humidity?.temperature),
+    humidity: num(humidity?.relativeHumidity),
+    touch: isObject(r.touch) ? { last_touched_at: dtTimeToIso(r.touch.updateTime) } : null,
+    battery: battery ? { percentage: num(battery.percentage), updated_at: dtTimeToIso(battery.updateTime) } : null,
+    signal: network
+      ? { signal_strength: num(network.signalStrength), rssi: num(network.rssi), updated_at: dtTimeToIso(network.updateTime) }
+      : cellular
+        ? { signal_strength: num(cellular.signalStrength), rssi: null, updated_at: dtTimeToIso(cellular.updateTime) }
+        : null,
+    connection: connection
+      ? {
+          type: str(connection.connection),
+          available: Array.isArray(connection.available) ? connection.available.filter((v) => typeof v === 'string') : [],
+          updated_at: dtTimeToIso(connection.updateTime),
+        }
+      : network
+        ? {
+            type: 'CLOUD_CONNECTOR',
+            transmission_mode: str(network.transmissionMode),
+            cloud_connectors: (Array.isArray(network.cloudConnectors) ? network.cloudConnectors : []).filter(isObject).map((c) => ({
+              id: str(c.id),
+              signal_strength: num(c.signalStrength),
+              rssi: num(c.rssi),
+            })),
+          }
+        : null,
+  };
+
+  // Readings of the other sensor kinds, only when the device reports them.
+  const extra: Array<[string, string, string]> = [
+    ['objectPresent', 'state', 'object_present'],
+    ['waterPresent', 'state', 'water_present'],
+    ['motion', 'state', 'motion'],
+    ['contact', 'state', 'contact'],
+    ['deskOccupancy', 'state', 'desk_occupancy'],
+    ['probeWireStatus', 'state', 'probe_wire_status'],
+    ['co2', 'ppm', 'co2_ppm'],
+    ['pressure', 'pascal', 'pressure_pa'],
+    ['touchCount', 'total', 'touch_count'],
+    ['objectPresentCount', 'total', 'object_present_count'],
+  ];
+  for (const [eventType, field, key] of extra) {
+    const entry = r[eventType];
+    if (isObject(entry) && entry[field] !== undefined && entry[field] !== null) details[key] = entry[field];
+  }
+  return details;
+}
+
+export function toDeviceStatus(device: DtDevice, connectionId: string, nowMs: number): DeviceStatus {
+  const ref = parseDeviceName(device.name);
+  if (!ref) throw badShape(connectionId, 'device name');
+  return {
+    object: 'device_status',
+    device_id: toUnifiedId(connectionId, ref.deviceId),
+    online: deviceOnline(device, nowMs),
+    last_seen_at: deviceLastSeen(device),
+    checked_at: new Date(nowMs).toISOString(),
+    details: statusDetails(device),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages (device events)
+
+/**
+ * DT event type → contract message type:
+ *
+ * | contract | DT `eventType` |
+ * |---|---|
+ * | `data` | temperature, humidity, objectPresent, objectPresentCount, touchCount, waterPresent, co2, pressure, motion, deskOccupancy, contact |
+ * | `event` | touch |
+ * | `status` | networkStatus, batteryStatus, connectionStatus, ethernetStatus, cellularStatus, connectionLatency, probeWireStatus |
+ * | `config` | labelsChanged (stream only; history never returns it) |
+ *
+ * An event type not in this table is taken as a sensor reading (`data`), the kind DT adds with new sensors.
+ */
+export const EVENT_MESSAGE_TYPES: Readonly<Record<string, MessageType>> = {
+  temperature: 'data',
+  humidity: 'data',
+  objectPresent: 'data',
+  objectPresentCount: 'data',
+  touchCount: 'data',
+  waterPresent: 'data',
+  co2: 'data',
+  pressure: 'data',
+  motion: 'data',
+  deskOccupancy: 'data',
+  contact: 'data',
+  touch: 'event',
+  networkStatus: 'status',
+  batteryStatus: 'status',
+  connectionStatus: 'status',
+  ethernetStatus: 'status',
+  cellularStatus: 'status',
+  connectionLatency: 'status',
+  probeWireStatus: 'status',
+  labelsChanged: 'config',
+};
+
+/** The type of an event type outside the table. */
+export const UNKNOWN_EVENT_MESSAGE_TYPE: MessageType = 'data';
+
+export const messageTypeOf = (eventType: string): MessageType =>
+  Object.hasOwn(EVENT_MESSAGE_TYPES, eventType) ? EVENT_MESSAGE_TYPES[eventType] : UNKNOWN_EVENT_MESSAGE_TYPE;
+
+/** Event types `event_types` may name: `labelsChanged` is not kept in history (§5.9), so it is never sent. */
+export const HISTORY_EVENT_TYPES: readonly string[] = Object.keys(EVENT_MESSAGE_TYPES).filter((t) => t !== 'labelsChanged');
+
+/**
+ * A history event (§5.9). `created_at` is the event's `timestamp` (microseconds cut to milliseconds);
+ * DT sensors keep no clock of their own that the event would carry, so `device_time` is null.
+ */
+export function toMessage(event: DtEvent, connectionId: string): Message {
+  const ref = parseDeviceName(event.targetName);
+  const createdAt = dtTimeToIso(event.timestamp);
+  if (!ref || typeof event.eventId !== 'string' || typeof event.eventType !== 'string' || createdAt === null) {
+    throw badShape(connectionId, 'event');
+  }
+  return {
+    object: 'message',
+    id: toUnifiedId(connectionId, event.eventId),
+    device_id: toUnifiedId(connectionId, ref.deviceId),
+    connection_id: connectionId,
+    provider: PROVIDER,
+    direction: 'uplink',
+    type: messageTypeOf(event.eventType),
+    native_type: event.eventType,
+    created_at: createdAt,
+    device_time: null,
+    data: isObject(event.data) ? event.data : {},
+    native: event,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter push-down. Every plan only ever widens: the gateway evaluates all filters again.
+
+const valuesOf = (filter: Filter): string[] =>
+  Array.isArray(filter.value) ? filter.value.map(String) : [String(filter.value)];
+
+/** Whether `connection_id` / `provider` filters leave this connection out entirely. */
+function excludesConnection(filter: Filter, connectionId: string): boolean {
+  const own = filter.field === 'connection_id' ? connectionId : filter.field === 'provider' ? PROVIDER : undefined;
+  if (own === undefined) return false;
+  const listed = valuesOf(filter).includes(own);
+  if (filter.op === 'eq' || filter.op === 'in') return !listed;
+  if (filter.op === 'neq' || filter.op === 'nin') return listed;
+  return false;
+}
+
+/** Native ids of an `id`-like eq/in filter that belong to this connection (others can never match). */
+function ownNativeIds(filter: Filter, connectionId: string): string[] {
+  const out: string[] = [];
+  for (const value of valuesOf(filter)) {
+    const parsed = parseUnifiedId(value);
+    if (parsed && parsed.connectionId === connectionId) out.push(parsed.nativeId);
+  }
+  return out;
+}
+
+const intersect = (current: string[] | undefined, next: string[]): string[] =>
+  current === undefined ? [...new Set(next)] : current.filter((v) => next.includes(v));
+
+/** What a projects list can ask the vendor: only an exact project id (read with one get call). */
+export interface ProjectPushdown {
+  /** True when no project of this connection can match. */
+  none: boolean;
+  /** Native ids the result is limited to. */
+  projectIds?: string[];
+}
+
+export function planProjectPushdown(filters: readonly Filter[], connectionId: string): ProjectPushdown {
+  let projectIds: string[] | undefined;
+  for (const filter of filters) {
+    if (excludesConnection(filter, connectionId)) return { none: true };
+    if (filter.field === 'id' && (filter.op === 'eq' || filter.op === 'in')) projectIds = intersect(projectIds, ownNativeIds(filter, connectionId));
+    if (filter.field === 'kind' && (filter.op === 'eq' || filter.op === 'in') && !valuesOf(filter).includes('project')) return { none: true };
+  }
+  if (projectIds !== undefined && projectIds.length === 0) return { none: true };
+  return { none: false, projectIds };
+}
+
+/** Query parameters of `GET /projects/{p}/devices` that a device list's filters translate into. */
+export interface DevicePushdown {
+  none: boolean;
+  deviceIds?: string[];
+  deviceTypes?: string[];
+  labelFilters: string[];
+  projectIds?: string[];
+}
+
+/**
+ * `id` eq/in → `device_ids`; `project_id` eq/in → the projects read; `type` eq/in → `device_types`
+ * (only documented types, so the vendor never rejects the list); `name` eq → `label_filters=name=<v>`;
+ * `labels.<k>` eq → `label_filters=<k>=<v>` (`<k>` alone, i.e. "has the label", for an empty value).
+ */
+export function planDevicePushdown(filters: readonly Filter[], connectionId: string): DevicePushdown {
+  let deviceIds: string[] | undefined;
+  let projectIds: string[] | undefined;
+  let deviceTypes: string[] | undefined;
+  const labelFilters: string[] = [];
+  for (const filter of filters) {
+    if (excludesConnection(filter, connectionId)) return { none: true, labelFilters: [] };
+    const positive = filter.op === 'eq' || filter.op === 'in';
+    if (!positive) continue;
+    if (filter.field === 'id') deviceIds = intersect(deviceIds, ownNativeIds(filter, connectionId));
+    else if (filter.field === 'project_id') projectIds = intersect(projectIds, ownNativeIds(filter, connectionId));
+    else if (filter.field === 'type') {
+      const types = valuesOf(filter);
+      if (types.every((t) => DEVICE_TYPES.has(t))) deviceTypes = intersect(deviceTypes, types);
+    } else if (filter.op === 'eq' && typeof filter.value === 'string') {
+      const key = filter.field === 'name' ? NAME_LABEL : filter.field.startsWith('labels.') ? filter.field.slice('labels.'.length) : undefined;
+      // `labels.name` never matches (the name label is not a label); a key with `=` cannot be expressed.
+      if (key === undefined || key.includes('=') || (filter.field !== 'name' && key === NAME_LABEL)) continue;
+      if (filter.field === 'name' && filter.value === '') continue;
+      labelFilters.push(filter.value === '' ? key : `${key}=${filter.value}`);
+    }
+  }
+  const none = [deviceIds, projectIds, deviceTypes].some((set) => set !== undefined && set.length === 0);
+  return { none, deviceIds, projectIds, deviceTypes, labelFilters };
+}
+
+/** Query parameters of `GET …/events` that a message list's filters translate into. */
+export interface EventPushdown {
+  none: boolean;
+  eventTypes?: string[];
+  /** Inclusive bounds in epoch ms, already widened by a millisecond for the vendor's microseconds. */
+  startMs?: number;
+  endMs?: number;
+}
+
+/**
+ * `created_at__gte/lte` → `start_time`/`end_time` (one millisecond wider on each side, since DT keeps
+ * microseconds and its bounds' inclusiveness is not documented); `native_type` eq/in → `event_types`
+ * when every value is a known history type; `type` eq/in → the event types of those contract types,
+ * unless `data` is among them (unknown event types map to `data`, and they cannot be named).
+ */
+export function planEventPushdown(filters: readonly Filter[]): EventPushdown {
+  let eventTypes: string[] | undefined;
+  let gte: number | undefined;
+  let lte: number | undefined;
+  for (const filter of filters) {
+    const positive = filter.op === 'eq' || filter.op === 'in';
+    if (filter.field === 'created_at' && typeof filter.value === 'number') {
+      if (filter.op === 'gte') gte = gte === undefined ? filter.value : Math.max(gte, filter.value);
+      if (filter.op === 'lte') lte = lte === undefined ? filter.value : Math.min(lte, filter.value);
+    } else if (filter.field === 'direction') {
+      const listed = valuesOf(filter).includes('uplink');
+      if ((positive && !listed) || (!positive && listed)) return { none: true };
+    } else if (filter.field === 'native_type' && positive) {
+      const types = valuesOf(filter);
+      if (types.every((t) => HISTORY_EVENT_TYPES.includes(t))) eventTypes = intersect(eventTypes, types);
+    } else if (filter.field === 'type' && positive) {
+      const wanted = valuesOf(filter);
+      if (!wanted.includes(UNKNOWN_EVENT_MESSAGE_TYPE)) {
+        eventTypes = intersect(
+          eventTypes,
+          HISTORY_EVENT_TYPES.filter((t) => wanted.includes(EVENT_MESSAGE_TYPES[t])),
+        );
+      }
+    }
+  }
+  if (gte !== undefined && lte !== undefined && gte > lte) return { none: true };
+  if (eventTypes !== undefined && eventTypes.length === 0) return { none: true };
+  return {
+    none: false,
+    eventTypes,
+    startMs: gte === undefined ? undefined : gte - 1,
+    endMs: lte === undefined ? undefined : lte + 1,
+  };
+}

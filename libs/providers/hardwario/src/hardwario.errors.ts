@@ -1,0 +1,68 @@
+import { GatewayError, type FieldError } from '@devicegate/errors';
+import { upstreamError, type HttpResponse } from '@devicegate/http-client';
+
+/** Who an error is attributed to. */
+export interface ErrorAttribution {
+  connectionId: string;
+  provider: string;
+}
+
+/**
+ * The short vendor message of an error answer. The error body is undocumented (§3 of the reference):
+ * a Fastify-style `{statusCode, error, message}` object is the likely shape, and a 404 may be the bare
+ * text `not found`, so both a JSON object and plain text are read.
+ */
+export function vendorMessage(response: HttpResponse): string | undefined {
+  const text = response.text().trim();
+  if (text === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'string') return parsed;
+    if (parsed && typeof parsed === 'object') {
+      const body = parsed as Record<string, unknown>;
+      for (const key of ['message', 'error', 'detail']) {
+        if (typeof body[key] === 'string' && body[key] !== '') return body[key];
+      }
+      return undefined;
+    }
+  } catch {
+    // Not JSON: the bare text is the message (e.g. `not found`). HTML error pages are not worth quoting.
+  }
+  return text.startsWith('<') ? undefined : text;
+}
+
+/**
+ * Field names a Fastify validation message points at (`body/name must match pattern …`,
+ * `querystring/limit must be <= 100`). Without them the list stays empty.
+ */
+export function vendorFields(message: string | undefined): FieldError[] {
+  if (!message) return [];
+  const fields: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const match of message.matchAll(/\b(?:body|querystring|params)[/.]([A-Za-z_][\w\[\]]*)/g)) {
+    const name = match[1].replace(/\[\]$/, '');
+    if (seen.has(name)) continue;
+    seen.add(name);
+    fields.push({ name, message: message.length > 200 ? `${message.slice(0, 200)}…` : message });
+  }
+  return fields;
+}
+
+/**
+ * A GatewayError for a non-2xx vendor answer (API.md §2.4: 401/403 → upstream_auth_failed, 404 → not_found,
+ * 400 → validation_error …). `secret` (the connection's API key) is cut out should the vendor echo it.
+ */
+export function vendorError(response: HttpResponse, who: ErrorAttribution, secret?: string): GatewayError {
+  const raw = vendorMessage(response);
+  const message = secret && raw ? raw.split(secret).join('[redacted]') : raw;
+  const parsed = vendorFields(message);
+  return upstreamError(response, { ...who, message, fields: parsed });
+}
+
+/** An answer whose status is fine but whose body is not what the reference documents. */
+export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
+  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
+    ...who,
+    upstreamStatus: status,
+  });
+}

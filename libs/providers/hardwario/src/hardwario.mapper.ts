@@ -1,0 +1,497 @@
+import {
+  toUnifiedId,
+  type Command,
+  type CommandStatus,
+  type Device,
+  type DeviceStatus,
+  type Filter,
+  type Message,
+  type MessageDirection,
+  type MessageType,
+  type Project,
+  type SendCommandInput,
+} from '@devicegate/core';
+import { GatewayError, type FieldError } from '@devicegate/errors';
+import type { HwDevice, HwDownlinkEndpoint, HwDownState, HwMessage, HwSpace, HwTag } from './hardwario.types.js';
+
+/** Pure translations between HARDWARIO wire objects and the contract's canonical models. */
+
+const PROVIDER = 'hardwario' as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * RFC 3339 UTC with milliseconds. The API sends `…mmmZ` already; a zone-less ISO string is read as UTC
+ * (the reference's guess for query values, applied to answers too) and a number as epoch ms.
+ */
+export function toIso(value: unknown): string | null {
+  let ms: number;
+  if (typeof value === 'number') ms = value;
+  else if (typeof value === 'string' && value.trim() !== '') {
+    const text = value.trim();
+    const zoned = /(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(text) || !/\dT\d/.test(text) ? text : `${text}Z`;
+    ms = Date.parse(zoned);
+  } else return null;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/** The connection facts the mapper needs besides the vendor object. */
+export interface MapContext {
+  connectionId: string;
+  spaceId: string;
+}
+
+export function mapSpace(space: HwSpace, deviceCount: number | null, ctx: MapContext): Project {
+  return {
+    object: 'project',
+    id: toUnifiedId(ctx.connectionId, space.id),
+    connection_id: ctx.connectionId,
+    provider: PROVIDER,
+    name: space.name ?? null,
+    kind: 'space',
+    device_count: deviceCount,
+    created_at: toIso(space.created_at),
+    native: space,
+  };
+}
+
+/** `online` = last uplink no older than the connection's window (API.md §3). A device never seen is offline. */
+export function isOnline(lastSeen: unknown, now: number, onlineWindowMs: number): boolean {
+  const seen = toIso(lastSeen);
+  if (seen === null) return false;
+  return now - Date.parse(seen) <= onlineWindowMs;
+}
+
+/** Labels are a string map in the contract; scalar values the vendor may send are stringified, others dropped. */
+export function mapLabels(label: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObject(label)) return out;
+  for (const [key, value] of Object.entries(label)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+  }
+  return out;
+}
+
+/** Tag names of a device: REST answers carry tag objects, webhook jobs plain names (§6); both are read. */
+export function mapTagNames(tags: HwDevice['tags']): string[] {
+  if (!Array.isArray(tags)) return [];
+  const names: string[] = [];
+  for (const tag of tags) {
+    if (typeof tag === 'string') names.push(tag);
+    else if (isObject(tag) && typeof tag.name === 'string') names.push(tag.name);
+  }
+  return names;
+}
+
+/**
+ * The device's product, when the answer names one. The JSON names of product data are unpublished;
+ * `product_name` (then `fw_name`) follows the CHESTER `attribute` block the reference points at.
+ */
+export function deviceType(device: HwDevice): string | null {
+  for (const value of [device.product_name, device.fw_name]) {
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return null;
+}
+
+export interface DeviceMapContext extends MapContext {
+  now: number;
+  onlineWindowMs: number;
+}
+
+export function mapDevice(device: HwDevice, ctx: DeviceMapContext): Device {
+  return {
+    object: 'device',
+    id: toUnifiedId(ctx.connectionId, device.id),
+    connection_id: ctx.connectionId,
+    provider: PROVIDER,
+    project_id: toUnifiedId(ctx.connectionId, device.space_id ?? ctx.spaceId),
+    name: device.name ?? null,
+    type: deviceType(device),
+    serial_number: device.serial_number ?? null,
+    labels: mapLabels(device.label),
+    tags: mapTagNames(device.tags),
+    online: isOnline(device.last_seen, ctx.now, ctx.onlineWindowMs),
+    last_seen_at: toIso(device.last_seen),
+    created_at: toIso(device.created_at),
+    // The device object has no modification time (§5.3); a server that adds one is honoured.
+    updated_at: toIso(device.updated_at),
+    native: device,
+  };
+}
+
+/**
+ * PATCH semantics of the contract on the vendor's wholesale `label` map: keys set to null are removed,
+ * other keys are set, keys not named stay.
+ */
+export function mergeLabels(current: Record<string, string>, patch: Record<string, string | null>): Record<string, string> {
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+/** Tag name → tag ids of the space (names are unique by the naming rule, but a list keeps a duplicate visible). */
+export function tagIndex(tags: HwTag[]): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const tag of tags) {
+    const ids = index.get(tag.name) ?? [];
+    ids.push(tag.id);
+    index.set(tag.name, ids);
+  }
+  return index;
+}
+
+/**
+ * Contract message type of a HARDWARIO message type:
+ *
+ * | HARDWARIO `type`                           | contract `type` | why |
+ * |--------------------------------------------|-----------------|-----|
+ * | `data`                                     | `data`          | decoded application payload (up), or a data downlink |
+ * | `config`                                   | `config`        | `app config …` lines and their echo |
+ * | `shell`                                    | `command`       | shell commands sent to the device and their output |
+ * | `session`, `stats`                         | `status`        | session start and device statistics describe the device's state |
+ * | `codec`, `encoder`, `decoder`, `firmware`, anything else | `event` | housekeeping the device reports |
+ *
+ * Nothing maps to `log`.
+ */
+export function messageType(nativeType: string | null | undefined): MessageType {
+  switch (nativeType) {
+    case 'data':
+      return 'data';
+    case 'config':
+      return 'config';
+    case 'shell':
+      return 'command';
+    case 'session':
+    case 'stats':
+      return 'status';
+    default:
+      return 'event';
+  }
+}
+
+/** The vendor types of the .NET client's enum: the only values sent in `type[]`, so a strict server never rejects one. */
+export const PUSHABLE_NATIVE_TYPES: readonly string[] = ['data', 'session', 'config', 'shell', 'stats', 'codec'];
+
+/**
+ * The HARDWARIO types whose messages map to a contract type, or undefined when that set cannot be listed
+ * (`event` also covers types nobody has documented, so it is evaluated by the gateway only).
+ */
+export function nativeTypesOf(type: string): string[] | undefined {
+  switch (type) {
+    case 'data':
+      return ['data'];
+    case 'config':
+      return ['config'];
+    case 'command':
+      return ['shell'];
+    case 'status':
+      return ['session', 'stats'];
+    case 'log':
+      return [];
+    default:
+      return undefined;
+  }
+}
+
+export const toDirection = (direction: HwMessage['direction']): MessageDirection => (direction === 'down' ? 'downlink' : 'uplink');
+export const toVendorDirection = (direction: MessageDirection): 'up' | 'down' => (direction === 'downlink' ? 'down' : 'up');
+
+/**
+ * The decoded payload as a JSON object. REST answers carry `body` as a JSON-encoded string (§5.6), newer
+ * servers may send the object itself; any non-object JSON (array, number, text) is wrapped as `{value}`.
+ */
+export function parseBody(body: unknown): Record<string, unknown> {
+  if (body === null || body === undefined) return {};
+  let value: unknown = body;
+  if (typeof body === 'string') {
+    if (body.trim() === '') return {};
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return { value: body };
+    }
+  }
+  return isObject(value) ? value : { value };
+}
+
+/**
+ * The device's own clock: CHESTER data carries `message.timestamp` (§6), read as Unix seconds (or ms when
+ * it is that large) or an ISO string. Anything else is unknown.
+ */
+export function deviceTime(data: Record<string, unknown>): string | null {
+  const block = data.message;
+  if (!isObject(block)) return null;
+  const stamp = block.timestamp;
+  if (typeof stamp === 'number' && Number.isFinite(stamp) && stamp > 0) return toIso(stamp < 1e11 ? stamp * 1000 : stamp);
+  if (typeof stamp === 'string') return toIso(stamp);
+  return null;
+}
+
+export interface MessageMapContext {
+  connectionId: string;
+  /** Native id of the device the list is for; used when a message does not name its device. */
+  deviceId: string;
+}
+
+export function mapMessage(message: HwMessage, ctx: MessageMapContext): Message {
+  const data = parseBody(message.body);
+  return {
+    object: 'message',
+    id: toUnifiedId(ctx.connectionId, message.id),
+    device_id: toUnifiedId(ctx.connectionId, message.device_id ?? ctx.deviceId),
+    connection_id: ctx.connectionId,
+    provider: PROVIDER,
+    direction: toDirection(message.direction),
+    type: messageType(message.type),
+    native_type: message.type ?? null,
+    // The client refuses messages without a readable `created_at`, so the fallback is never used.
+    created_at: toIso(message.created_at) ?? '',
+    device_time: deviceTime(data),
+    data,
+    native: message,
+  };
+}
+
+const pick = (source: Record<string, unknown>, keys: string[]): Record<string, unknown> | undefined => {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (source[key] !== undefined && source[key] !== null) out[key] = source[key];
+  return Object.keys(out).length > 0 ? out : undefined;
+};
+
+/**
+ * Battery and signal facts of a decoded uplink. Current CHESTER firmware reports supply voltages in
+ * `system`, older firmware in `battery`; LTE figures sit in `network.parameter` (§6).
+ */
+export function telemetryDetails(data: Record<string, unknown>): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  const voltages = ['voltage_rest', 'voltage_load', 'current_load'];
+  const battery = (isObject(data.battery) ? pick(data.battery, voltages) : undefined) ?? (isObject(data.system) ? pick(data.system, voltages) : undefined);
+  if (battery) details.battery = battery;
+  const network = isObject(data.network) ? data.network : undefined;
+  const parameter = network && isObject(network.parameter) ? network.parameter : undefined;
+  const signal = parameter ? pick(parameter, ['rsrp', 'rsrq', 'snr', 'band', 'eest', 'ecl', 'cid']) : undefined;
+  if (signal) details.signal = signal;
+  if (isObject(data.system) && typeof data.system.uptime === 'number') details.uptime = data.system.uptime;
+  return details;
+}
+
+export interface StatusMapContext extends DeviceMapContext {
+  /** When the status was read. */
+  checkedAt: number;
+}
+
+/** DeviceStatus from the device object, enriched with what its most recent data/stats uplink tells. */
+export function mapStatus(device: HwDevice, latest: HwMessage | undefined, ctx: StatusMapContext): DeviceStatus {
+  const details: Record<string, unknown> = {};
+  const facts: Array<[string, unknown]> = [
+    ['session_id', device.session_id],
+    ['external_id', device.external_id],
+    ['config_hash', device.config_hash],
+    ['decoder_hash', device.decoder_hash],
+    ['encoder_hash', device.encoder_hash],
+    ['online_window_s', Math.round(ctx.onlineWindowMs / 1000)],
+  ];
+  for (const [key, value] of facts) if (value !== undefined && value !== null) details[key] = value;
+  if (latest) {
+    details.last_message = { id: toUnifiedId(ctx.connectionId, latest.id), type: latest.type ?? null, created_at: toIso(latest.created_at) };
+    Object.assign(details, telemetryDetails(parseBody(latest.body)));
+  }
+  return {
+    object: 'device_status',
+    device_id: toUnifiedId(ctx.connectionId, device.id),
+    online: isOnline(device.last_seen, ctx.now, ctx.onlineWindowMs),
+    last_seen_at: toIso(device.last_seen),
+    checked_at: new Date(ctx.checkedAt).toISOString(),
+    details,
+  };
+}
+
+/** Downlink delivery state → command status: pending → queued, sent → sent, cancelled → failed. */
+export function commandStatus(state: HwDownState | null | undefined): CommandStatus | undefined {
+  switch (state) {
+    case 'pending':
+      return 'queued';
+    case 'sent':
+      return 'sent';
+    case 'cancelled':
+      return 'failed';
+    default:
+      return undefined;
+  }
+}
+
+/** The contract command name of a downlink message type (the inverse of the three endpoints). */
+export function commandName(nativeType: string | null | undefined): string {
+  switch (nativeType) {
+    case 'config':
+      return 'config';
+    case 'shell':
+      return 'shell';
+    default:
+      return 'downlink';
+  }
+}
+
+/** The command params a downlink message carries: the object itself, or its lines/commands. */
+export function commandParams(name: string, body: unknown): Record<string, unknown> {
+  let value: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      value = body;
+    }
+  }
+  if (name === 'config') return { lines: Array.isArray(value) ? value : [] };
+  if (name === 'shell') return { commands: Array.isArray(value) ? value : [] };
+  return isObject(value) ? value : {};
+}
+
+export interface CommandMapContext {
+  connectionId: string;
+  deviceId: string;
+  /** What devicegate recorded when the command was sent, if anything. */
+  known?: Command;
+}
+
+/** A Command from the downlink message that carries it. */
+export function mapCommand(message: HwMessage, ctx: CommandMapContext): Command {
+  const name = ctx.known?.name ?? commandName(message.type);
+  const created = toIso(message.created_at);
+  return {
+    object: 'command',
+    id: toUnifiedId(ctx.connectionId, message.id),
+    device_id: toUnifiedId(ctx.connectionId, message.device_id ?? ctx.deviceId),
+    name,
+    params: ctx.known?.params ?? commandParams(name, message.body),
+    status: commandStatus(message.down_state) ?? ctx.known?.status ?? 'unknown',
+    created_at: created ?? ctx.known?.created_at ?? null,
+    updated_at: toIso(message.down_state_at) ?? created ?? ctx.known?.updated_at ?? null,
+    native: message,
+  };
+}
+
+/**
+ * Lower bound sent as `after` when the caller sets none: the vendor otherwise answers only the last 24 h,
+ * while the contract has no default window. The .NET client's "no lower bound" value (§7.7) is used.
+ */
+export const EARLIEST_AFTER_MS = Date.parse('2016-01-01T00:00:00.000Z');
+
+/** What the message list can ask the vendor. */
+export interface MessagePushDown {
+  /** No message can match: no list call is needed. */
+  empty: boolean;
+  /** Epoch ms for `after`. */
+  after: number;
+  /** Epoch ms for `before`. */
+  before?: number;
+  types?: string[];
+  direction?: 'up' | 'down';
+}
+
+const asArray = (value: Filter['value']): string[] => (Array.isArray(value) ? value : [String(value)]);
+
+/**
+ * `created_at` gte/lte → `after`/`before` (each widened by 1 ms, since whether the vendor's bounds are
+ * inclusive is undocumented), `type` and `native_type` eq/in → `type[]`, `direction` → `direction`.
+ */
+export function messagePushDown(filters: Filter[]): MessagePushDown {
+  let lower = -Infinity;
+  let upper = Infinity;
+  let types: Set<string> | undefined;
+  const directions = new Set<MessageDirection>(['uplink', 'downlink']);
+  const narrow = (allowed: string[]) => {
+    types = new Set(types === undefined ? allowed : allowed.filter((type) => types!.has(type)));
+  };
+  for (const filter of filters) {
+    const values = asArray(filter.value);
+    switch (filter.field) {
+      case 'created_at':
+        if (typeof filter.value !== 'number') break;
+        if (filter.op === 'gte') lower = Math.max(lower, filter.value);
+        else if (filter.op === 'lte') upper = Math.min(upper, filter.value);
+        break;
+      case 'type': {
+        if (filter.op !== 'eq' && filter.op !== 'in') break;
+        const mapped = values.map(nativeTypesOf);
+        // A type whose vendor types cannot be listed (`event`) leaves the whole filter to the gateway.
+        if (mapped.every((set) => set !== undefined)) narrow(mapped.flatMap((set) => set!));
+        break;
+      }
+      case 'native_type':
+        if (filter.op === 'eq' || filter.op === 'in') narrow(values);
+        break;
+      case 'direction':
+        if (filter.op === 'eq' || filter.op === 'in') {
+          for (const direction of [...directions]) if (!values.includes(direction)) directions.delete(direction);
+        } else if (filter.op === 'neq' || filter.op === 'nin') {
+          for (const value of values) directions.delete(value as MessageDirection);
+        }
+        break;
+    }
+  }
+  const push: MessagePushDown = {
+    empty: lower > upper || directions.size === 0 || (types !== undefined && types.size === 0),
+    after: Math.max(lower - 1, EARLIEST_AFTER_MS),
+    before: Number.isFinite(upper) ? upper + 1 : undefined,
+  };
+  // Only the vendor's enumerated types are sent: a strict server could reject another value with a 400.
+  if (types !== undefined && [...types].every((type) => PUSHABLE_NATIVE_TYPES.includes(type))) push.types = [...types].sort();
+  if (directions.size === 1) push.direction = toVendorDirection([...directions][0]);
+  return push;
+}
+
+const stringList = (value: unknown, name: string, fields: FieldError[]): string[] => {
+  if (!Array.isArray(value) || value.length === 0) {
+    fields.push({ name, message: 'must be a non-empty array of strings' });
+    return [];
+  }
+  value.forEach((item, i) => {
+    if (typeof item !== 'string' || item.trim() === '') fields.push({ name: `${name}[${i}]`, message: 'must be a non-empty string' });
+  });
+  return value as string[];
+};
+
+/**
+ * The vendor endpoint and body of a command, validated before any call:
+ * `downlink` (params = the JSON object) → `/downlinks`, `config` (`params.lines`) → `/configs`,
+ * `shell` (`params.commands`) → `/commands`.
+ */
+export function downlinkRequest(command: Pick<SendCommandInput, 'name' | 'params'>): [HwDownlinkEndpoint, unknown] {
+  const fields: FieldError[] = [];
+  const params = isObject(command.params) ? command.params : {};
+  const onlyKey = (key: string) => {
+    for (const other of Object.keys(params)) if (other !== key) fields.push({ name: `params.${other}`, message: `is not accepted by the '${command.name}' command` });
+  };
+  let result: [HwDownlinkEndpoint, unknown] | undefined;
+  switch (command.name) {
+    case 'downlink':
+      if (!isObject(command.params) || Object.keys(command.params).length === 0) fields.push({ name: 'params', message: 'must be a non-empty JSON object (the downlink payload)' });
+      result = ['downlinks', params];
+      break;
+    case 'config': {
+      const lines = stringList(params.lines, 'params.lines', fields);
+      // The cloud saves the configuration itself; HARDWARIO's docs say never to send `config save`.
+      lines.forEach((line, i) => {
+        if (typeof line === 'string' && /^\s*config\s+save\s*$/i.test(line)) fields.push({ name: `params.lines[${i}]`, message: "must not be 'config save' (the cloud adds it)" });
+      });
+      onlyKey('lines');
+      result = ['configs', lines];
+      break;
+    }
+    case 'shell':
+      onlyKey('commands');
+      result = ['commands', stringList(params.commands, 'params.commands', fields)];
+      break;
+    default:
+      fields.push({ name: 'name', message: "must be one of 'downlink', 'config', 'shell'" });
+  }
+  if (fields.length > 0 || !result) throw GatewayError.validation(fields);
+  return result;
+}
+

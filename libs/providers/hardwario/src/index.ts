@@ -1,0 +1,55 @@
+import type { ProviderDefinition } from '@devicegate/core';
+import { DEFAULT_ONLINE_WINDOW_S, HardwarioConnection } from './hardwario.provider.js';
+
+export { HardwarioConnection, DEFAULT_ONLINE_WINDOW_S } from './hardwario.provider.js';
+
+/**
+ * HARDWARIO Cloud v2: one connection is one space, reached with a space-scoped API key (`X-Api-Key`).
+ *
+ * Connection keys: `space_id` (required), `credentials.api_key` (required), `online_window` (optional,
+ * seconds a device counts as online after its last uplink; default 3600).
+ */
+export const hardwarioProvider: ProviderDefinition = {
+  id: 'hardwario',
+  displayName: 'HARDWARIO Cloud v2',
+  defaultBaseUrl: 'https://api.hardwario.cloud',
+  // No limit is documented (§7.3); HARDWARIO's own client paces bulk reads at 2 per second to avoid
+  // throttling, so a modest 10 per second is assumed for an account's interactive use.
+  defaultRateLimit: { requests: 10, windowMs: 1000 },
+  connectionSchema: {
+    type: 'object',
+    required: ['space_id', 'credentials'],
+    properties: {
+      space_id: { type: 'string', minLength: 1, description: 'The space (UUID) the API key belongs to.' },
+      online_window: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 31_536_000,
+        default: DEFAULT_ONLINE_WINDOW_S,
+        description: 'Seconds after the last uplink during which a device counts as online.',
+      },
+      credentials: {
+        type: 'object',
+        required: ['api_key'],
+        properties: { api_key: { type: 'string', minLength: 1, description: 'API key of the space (sent as X-Api-Key).' } },
+        additionalProperties: false,
+      },
+    },
+  },
+  capabilities: {
+    'projects.list': true,
+    'projects.get': true,
+    'devices.list': true,
+    'devices.get': true,
+    'devices.create': true,
+    'devices.update': true,
+    'devices.delete': true,
+    'devices.status': true,
+    'devices.transfer': false,
+    'messages.list': true,
+    'commands.send': true,
+    'commands.get': true,
+    passthrough: true,
+  },
+  create: (connection, deps) => new HardwarioConnection(connection, deps.http),
+};

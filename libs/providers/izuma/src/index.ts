@@ -1,0 +1,47 @@
+import type { ProviderDefinition } from '@devicegate/core';
+import { IzumaConnection } from './izuma.provider.js';
+
+export { IzumaConnection } from './izuma.provider.js';
+
+/**
+ * Izuma Device Management (ex Pelion / Mbed Cloud): the account of an access key, its Device Directory,
+ * device events as messages and Connect device requests as commands.
+ */
+export const izumaProvider: ProviderDefinition = {
+  id: 'izuma',
+  displayName: 'Izuma Device Management',
+  defaultBaseUrl: 'https://api.us-east-1.mbedcloud.com',
+  // No request-rate limit is documented (reference §3.9, §8); this budget only keeps devicegate polite.
+  defaultRateLimit: { requests: 20, windowMs: 1000 },
+  connectionSchema: {
+    type: 'object',
+    required: ['credentials'],
+    additionalProperties: false,
+    properties: {
+      credentials: {
+        type: 'object',
+        required: ['api_key'],
+        additionalProperties: false,
+        properties: {
+          api_key: { type: 'string', pattern: '^ak_\\S+$', description: 'An Izuma access key (or legacy API key), `ak_…`.' },
+        },
+      },
+    },
+  },
+  capabilities: {
+    'projects.list': true,
+    'projects.get': true,
+    'devices.list': true,
+    'devices.get': true,
+    'devices.create': true,
+    'devices.update': true,
+    'devices.delete': true,
+    'devices.status': true,
+    'devices.transfer': false,
+    'messages.list': true,
+    'commands.send': true,
+    'commands.get': true,
+    passthrough: true,
+  },
+  create: (connection, deps) => new IzumaConnection(connection, deps),
+};

@@ -1,0 +1,129 @@
+import type { CallContext, Order } from '@devicegate/core';
+import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { izumaError, shapeError, type ErrorAttribution, type ErrorScene } from './izuma.errors.js';
+import type { IzAccount, IzDevice, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzDeviceUpdate, IzPage } from './izuma.types.js';
+
+/** The vendor's page-size bounds (spec: `limit` 2–1000; values outside are clamped by the service too). */
+export const MIN_LIMIT = 2;
+export const MAX_LIMIT = 1000;
+
+export const clampLimit = (pageSize: number): number => Math.min(MAX_LIMIT, Math.max(MIN_LIMIT, Math.floor(pageSize)));
+
+/** Arguments of a v3 list call. */
+export interface ListCall {
+  limit: number;
+  order: Order;
+  after?: string | null;
+  includeTotal?: boolean;
+  /** Filter parameters from the push-down. */
+  filters: Array<[string, string]>;
+}
+
+/** Extra facts for error mapping of one call. */
+type Hints = Omit<ErrorScene, keyof ErrorAttribution>;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Wire calls to Izuma Device Management. Paths are written as the spec defines each operation: the Device
+ * Directory with a trailing slash (`/v3/devices/`, `/v3/devices/{id}/`, `/v3/device-events/`), Connect and IAM
+ * without (`/v2/device-requests/{device-id}`, `/v3/accounts/me`). Authentication is a bearer access key.
+ */
+export class IzumaClient {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly apiKey: string,
+    private readonly who: ErrorAttribution,
+  ) {}
+
+  /** `Authorization: Bearer ak_…` (reference §2). */
+  authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.apiKey}` };
+  }
+
+  async getAccount(ctx: CallContext): Promise<IzAccount> {
+    const res = await this.call({ method: 'GET', path: '/v3/accounts/me' }, ctx, 200);
+    const body = res.json<unknown>();
+    if (!isObject(body) || typeof body.id !== 'string') throw shapeError(this.who, res.status, 'account without id');
+    return body as IzAccount;
+  }
+
+  async listDevices(call: ListCall, ctx: CallContext): Promise<IzPage<IzDevice>> {
+    const res = await this.call({ method: 'GET', path: '/v3/devices/', query: listQuery(call) }, ctx, 200);
+    return this.page<IzDevice>(res, 'device list');
+  }
+
+  async getDevice(id: string, ctx: CallContext): Promise<IzDevice> {
+    const res = await this.call({ method: 'GET', path: devicePath(id) }, ctx, 200, { byId: true });
+    return this.device(res);
+  }
+
+  async createDevice(body: IzDeviceCreate, fieldNames: Record<string, string>, ctx: CallContext): Promise<IzDevice> {
+    const res = await this.call({ method: 'POST', path: '/v3/devices/', json: body }, ctx, 201, { fields: fieldNames, badRequest: 'validation_error' });
+    return this.device(res);
+  }
+
+  async updateDevice(id: string, body: IzDeviceUpdate, fieldNames: Record<string, string>, ctx: CallContext): Promise<IzDevice> {
+    const res = await this.call({ method: 'PUT', path: devicePath(id), json: body }, ctx, 200, { fields: fieldNames, badRequest: 'validation_error', byId: true });
+    return this.device(res);
+  }
+
+  async deleteDevice(id: string, ctx: CallContext): Promise<void> {
+    // A 400 here means the device has a production certificate and may not be deleted (spec): the state forbids it.
+    await this.call({ method: 'DELETE', path: devicePath(id) }, ctx, 204, { badRequest: 'conflict', byId: true });
+  }
+
+  async listEvents(call: ListCall, ctx: CallContext): Promise<IzPage<IzDeviceEvent>> {
+    const res = await this.call({ method: 'GET', path: '/v3/device-events/', query: listQuery(call) }, ctx, 200);
+    return this.page<IzDeviceEvent>(res, 'device event list');
+  }
+
+  /** `POST /v2/device-requests/{device-id}?async-id=…` → 202; the result arrives later on a notification channel. */
+  async sendDeviceRequest(deviceId: string, asyncId: string, body: IzDeviceRequest, options: IzDeviceRequestOptions, ctx: CallContext): Promise<void> {
+    const query: Record<string, string | number> = { 'async-id': asyncId, ...options };
+    const fieldNames = { method: 'name', uri: 'params.uri', 'payload-b64': 'params.payload', 'content-type': 'params.content_type', accept: 'params.accept' };
+    await this.call(
+      { method: 'POST', path: `/v2/device-requests/${encodeURIComponent(deviceId)}`, query, json: body },
+      ctx,
+      202,
+      { fields: fieldNames, badRequest: 'validation_error' },
+    );
+  }
+
+  private async call(req: HttpRequest, ctx: CallContext, expected: number, hints: Hints = {}): Promise<HttpResponse> {
+    const res = await this.http.request({ ...req, headers: { ...this.authHeaders(), ...(req.headers ?? {}) } }, ctx);
+    if (res.status === expected) return res;
+    if (res.status >= 200 && res.status < 300) {
+      // Another success code than the spec's: accepted, the body is checked where it is read.
+      return res;
+    }
+    throw izumaError(res, { ...this.who, ...hints });
+  }
+
+  private page<T extends { id: string }>(res: HttpResponse, what: string): IzPage<T> {
+    const body = res.json<unknown>();
+    if (!isObject(body) || !Array.isArray(body.data)) throw shapeError(this.who, res.status, `${what} without data`);
+    for (const item of body.data) {
+      if (!isObject(item) || typeof item.id !== 'string' || item.id === '') throw shapeError(this.who, res.status, `${what} item without id`);
+    }
+    return body as unknown as IzPage<T>;
+  }
+
+  private device(res: HttpResponse): IzDevice {
+    const body = res.json<unknown>();
+    if (!isObject(body) || typeof body.id !== 'string' || body.id === '') throw shapeError(this.who, res.status, 'device without id');
+    return body as IzDevice;
+  }
+}
+
+const devicePath = (id: string): string => `/v3/devices/${encodeURIComponent(id)}/`;
+
+function listQuery(call: ListCall): URLSearchParams {
+  const query = new URLSearchParams();
+  query.set('limit', String(clampLimit(call.limit)));
+  query.set('order', call.order);
+  if (call.after) query.set('after', call.after);
+  if (call.includeTotal) query.set('include', 'total_count');
+  for (const [name, value] of call.filters) query.append(name, value);
+  return query;
+}

@@ -1,0 +1,546 @@
+import {
+  parseUnifiedId,
+  toUnifiedId,
+  type Command,
+  type CreateDeviceInput,
+  type Device,
+  type DeviceStatus,
+  type Filter,
+  type Message,
+  type MessageType,
+  type Project,
+  type SendCommandInput,
+} from '@devicegate/core';
+import { GatewayError, type FieldError } from '@devicegate/errors';
+import type { IzAccount, IzDevice, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzRequestMethod } from './izuma.types.js';
+
+/** Pure translations between Izuma wire objects and the contract's canonical models, and filter push-down. */
+
+export const PROVIDER = 'izuma' as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const nonEmpty = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+/**
+ * RFC 3339 UTC with milliseconds. Device Directory times carry microseconds (`…55.576563Z`), IAM times
+ * whole seconds; the fraction is cut (not rounded) to milliseconds so that a canonical time is never later
+ * than the vendor's, which keeps `__gte` push-down exact (see `vendorTime`).
+ */
+export function toIso(value: unknown): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? new Date(value).toISOString() : null;
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  const text = value.trim().replace(/(\.\d{3})\d+/, '$1');
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/**
+ * A filter bound in the vendor's date-time syntax. The canonical time is the vendor's cut to the millisecond,
+ * so `canonical ≤ V` holds exactly when `vendor < V + 1 ms`: an upper bound is sent as `V.999999`, which the
+ * vendor (microsecond precision, RFC 3339 with any fraction accepted) compares the same way.
+ */
+export function vendorTime(ms: number, bound: 'gte' | 'lte'): string {
+  const iso = new Date(ms).toISOString();
+  return bound === 'lte' ? iso.replace(/Z$/, '999Z') : iso;
+}
+
+/** The connection facts the mapper needs besides the vendor object. */
+export interface MapContext {
+  connectionId: string;
+}
+
+export function mapAccount(account: IzAccount, deviceCount: number | null, ctx: MapContext): Project {
+  return {
+    object: 'project',
+    id: toUnifiedId(ctx.connectionId, account.id),
+    connection_id: ctx.connectionId,
+    provider: PROVIDER,
+    name: nonEmpty(account.display_name) ?? nonEmpty(account.company) ?? null,
+    kind: 'account',
+    device_count: deviceCount,
+    created_at: toIso(account.created_at),
+    native: account,
+  };
+}
+
+/** Custom attributes as labels: the spec types them string → string; scalars a server might send are stringified. */
+export function mapLabels(attributes: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObject(attributes)) return out;
+  for (const [key, value] of Object.entries(attributes)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+  }
+  return out;
+}
+
+/** `online` = the device is registered with the LwM2M server right now (reference §5.1). */
+export const isOnline = (device: IzDevice): boolean => device.state === 'registered';
+
+/**
+ * Vendor ↔ canonical device fields. An empty string (how the service leaves `device_class`, `serial_number`
+ * … unset) becomes null. `type` is `device_class`, "an ID representing the model and hardware revision".
+ * `tags` stay empty: the device carries only group ids, names would cost a call per group.
+ * `last_seen_at` is null: the device record holds no last-contact time.
+ */
+export function mapDevice(device: IzDevice, ctx: MapContext): Device {
+  return {
+    object: 'device',
+    id: toUnifiedId(ctx.connectionId, device.id),
+    connection_id: ctx.connectionId,
+    provider: PROVIDER,
+    project_id: nonEmpty(device.account_id) ? toUnifiedId(ctx.connectionId, device.account_id as string) : null,
+    name: nonEmpty(device.name),
+    type: nonEmpty(device.device_class),
+    serial_number: nonEmpty(device.serial_number),
+    labels: mapLabels(device.custom_attributes),
+    tags: [],
+    online: isOnline(device),
+    last_seen_at: null,
+    created_at: toIso(device.created_at),
+    updated_at: toIso(device.updated_at),
+    native: device,
+  };
+}
+
+export function mapDeviceStatus(device: IzDevice, checkedAt: number, ctx: MapContext): DeviceStatus {
+  const details: Record<string, unknown> = {};
+  const keys = ['state', 'lifecycle_status', 'operator_suspended', 'system_suspended', 'endpoint_name', 'endpoint_type', 'host_gateway', 'device_execution_mode'] as const;
+  for (const key of keys) {
+    if (device[key] !== undefined && device[key] !== null && device[key] !== '') details[key] = device[key];
+  }
+  const bootstrapped = toIso(device.bootstrapped_timestamp);
+  if (bootstrapped) details.bootstrapped_at = bootstrapped;
+  return {
+    object: 'device_status',
+    device_id: toUnifiedId(ctx.connectionId, device.id),
+    online: isOnline(device),
+    last_seen_at: null,
+    checked_at: new Date(checkedAt).toISOString(),
+    details,
+  };
+}
+
+/**
+ * Contract message type of a device event. The vendor publishes no catalogue of `event_type` values
+ * (only `update.device.device-created`, `update.device.device-updated` and campaign codes like `UPD2_100`),
+ * so the type follows the one flag every event carries:
+ *
+ * | device event                                                   | contract `type` |
+ * |----------------------------------------------------------------|-----------------|
+ * | `state_change: true` (record created, registered, suspended …) | `status`        |
+ * | anything else (firmware campaign `UPD…` codes, record edits …) | `event`         |
+ *
+ * Because it depends on `state_change` only, a `type` filter is pushed down as `state_change__eq/__neq`.
+ */
+export const eventMessageType = (event: IzDeviceEvent): MessageType => (event.state_change === true ? 'status' : 'event');
+
+/** The contract types device events can have (see `eventMessageType`). */
+export const EVENT_MESSAGE_TYPES: readonly MessageType[] = ['status', 'event'];
+
+/**
+ * A device event as a message. `created_at` is the event's `date_time` (the time the event log records,
+ * and the field the vendor filters with `date_time__gte/__lte`); the log has no device clock, so
+ * `device_time` is null. Events are reports about the device, hence `uplink`.
+ */
+export function mapEvent(event: IzDeviceEvent, deviceId: string, ctx: MapContext): Message {
+  return {
+    object: 'message',
+    id: toUnifiedId(ctx.connectionId, event.id),
+    device_id: toUnifiedId(ctx.connectionId, nonEmpty(event.device_id) ?? deviceId),
+    connection_id: ctx.connectionId,
+    provider: PROVIDER,
+    direction: 'uplink',
+    type: eventMessageType(event),
+    native_type: nonEmpty(event.event_type),
+    created_at: toIso(event.date_time) ?? toIso(event.created_at) ?? new Date(0).toISOString(),
+    device_time: null,
+    data: {
+      description: nonEmpty(event.description),
+      event_type_category: nonEmpty(event.event_type_category),
+      event_type_description: nonEmpty(event.event_type_description),
+      state_change: typeof event.state_change === 'boolean' ? event.state_change : null,
+      data: isObject(event.data) ? { ...event.data } : {},
+    },
+    native: event,
+  };
+}
+
+/**
+ * PATCH semantics of the contract on the vendor's wholesale `custom_attributes` map: keys set to null are
+ * removed, other keys are set, keys not named stay.
+ */
+export function mergeLabels(current: Record<string, string>, patch: Record<string, string | null>): Record<string, string> {
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+/** `DeviceDataPostRequest` fields a caller may add through `params` (those not covered by the contract's own fields). */
+export const CREATE_PARAM_FIELDS: readonly string[] = [
+  'auto_update',
+  'bootstrap_expiration_date',
+  'ca_id',
+  'connector_expiration_date',
+  'deployment',
+  'description',
+  'device_execution_mode',
+  'device_key',
+  'endpoint_name',
+  'endpoint_type',
+  'host_gateway',
+  'issuer_fingerprint',
+  'manifest',
+  'mechanism',
+  'mechanism_url',
+  'state',
+  'vendor_id',
+];
+
+/** Vendor field → contract field of a create call, for field errors the vendor reports. */
+export function createFieldNames(input: CreateDeviceInput): Record<string, string> {
+  const names: Record<string, string> = { name: 'name', device_class: 'type', serial_number: 'serial_number', custom_attributes: 'labels' };
+  for (const key of Object.keys(input.params ?? {})) names[key] = `params.${key}`;
+  return names;
+}
+
+/** The body of `POST /v3/devices`. Tags and unknown `params` keys are refused before any vendor call. */
+export function toCreateBody(input: CreateDeviceInput): IzDeviceCreate {
+  if (input.tags && input.tags.length > 0) {
+    throw new GatewayError('not_supported', 'Izuma devices have no tags; device groups can be managed through passthrough (/v3/device-groups).');
+  }
+  const body: IzDeviceCreate = {};
+  const unknown: FieldError[] = [];
+  for (const [key, value] of Object.entries(input.params ?? {})) {
+    if (!CREATE_PARAM_FIELDS.includes(key)) unknown.push({ name: `params.${key}`, message: `is not a field of an Izuma device; allowed: ${CREATE_PARAM_FIELDS.join(', ')}` });
+    else body[key] = value;
+  }
+  if (unknown.length > 0) throw GatewayError.validation(unknown);
+  if (input.name !== undefined) body.name = input.name;
+  if (input.type !== undefined) body.device_class = input.type;
+  if (input.serial_number !== undefined) body.serial_number = input.serial_number;
+  if (input.labels !== undefined) body.custom_attributes = { ...input.labels };
+  return body;
+}
+
+const METHODS: readonly IzRequestMethod[] = ['GET', 'PUT', 'POST', 'DELETE'];
+const COMMAND_PARAMS = ['uri', 'payload', 'content_type', 'accept', 'retry', 'expiry_seconds'];
+
+/** A device request ready to send: body, query options and the `async-id`. */
+export interface DeviceRequestPlan {
+  asyncId: string;
+  body: IzDeviceRequest;
+  options: IzDeviceRequestOptions;
+}
+
+const isInteger = (value: unknown, min: number, max: number): value is number => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+/**
+ * A contract command as an Izuma device request (API.md §4.7): `name` is the CoAP method, `params.uri` the
+ * LwM2M path, `params.payload` a string sent base64-encoded (UTF-8), `params.content_type` / `params.accept`
+ * the content types; `params.retry` (0–10) and `params.expiry_seconds` (60–2592000) pass the vendor's
+ * delivery options. The command id is the `async-id`, so the result on a notification channel can be matched.
+ */
+export function toDeviceRequest(command: SendCommandInput): DeviceRequestPlan {
+  const fields: FieldError[] = [];
+  if (!METHODS.includes(command.name as IzRequestMethod)) fields.push({ name: 'name', message: `must be one of ${METHODS.join(', ')}` });
+  const params = command.params ?? {};
+  for (const key of Object.keys(params)) {
+    if (!COMMAND_PARAMS.includes(key)) fields.push({ name: `params.${key}`, message: `is not a parameter of an Izuma device request; allowed: ${COMMAND_PARAMS.join(', ')}` });
+  }
+  const { uri, payload, content_type: contentType, accept, retry, expiry_seconds: expiry } = params;
+  if (typeof uri !== 'string' || !uri.startsWith('/') || uri.length > 1024) fields.push({ name: 'params.uri', message: 'is required: an LwM2M path such as /3303/0/5700' });
+  if (payload !== undefined && typeof payload !== 'string') fields.push({ name: 'params.payload', message: 'must be a string' });
+  if (contentType !== undefined && (typeof contentType !== 'string' || contentType === '')) fields.push({ name: 'params.content_type', message: 'must be a content type string' });
+  if (accept !== undefined && (typeof accept !== 'string' || accept === '')) fields.push({ name: 'params.accept', message: 'must be a content type string' });
+  if (retry !== undefined && !isInteger(retry, 0, 10)) fields.push({ name: 'params.retry', message: 'must be an integer from 0 to 10' });
+  if (expiry !== undefined && !isInteger(expiry, 60, 2_592_000)) fields.push({ name: 'params.expiry_seconds', message: 'must be an integer from 60 to 2592000' });
+  if (!/^[\w-]{1,40}$/.test(command.id)) {
+    // devicegate assigns command ids; one the vendor would refuse as async-id is devicegate's own fault.
+    throw new GatewayError('internal_server_error', 'The command id cannot be used as an Izuma async-id.');
+  }
+  if (fields.length > 0) throw GatewayError.validation(fields);
+
+  const body: IzDeviceRequest = { method: command.name as IzRequestMethod, uri: uri as string };
+  if (typeof accept === 'string') body.accept = accept;
+  if (typeof contentType === 'string') body['content-type'] = contentType;
+  if (typeof payload === 'string') body['payload-b64'] = Buffer.from(payload, 'utf8').toString('base64');
+  const options: IzDeviceRequestOptions = {};
+  if (typeof retry === 'number') options.retry = retry;
+  if (typeof expiry === 'number') options['expiry-seconds'] = expiry;
+  return { asyncId: command.id, body, options };
+}
+
+/** The Command devicegate answers once the vendor accepted a device request (202): queued until a channel reports. */
+export function mapQueuedCommand(command: SendCommandInput, deviceId: string, plan: DeviceRequestPlan, now: number, ctx: MapContext): Command {
+  const at = new Date(now).toISOString();
+  return {
+    object: 'command',
+    id: toUnifiedId(ctx.connectionId, command.id),
+    device_id: toUnifiedId(ctx.connectionId, deviceId),
+    name: command.name,
+    params: command.params,
+    status: 'queued',
+    created_at: at,
+    updated_at: at,
+    native: { 'async-id': plan.asyncId, ...plan.options, request: plan.body },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Filter push-down
+// ---------------------------------------------------------------------------------------------------------
+
+/** What the vendor is asked to filter, and how much of the query that covers. */
+export interface PushDown {
+  /** Vendor query parameters (`name__eq`, `created_at__gte` …), in the order they were derived. */
+  params: Array<[string, string]>;
+  /** Custom-attribute equalities, which the spec documents only inside the `filter=` parameter. */
+  attributes: Array<[string, string]>;
+  /** True when the vendor evaluates every filter with the contract's meaning (a vendor total is then exact). */
+  exact: boolean;
+  /** True when no item can match: the answer is empty without asking the vendor. */
+  impossible: boolean;
+}
+
+type Verdict = 'all' | 'none' | 'some';
+
+/** A filter on a field whose value is always one of `possible`: true for every item, none, or some. */
+function constantVerdict(filter: Filter, possible: readonly string[]): Verdict {
+  const wanted = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
+  const hits = possible.filter((value) => wanted.includes(value));
+  const positive: Verdict = hits.length === 0 ? 'none' : hits.length === possible.length ? 'all' : 'some';
+  switch (filter.op) {
+    case 'eq':
+    case 'in':
+      return positive;
+    case 'neq':
+    case 'nin':
+      return positive === 'all' ? 'none' : positive === 'none' ? 'all' : 'some';
+    default:
+      return 'some';
+  }
+}
+
+/** The matching subset of `possible` for an eq/neq/in/nin filter. */
+function matchingValues(filter: Filter, possible: readonly string[]): string[] | undefined {
+  const wanted = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
+  switch (filter.op) {
+    case 'eq':
+    case 'in':
+      return possible.filter((value) => wanted.includes(value));
+    case 'neq':
+    case 'nin':
+      return possible.filter((value) => !wanted.includes(value));
+    default:
+      return undefined;
+  }
+}
+
+/** Collects vendor parameters; a parameter named twice is not sent twice (the vendor's reading of that is undocumented). */
+class PushDownBuilder {
+  readonly result: PushDown = { params: [], attributes: [], exact: true, impossible: false };
+  private readonly used = new Set<string>();
+
+  param(name: string, value: string): void {
+    if (this.used.has(name)) {
+      this.result.exact = false;
+      return;
+    }
+    this.used.add(name);
+    this.result.params.push([name, value]);
+  }
+
+  attribute(key: string, value: string): void {
+    if (this.used.has(`custom_attributes__${key}`)) {
+      this.result.exact = false;
+      return;
+    }
+    this.used.add(`custom_attributes__${key}`);
+    this.result.attributes.push([key, value]);
+  }
+
+  /** Applies the verdict of a filter the provider knows the answer to. */
+  verdict(verdict: Verdict): void {
+    if (verdict === 'none') this.result.impossible = true;
+    else if (verdict === 'some') this.result.exact = false;
+  }
+
+  skip(): void {
+    this.result.exact = false;
+  }
+
+  /**
+   * A string filter sent as `<field>__<op>`. An empty value is not sent (the mapper turns the vendor's empty
+   * strings into null, which no equality matches), nor a list value with a comma (the vendor splits on commas).
+   */
+  text(vendorField: string, filter: Filter): void {
+    const values = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
+    const isList = filter.op === 'in' || filter.op === 'nin';
+    if (!['eq', 'neq', 'in', 'nin'].includes(filter.op) || values.length === 0 || values.some((v) => v === '' || (isList && v.includes(',')))) {
+      this.skip();
+      return;
+    }
+    this.param(`${vendorField}__${filter.op}`, values.join(','));
+  }
+
+  /** A unified-id filter: values of another connection never match, the rest are sent as native ids. */
+  ids(vendorField: string, filter: Filter, connectionId: string): void {
+    const values = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
+    const natives = values.map((value) => parseUnifiedId(value)).flatMap((id) => (id && id.connectionId === connectionId ? [id.nativeId] : []));
+    switch (filter.op) {
+      case 'eq':
+      case 'in':
+        if (natives.length === 0) this.result.impossible = true;
+        else this.text(vendorField, { ...filter, value: filter.op === 'eq' ? natives[0] : natives });
+        return;
+      case 'neq':
+      case 'nin':
+        // Excluding ids of other connections excludes nothing here.
+        if (natives.length > 0) this.text(vendorField, { ...filter, value: filter.op === 'neq' ? natives[0] : natives });
+        return;
+      default:
+        this.skip();
+    }
+  }
+
+  /** A date-time bound: only `__gte` / `__lte` are vendor parameters (the spec lists no `__eq` for date-times). */
+  time(vendorField: string, filter: Filter): void {
+    if ((filter.op === 'gte' || filter.op === 'lte') && typeof filter.value === 'number') this.param(`${vendorField}__${filter.op}`, vendorTime(filter.value, filter.op));
+    else this.skip();
+  }
+
+  /** A boolean-derived filter mapped to `<field>__eq` / `__neq` of one vendor value. */
+  booleanAs(filter: Filter, vendorField: string, vendorValue: string): void {
+    if ((filter.op !== 'eq' && filter.op !== 'neq') || typeof filter.value !== 'boolean') {
+      this.skip();
+      return;
+    }
+    const positive = (filter.op === 'eq') === filter.value;
+    this.param(`${vendorField}__${positive ? 'eq' : 'neq'}`, vendorValue);
+  }
+}
+
+/** Custom attribute keys start with a letter (spec); `__` inside a key would read as an operator. */
+const PUSHABLE_ATTRIBUTE_KEY = /^[A-Za-z](?:[A-Za-z0-9-]|_(?!_))*$/;
+
+/**
+ * Device filters → `GET /v3/devices` parameters (reference §3.7, spec `x-filter`):
+ *
+ * | contract filter                          | vendor parameter                                  |
+ * |------------------------------------------|---------------------------------------------------|
+ * | `id` eq/neq/in/nin                       | `id__eq/__neq/__in/__nin` (native ids)            |
+ * | `project_id` eq/neq/in/nin               | `account_id__…` (a device's project is its account)|
+ * | `name`, `serial_number` eq/neq/in/nin    | `name__…`, `serial_number__…`                     |
+ * | `type` eq/neq/in/nin                     | `device_class__…`                                 |
+ * | `online` eq/neq                          | `state__eq=registered` / `state__neq=registered`  |
+ * | `created_at`, `updated_at` gte/lte       | `created_at__gte/__lte`, `updated_at__gte/__lte`  |
+ * | `labels.<key>` eq                        | `custom_attributes__<key>=<value>` in `filter=`   |
+ * | `connection_id`, `provider`, `tags`, `last_seen_at` | known without asking (tags are `[]`, `last_seen_at` null) |
+ *
+ * Everything else (`labels.*` neq/in/nin, date-time eq/neq) is left to the gateway.
+ */
+export function devicePushDown(filters: readonly Filter[], connectionId: string): PushDown {
+  const b = new PushDownBuilder();
+  for (const filter of filters) {
+    switch (filter.field) {
+      case 'id':
+        b.ids('id', filter, connectionId);
+        break;
+      case 'project_id':
+        b.ids('account_id', filter, connectionId);
+        break;
+      case 'connection_id':
+        b.verdict(constantVerdict(filter, [connectionId]));
+        break;
+      case 'provider':
+        b.verdict(constantVerdict(filter, [PROVIDER]));
+        break;
+      case 'name':
+        b.text('name', filter);
+        break;
+      case 'serial_number':
+        b.text('serial_number', filter);
+        break;
+      case 'type':
+        b.text('device_class', filter);
+        break;
+      case 'online':
+        b.booleanAs(filter, 'state', 'registered');
+        break;
+      case 'created_at':
+      case 'updated_at':
+        b.time(filter.field, filter);
+        break;
+      case 'last_seen_at':
+        // Always null: a comparison never matches, `neq` always does.
+        b.verdict(filter.op === 'neq' ? 'all' : 'none');
+        break;
+      case 'tags':
+        // Always []: "has tag" never matches, "lacks tag" always does.
+        b.verdict(filter.op === 'neq' || filter.op === 'nin' ? 'all' : 'none');
+        break;
+      default:
+        if (filter.field.startsWith('labels.')) {
+          const key = filter.field.slice('labels.'.length);
+          if (filter.op === 'eq' && typeof filter.value === 'string' && filter.value !== '' && PUSHABLE_ATTRIBUTE_KEY.test(key)) b.attribute(key, filter.value);
+          else if (filter.op === 'eq' && !/^[A-Za-z]/.test(key)) b.verdict('none');
+          else b.skip();
+        } else b.skip();
+    }
+  }
+  return b.result;
+}
+
+/**
+ * Message filters → `GET /v3/device-events` parameters:
+ *
+ * | contract filter                | vendor parameter                                         |
+ * |--------------------------------|----------------------------------------------------------|
+ * | `created_at` gte/lte           | `date_time__gte/__lte`                                   |
+ * | `native_type` eq/neq/in/nin    | `event_type__eq/__neq/__in/__nin`                        |
+ * | `type` eq/neq/in/nin           | `state_change__eq=true` / `state_change__neq=true` (see `eventMessageType`) |
+ * | `direction`                    | known without asking (always `uplink`)                   |
+ */
+export function eventPushDown(filters: readonly Filter[]): PushDown {
+  const b = new PushDownBuilder();
+  for (const filter of filters) {
+    switch (filter.field) {
+      case 'created_at':
+        b.time('date_time', filter);
+        break;
+      case 'native_type':
+        b.text('event_type', filter);
+        break;
+      case 'direction':
+        b.verdict(constantVerdict(filter, ['uplink']));
+        break;
+      case 'type': {
+        const matching = matchingValues(filter, EVENT_MESSAGE_TYPES);
+        if (matching === undefined) b.skip();
+        else if (matching.length === 0) b.verdict('none');
+        else if (matching.length === EVENT_MESSAGE_TYPES.length) b.verdict('all');
+        else b.param(matching[0] === 'status' ? 'state_change__eq' : 'state_change__neq', 'true');
+        break;
+      }
+      default:
+        b.skip();
+    }
+  }
+  return b.result;
+}
+
+/**
+ * The vendor query of a push-down. The documented direct parameters carry everything, except custom attributes,
+ * which the spec documents only inside `filter=`; when one is present, the whole filter goes into `filter=`
+ * (the spec's multi-field form) rather than mixing both styles, whose combination the spec leaves open.
+ */
+export function pushDownQuery(pushDown: PushDown): Array<[string, string]> {
+  if (pushDown.attributes.length === 0) return pushDown.params;
+  const inner = new URLSearchParams([...pushDown.params, ...pushDown.attributes.map(([key, value]): [string, string] => [`custom_attributes__${key}`, value])]);
+  return [['filter', inner.toString()]];
+}
