@@ -11,12 +11,27 @@ const swc = {
   swcrc: false,
 };
 
+/**
+ * ESM-only packages that CommonJS dependencies `require` (Node 20.19+ allows that, Jest on Node 20 does not):
+ * Jest gets them compiled to CommonJS.
+ */
+const ESM_REQUIRED_FROM_CJS = ['content-disposition'];
+const esmToCjs = {
+  jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } },
+  module: { type: 'commonjs' },
+  swcrc: false,
+};
+
 const alias = (name, dir) => [`^@devicegate/${name}$`, `<rootDir>/${dir}/src/index.ts`];
 
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    [`/node_modules/(${ESM_REQUIRED_FROM_CJS.join('|')})/.+\\.js$`]: ['@swc/jest', esmToCjs],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_REQUIRED_FROM_CJS.join('|')})/)`],
   moduleNameMapper: Object.fromEntries([
     alias('core', 'libs/core'),
     alias('errors', 'libs/errors'),

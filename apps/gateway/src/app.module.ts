@@ -1,12 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { ThrottlerModule } from '@nestjs/throttler';
 import type { ProviderRegistry } from '@devicegate/core';
 import { ListingEngine } from '@devicegate/listing';
 import { BearerAuthGuard } from './auth/auth.guard.js';
 import { BearerStrategy } from './auth/bearer.strategy.js';
-import { ClientThrottlerGuard } from './auth/client-throttler.guard.js';
+import { MemoryRateLimitStore } from './auth/rate-limit.js';
+import { RATE_LIMIT_STORE, RateLimitGuard } from './auth/rate-limit.guard.js';
 import { CommandsController, CommandsService } from './commands/commands.controller.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.types.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
@@ -30,11 +30,7 @@ export class AppModule {
     const { perSecond, burst } = config.server.rateLimit;
     return {
       module: AppModule,
-      imports: [
-        PassportModule,
-        // A window that holds `burst` requests at `per_second` on average.
-        ThrottlerModule.forRoot({ throttlers: [{ ttl: Math.max(1000, Math.round((burst / perSecond) * 1000)), limit: burst }] }),
-      ],
+      imports: [PassportModule],
       controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, CommandsController, PassthroughController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -51,7 +47,8 @@ export class AppModule {
         OpenApiDocument,
         BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
-        { provide: APP_GUARD, useClass: ClientThrottlerGuard },
+        { provide: RATE_LIMIT_STORE, useValue: new MemoryRateLimitStore(perSecond, burst) },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
     };
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe, type LogLevel } from '@nestjs/common';
+import { Logger, ValidationPipe, type ArgumentMetadata, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -7,7 +7,7 @@ import type { ValidationError } from 'class-validator';
 import type { ProviderRegistry } from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
 import { AppModule } from './app.module.js';
-import { GatewayExceptionFilter, sendError } from './common/error.filter.js';
+import { GatewayExceptionFilter } from './common/error.filter.js';
 import { requestIdFor, serverTiming, stateOf } from './common/request-state.js';
 import type { GatewayConfig } from './config/config.types.js';
 import { buildOpenApiDocument } from './openapi/openapi-builder.js';
@@ -26,9 +26,19 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
+/** A JSON body must be an object before its fields can be checked. */
+class BodyValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw GatewayError.validation([{ name: 'body', message: 'must be a JSON object' }], 'The body must be a JSON object.');
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Strict input at the edge: unknown fields are refused, and every bad one is named. */
 export const validationPipe = () =>
-  new ValidationPipe({
+  new BodyValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -62,7 +72,6 @@ export function configureApp(app: NestFastifyApplication): void {
 
   // JSON is the only body devicegate reads; anything else is answered 415.
   fastify.removeContentTypeParser(['text/plain']);
-  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply));
 
   const metrics = app.get(GatewayMetrics);
   fastify.addHook('onRequest', async (request, reply) => {
@@ -104,11 +113,13 @@ export async function createApp(config: GatewayConfig, providers: ProviderRegist
     bodyLimit: BODY_LIMIT,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFor(req.headers['x-request-id']),
     trustProxy: false,
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, providers), adapter, {
     logger: options.logger ?? ['error', 'warn', 'log'],
     bufferLogs: false,
+    // Fastify's own JSON parser is the only one: Nest's would add url-encoded forms.
+    bodyParser: false,
   });
   configureApp(app);
   publishOpenApi(app);

@@ -42,7 +42,7 @@ export function toGatewayError(error: unknown): GatewayError {
       return new GatewayError('bad_request', 'The Content-Length header does not match the body.');
   }
   const status = typeof e.getStatus === 'function' ? e.getStatus() : (e.statusCode ?? e.status);
-  if (e.name === 'SyntaxError' && status === 400) return new GatewayError('bad_request', 'The body is not valid JSON.');
+  if (status === 400 && (e.name === 'SyntaxError' || /JSON/.test(String(e.message)))) return new GatewayError('bad_request', 'The body is not valid JSON.');
   if (e.name === 'ThrottlerException' || status === 429) return new GatewayError('rate_limited');
   if (status === 413) return new GatewayError('payload_too_large');
   if (status === 415) return new GatewayError('unsupported_media_type');

@@ -11,6 +11,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'No or malformed Authorization header (`invalid_auth`), or an unknown key (`invalid_apikey`).',
   403: 'The key lacks the scope this operation needs (`access_denied`).',
   404: 'The resource does not exist, or the key may not reach its connection (`not_found`).',
+  405: 'The route exists but not with this method (`method_not_supported`).',
   409: 'A conflict: the vendor reports a duplicate or a concurrent change, or an `Idempotency-Key` was reused with another body (`conflict`).',
   413: 'The body is larger than 1 MiB (`payload_too_large`).',
   415: 'The body is not JSON (`unsupported_media_type`).',
@@ -45,7 +46,7 @@ const COMMON_ERRORS = [400, 401, 403, 404, 429, 500, 502, 503, 504];
 
 /** A `/v1` operation: its id, summary, scope and the errors every vendor-backed call can end in. */
 export function V1Operation(options: { operationId: string; summary: string; description: string; scope: Scope; errors?: number[] }) {
-  const errors = [...new Set([...COMMON_ERRORS, ...(options.errors ?? [])])].sort();
+  const errors = [...new Set([...COMMON_ERRORS, ...(options.errors ?? [])])].sort((a, b) => a - b);
   return applyDecorators(
     ApiOperation({ operationId: options.operationId, summary: options.summary, description: options.description }),
     ApiBearerAuth('bearer'),

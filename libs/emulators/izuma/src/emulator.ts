@@ -4,7 +4,7 @@ import type { DeviceRecord, DeviceRequestRecord, DeviceState, GroupRecord } from
 import { DEMO_DEVICE_COUNT, EVENT_TYPES, resourcesFor, SANDBOX_ACCOUNT_ID, seedIzuma } from './seed.js';
 import { inspectRequest, preloadIzumaSpec, type RequestInspection } from './spec-validator.js';
 import { buildMatcher, paginate, IzumaStore, type NewEvent, type PageParams } from './store.js';
-import { groupView, iamTime } from './views.js';
+import { deviceFieldValue, groupView, iamTime } from './views.js';
 
 /** Credentials the emulator accepts; the same at every start. */
 export interface IzumaCredentials {
@@ -150,7 +150,7 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
 
   const deviceField = (device: DeviceRecord, field: string, key?: string): unknown => {
     if (key !== undefined) return field === 'custom_attributes' ? device.customAttributes[key] : device.componentAttributes[key];
-    return store.deviceView(device)[field];
+    return deviceFieldValue(device, field, store.accountId);
   };
 
   const listDevices = (req: EmulatorRequest, ctx: Context, group?: GroupRecord): EmulatorResponse => {
@@ -522,7 +522,7 @@ function accountView(accountId: string, include: string[]): Record<string, unkno
     business_model: 'active_device_business_model',
     mfa_status: 'optional',
     idle_timeout: 30,
-    password_recovery_expiration: 1440,
+    password_recovery_expiration: 30,
     aliases: [],
     parent_id: null,
     custom_fields: {},

@@ -5,6 +5,7 @@ export { DEMO_DEVICE_COUNT, EVENT_TYPES } from './seed.js';
 export {
   IZUMA_SPEC_FILES,
   izumaSpecDir,
+  preloadIzumaSpec,
   findSpecOperation,
   inspectRequest,
   validateRequestAgainstSpec,

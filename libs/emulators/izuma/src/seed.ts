@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DAY, HOUR, SeededRandom } from '@devicegate/emulators/kit';
 import type { DeviceRecord, DeviceState, GroupRecord, ResourceOps, ResourceState } from './model.js';
 
@@ -311,23 +312,52 @@ export function seedIzuma(now: number, deviceCount: number): SeedData {
     byName.set(demo.name, device);
   });
 
-  const extraRng = new SeededRandom(0xe7a5);
+  // Bulk devices draw their values from hashes instead of the PRNG: 10,000 of them must seed in milliseconds.
   const extraModels = ['thermo', 'meter', 'door', 'light', 'co2'];
   const extraStates: DeviceState[] = ['registered', 'registered', 'registered', 'deregistered', 'bootstrapped', 'registered', 'unenrolled'];
   const sites = ['Hamburg', 'Bremen', 'Kiel', 'Rostock', 'Hannover'];
   for (let i = 0; i < deviceCount - demoCount; i++) {
-    const createdMs = EXTRA_EPOCH + i * 47 * MINUTE + extraRng.int(0, 2_000_000);
+    const digest = (label: string) => createHash('sha256').update(`izuma-extra:${i}:${label}`).digest('hex');
+    const a = digest('a');
+    const createdMs = EXTRA_EPOCH + i * 47 * MINUTE + (parseInt(a.slice(0, 6), 16) % 2_000_000);
     const modelKey = extraModels[i % extraModels.length];
+    const catalogue = DEVICE_MODELS[modelKey];
     const state = extraStates[i % extraStates.length];
-    const device = baseDevice(extraRng, izumaId(createdMs, extraRng.hex(4)), createdMs, `${modelKey}-${String(i + 1).padStart(5, '0')}`, modelKey, state);
-    device.description = `${DEVICE_MODELS[modelKey].manufacturer} ${DEVICE_MODELS[modelKey].modelNumber}`;
-    device.customAttributes = { site: sites[i % sites.length], batch: `B${2024 + (i % 2)}-${(i % 12) + 1}` };
-    device.queueMode = modelKey === 'door';
-    if (state !== 'unenrolled') {
-      device.bootstrappedMs = createdMs + 30 * MINUTE;
-      device.componentAttributes = { 'mbed-client': '4.12.0' };
-    }
-    devices.push(device);
+    const enrolled = state !== 'unenrolled';
+    const b = digest('b');
+    devices.push({
+      id: izumaId(createdMs, a.slice(6, 10)),
+      createdMs,
+      updatedMs: createdMs,
+      name: `${modelKey}-${String(i + 1).padStart(5, '0')}`,
+      description: `${catalogue.manufacturer} ${catalogue.modelNumber}`,
+      endpointName: `${a.slice(10, 18)}-${a.slice(18, 22)}-4${a.slice(23, 26)}-a${a.slice(27, 30)}-${a.slice(30, 42)}`,
+      endpointType: 'default',
+      deviceClass: catalogue.deviceClass,
+      state,
+      executionMode: 1,
+      hostGateway: '',
+      serialNumber: `${catalogue.modelNumber.replace('-', '')}-${isoDate(createdMs).slice(2, 7).replace('-', '')}-${String(parseInt(a.slice(42, 48), 16) % 100000).padStart(5, '0')}`,
+      vendorId: catalogue.vendorId,
+      caId: enrolled ? '017e5c3a9d1b0242ac12000600000000' : '',
+      deviceKey: enrolled ? b.toUpperCase().match(/../g)?.join(':') ?? '' : '',
+      firmwareChecksum: enrolled ? digest('firmware') : '',
+      issuerFingerprint: enrolled ? digest('issuer').toUpperCase() : null,
+      customAttributes: { site: sites[i % sites.length], batch: `B${2024 + (i % 2)}-${(i % 12) + 1}` },
+      componentAttributes: enrolled ? { 'mbed-client': '4.12.0' } : {},
+      groups: [],
+      bootstrappedMs: enrolled ? createdMs + 30 * MINUTE : undefined,
+      bootstrapExpirationDate: null,
+      connectorExpirationDate: null,
+      autoUpdate: false,
+      mechanism: 'connector',
+      deployment: '',
+      manifest: '',
+      mechanismUrl: '',
+      netId: '',
+      model: modelKey,
+      queueMode: modelKey === 'door',
+    });
   }
 
   const events = demoEvents(now, devices.slice(0, demoCount), byName);
@@ -358,9 +388,12 @@ function demoEvents(now: number, devices: DeviceRecord[], byName: Map<string, De
   // Mains-powered devices that stayed up: one network hiccup each, plus the odd record edit.
   for (const name of ['gw-hall-a', 'hall-a-lights-north', 'hall-a-main-meter', 'office-co2-2f', 'hall-b-lights-south']) {
     const device = byName.get(name);
-    const down = ago(rng.int(20, 150) * HOUR) + jitter();
-    add(device, down, EVENT_TYPES.deregistered, 'Device deregistered', true);
-    add(device, down + rng.int(2, 25) * MINUTE, EVENT_TYPES.registered, 'Device registered', true);
+    const hiccups = rng.int(2, 4);
+    for (let i = 0; i < hiccups; i++) {
+      const down = ago(rng.int(8 + i * 40, 40 + i * 40) * HOUR) + jitter();
+      add(device, down, EVENT_TYPES.deregistered, 'Device deregistered', true);
+      add(device, down + rng.int(2, 25) * MINUTE, EVENT_TYPES.registered, 'Device registered', true);
+    }
     if (rng.bool(0.7)) add(device, ago(rng.int(2, 160) * HOUR) + jitter(), EVENT_TYPES.updated, 'Device record updated: custom_attributes', false, { data: { fields: 'custom_attributes' } });
   }
   // The gateway reboot four days ago took its child sensors down with it.
@@ -387,6 +420,12 @@ function demoEvents(now: number, devices: DeviceRecord[], byName: Map<string, De
   }
   // The battery door sensor on dock 3 got a new battery.
   const door3 = byName.get('dock-door-3');
+  // It drops off the network overnight when the dock closes and re-registers at opening time.
+  for (let day = 7; day >= 1; day--) {
+    if (day === 3) continue;
+    add(door3, ago(day * DAY) - 4 * HOUR + jitter(), EVENT_TYPES.expired, 'Device registration expired', true);
+    add(door3, ago(day * DAY) + 5 * HOUR + jitter(), EVENT_TYPES.registered, 'Device registered', true);
+  }
   const swap = ago(3 * DAY + 6 * HOUR) + jitter();
   add(door3, swap, EVENT_TYPES.expired, 'Device registration expired', true);
   add(door3, swap + 2 * HOUR + jitter(), EVENT_TYPES.registered, 'Device registered', true);

@@ -99,6 +99,8 @@ export function buildMatcher<T>(filters: FilterCondition[], properties: Record<s
     const kind = filter.field === 'component_attributes' ? 'version' : property.format === 'date-time' ? 'date-time' : property.format === 'date' ? 'date' : (property.type as string | undefined) ?? 'string';
     const normalise = (value: unknown): string | number | undefined => {
       if (value === undefined || value === null) return undefined;
+      // Records hand over their date-times as epoch ms already.
+      if ((kind === 'date-time' || kind === 'date') && typeof value === 'number') return value;
       if (kind === 'date-time') return parseIzumaDateTime(String(value));
       if (kind === 'date') return parseIzumaDate(String(value));
       if (kind === 'integer' || kind === 'number') return Number(value);

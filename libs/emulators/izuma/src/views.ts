@@ -96,3 +96,45 @@ export function eventRecord(event: SeedEvent, suffix: string): DeviceEventRecord
     },
   };
 }
+
+/** Reads one DeviceData field straight from the record, so filtering 10,000 devices builds no views. */
+const DEVICE_FIELDS: Record<string, (device: DeviceRecord) => unknown> = {
+  id: (d) => d.id,
+  name: (d) => d.name,
+  description: (d) => d.description,
+  endpoint_name: (d) => d.endpointName,
+  endpoint_type: (d) => d.endpointType,
+  device_class: (d) => d.deviceClass,
+  state: (d) => d.state,
+  lifecycle_status: () => 'enabled',
+  deployed_state: (d) => (d.executionMode === 5 ? 'production' : 'development'),
+  device_execution_mode: (d) => d.executionMode,
+  host_gateway: (d) => d.hostGateway,
+  serial_number: (d) => d.serialNumber,
+  vendor_id: (d) => d.vendorId,
+  net_id: (d) => d.netId,
+  ca_id: (d) => d.caId,
+  device_key: (d) => d.deviceKey,
+  firmware_checksum: (d) => d.firmwareChecksum,
+  auto_update: (d) => d.autoUpdate,
+  operator_suspended: () => false,
+  system_suspended: () => false,
+  mechanism: (d) => d.mechanism,
+  mechanism_url: (d) => d.mechanismUrl,
+  deployment: (d) => d.deployment,
+  manifest: (d) => d.manifest,
+  created_at: (d) => d.createdMs,
+  updated_at: (d) => d.updatedMs,
+  bootstrapped_timestamp: (d) => d.bootstrappedMs,
+  enrolment_list_timestamp: (d) => d.enrolmentMs,
+  manifest_timestamp: (d) => d.manifestMs,
+  bootstrap_expiration_date: (d) => d.bootstrapExpirationDate,
+  connector_expiration_date: (d) => d.connectorExpirationDate,
+};
+
+/** A device field for filtering: date-times as epoch ms, everything else as the API shows it. */
+export function deviceFieldValue(device: DeviceRecord, field: string, accountId: string): unknown {
+  if (field === 'account_id') return accountId;
+  const read = DEVICE_FIELDS[field];
+  return read ? read(device) : deviceView(device, accountId)[field];
+}

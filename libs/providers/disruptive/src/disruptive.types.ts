@@ -86,7 +86,7 @@ export interface DtReported {
   humidity?: DtHumidity | null;
   connectionStatus?: DtConnectionStatus | null;
   cellularStatus?: DtCellularStatus | null;
-  [eventType: string]: DtReportedEntry | null | undefined;
+  [eventType: string]: unknown;
 }
 
 /** A sensor or Cloud Connector (§5.4). */

@@ -1,0 +1,262 @@
+import type { CallContext } from '@devicegate/core';
+import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { shapeError, tokenError, vendorError, type ErrorAttribution, type ErrorHints } from './blynk.errors.js';
+import type {
+  BlynkCreateDeviceBody,
+  BlynkDatastreamBody,
+  BlynkDevice,
+  BlynkDeviceBaseInfo,
+  BlynkDeviceFull,
+  BlynkDeviceListQuery,
+  BlynkDeviceSearchQuery,
+  BlynkDeviceTag,
+  BlynkOnline,
+  BlynkTimelineEvent,
+  BlynkTimelineQuery,
+  BlynkToken,
+  BlynkTransferToOrganizationBody,
+  BlynkTransferToOwnerBody,
+  BlynkTriggerEventBody,
+} from './blynk.types.js';
+
+const API = '/api/v1/organization';
+/** Token endpoint on the same host as the API (§2.1). */
+const TOKEN_PATH = '/oauth2/token';
+/** Lifetime assumed when a token answer lacks `expires_in` (the legacy example showed 300 s). */
+const FALLBACK_TTL_S = 300;
+/** A token is replaced this long before it expires (at most a tenth of its lifetime). */
+const REFRESH_MARGIN_MS = 60_000;
+
+export interface BlynkCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+interface CachedToken {
+  value: string;
+  /** Epoch ms from which the token is no longer handed out. */
+  refreshAt: number;
+}
+
+/** A parsed vendor page (`BlynkPage`), with `totalElements` only when the vendor sent a number. */
+export interface VendorList<T> {
+  content: T[];
+  total?: number;
+}
+
+const isDevice = (item: Record<string, unknown>): boolean => typeof item.id === 'number' && typeof item.orgId === 'number';
+const isEvent = (item: Record<string, unknown>): boolean => typeof item.ts === 'number';
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Wire calls of the Blynk.Cloud Platform API with OAuth2 client-credentials auth (§2).
+ *
+ * The access token is cached until shortly before `expires_in` runs out. Token requests are single-flight:
+ * however many calls need a token at once, one `POST /oauth2/token` serves them all. A 401 on a token taken
+ * from the cache (revoked, or expired early) drops it and retries the call once with a fresh one. No 401 is
+ * documented; it is what an expired bearer most plausibly gets (§7.10).
+ */
+export class BlynkClient {
+  private token?: CachedToken;
+  private pending?: Promise<string>;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly credentials: BlynkCredentials,
+    private readonly who: ErrorAttribution,
+  ) {}
+
+  // ── auth ─────────────────────────────────────────────────────────────────
+
+  /** `Authorization: Bearer …` for a raw vendor call (passthrough). */
+  async authHeaders(ctx: CallContext): Promise<Record<string, string>> {
+    const { value } = await this.accessToken(ctx);
+    return { authorization: `Bearer ${value}` };
+  }
+
+  /** A valid token and whether it came from the cache (only then is a 401 worth one retry). */
+  private async accessToken(ctx: CallContext): Promise<{ value: string; cached: boolean }> {
+    if (this.token && Date.now() < this.token.refreshAt) return { value: this.token.value, cached: true };
+    if (!this.pending) {
+      // The shared request must not die with the caller that happened to start it: it gets no abort signal.
+      const shared: CallContext = { requestId: ctx.requestId, recordUpstream: (ms) => ctx.recordUpstream(ms) };
+      this.pending = this.requestToken(shared).finally(() => {
+        this.pending = undefined;
+      });
+    }
+    return { value: await this.pending, cached: false };
+  }
+
+  private async requestToken(ctx: CallContext): Promise<string> {
+    const basic = Buffer.from(`${this.credentials.clientId}:${this.credentials.clientSecret}`, 'utf8').toString('base64');
+    const started = Date.now();
+    const response = await this.http.request(
+      {
+        method: 'POST',
+        path: TOKEN_PATH,
+        query: { grant_type: 'client_credentials' },
+        headers: { authorization: `Basic ${basic}` },
+        // Asking for a token twice is harmless, so network failures and 5xx may be retried.
+        idempotent: true,
+      },
+      ctx,
+    );
+    if (response.status < 200 || response.status >= 300) throw tokenError(response, this.who, this.secrets());
+    const body = response.json<unknown>();
+    if (!isObject(body) || typeof body.access_token !== 'string' || body.access_token === '') {
+      throw shapeError(this.who, response.status, 'token answer without access_token');
+    }
+    const token = body as unknown as BlynkToken;
+    const ttlMs = (typeof token.expires_in === 'number' && token.expires_in > 0 ? token.expires_in : FALLBACK_TTL_S) * 1000;
+    this.token = { value: token.access_token, refreshAt: started + ttlMs - Math.min(REFRESH_MARGIN_MS, ttlMs / 10) };
+    return token.access_token;
+  }
+
+  /** Forgets a token the vendor refused, unless a newer one has replaced it meanwhile. */
+  private dropToken(value: string): void {
+    if (this.token?.value === value) this.token = undefined;
+  }
+
+  /** Values that must never show in an error message. */
+  private secrets(): string[] {
+    return [this.credentials.clientSecret, ...(this.token ? [this.token.value] : [])];
+  }
+
+  /** One authenticated call; answers the 2xx response or throws the mapped GatewayError. */
+  private async call(request: HttpRequest, ctx: CallContext, hints?: ErrorHints): Promise<HttpResponse> {
+    const send = (token: string) => this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } }, ctx);
+    const first = await this.accessToken(ctx);
+    let response = await send(first.value);
+    if (response.status === 401 && first.cached) {
+      this.dropToken(first.value);
+      response = await send((await this.accessToken(ctx)).value);
+    }
+    if (response.status >= 200 && response.status < 300) return response;
+    throw vendorError(response, this.who, this.secrets(), hints);
+  }
+
+  /** A JSON object answer (checked to be an object; arrays are refused). */
+  private async object<T>(request: HttpRequest, ctx: CallContext, what: string, hints?: ErrorHints): Promise<T> {
+    const response = await this.call(request, ctx, hints);
+    const body = response.json<unknown>();
+    if (!isObject(body)) throw shapeError(this.who, response.status, what);
+    return body as T;
+  }
+
+  /** A `{content, totalElements}` answer whose items all pass `valid`; `total` is left out when the vendor omits it. */
+  private async page<T>(
+    request: HttpRequest,
+    ctx: CallContext,
+    what: string,
+    valid: (item: Record<string, unknown>) => boolean,
+    hints?: ErrorHints,
+  ): Promise<VendorList<T>> {
+    const response = await this.call(request, ctx, hints);
+    const body = response.json<unknown>();
+    if (!isObject(body) || !Array.isArray(body.content)) throw shapeError(this.who, response.status, `${what} without a content array`);
+    if (body.content.some((item) => !isObject(item) || !valid(item))) throw shapeError(this.who, response.status, `${what} with a malformed item`);
+    const total = typeof body.totalElements === 'number' && Number.isFinite(body.totalElements) ? body.totalElements : undefined;
+    return { content: body.content as T[], total };
+  }
+
+  private device<T extends BlynkDevice>(body: T, status: number, what: string): T {
+    if (typeof body.id !== 'number' || typeof body.orgId !== 'number') throw shapeError(this.who, status, `${what} without a numeric id and orgId`);
+    return body;
+  }
+
+  // ── devices ──────────────────────────────────────────────────────────────
+
+  /** `GET /api/v1/organization/devices`. A 404 means the organization is not reachable: `notFound` decides how it is reported. */
+  listDevices(query: BlynkDeviceListQuery, ctx: CallContext, notFound?: ErrorHints['notFound']): Promise<VendorList<BlynkDevice>> {
+    return this.page<BlynkDevice>({ method: 'GET', path: `${API}/devices`, query: { ...query } }, ctx, 'device list', isDevice, { badRequest: 'upstream', notFound });
+  }
+
+  /** `GET /api/v1/organization/search/devices`. */
+  searchDevices(query: BlynkDeviceSearchQuery, ctx: CallContext): Promise<VendorList<BlynkDevice>> {
+    return this.page<BlynkDevice>({ method: 'GET', path: `${API}/search/devices`, query: { ...query } }, ctx, 'device search', isDevice, { badRequest: 'upstream' });
+  }
+
+  /** `GET /api/v1/organization/device?deviceId=` (with current datastream and metafield values). */
+  async getDevice(deviceId: number, ctx: CallContext): Promise<BlynkDeviceFull> {
+    const body = await this.object<BlynkDeviceFull>({ method: 'GET', path: `${API}/device`, query: { deviceId } }, ctx, 'device');
+    return this.device(body, 200, 'device');
+  }
+
+  /** `GET /api/v1/organization/device/baseInfo?deviceId=` (the device without current values). */
+  async getDeviceBaseInfo(deviceId: number, ctx: CallContext): Promise<BlynkDeviceBaseInfo> {
+    const body = await this.object<BlynkDeviceBaseInfo>({ method: 'GET', path: `${API}/device/baseInfo`, query: { deviceId } }, ctx, 'device base info');
+    return this.device(body, 200, 'device base info');
+  }
+
+  /** `PUT /api/v1/organization/device?deviceId=` with `{name}`; answers the device. */
+  async renameDevice(deviceId: number, name: string, ctx: CallContext): Promise<BlynkDeviceFull> {
+    const body = await this.object<BlynkDeviceFull>({ method: 'PUT', path: `${API}/device`, query: { deviceId }, json: { name } }, ctx, 'renamed device', {
+      badRequest: [{ name: 'name', message: 'was refused by the vendor' }],
+    });
+    return this.device(body, 200, 'renamed device');
+  }
+
+  /** `DELETE /api/v1/organization/device?deviceId=` → 204. */
+  async deleteDevice(deviceId: number, ctx: CallContext): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${API}/device`, query: { deviceId } }, ctx);
+  }
+
+  /** `POST /api/v1/organization/device/create` → 200/201 with the device (full shape: no base-info flag is sent). */
+  async createDevice(body: BlynkCreateDeviceBody, ctx: CallContext): Promise<BlynkDeviceFull> {
+    const created = await this.object<BlynkDeviceFull>({ method: 'POST', path: `${API}/device/create`, json: body }, ctx, 'created device');
+    return this.device(created, 201, 'created device');
+  }
+
+  /** `GET /api/v1/organization/device/online?deviceId=` → `{connected}`. */
+  async getOnline(deviceId: number, ctx: CallContext): Promise<BlynkOnline> {
+    const body = await this.object<BlynkOnline>({ method: 'GET', path: `${API}/device/online`, query: { deviceId } }, ctx, 'online status');
+    if (typeof body.connected !== 'boolean') throw shapeError(this.who, 200, 'online status without a boolean connected');
+    return body;
+  }
+
+  /** `GET /api/v1/organization/device/tags?deviceId=` → array of `{id, name, …}`. */
+  async getTags(deviceId: number, ctx: CallContext): Promise<BlynkDeviceTag[]> {
+    const response = await this.call({ method: 'GET', path: `${API}/device/tags`, query: { deviceId } }, ctx);
+    const body = response.json<unknown>();
+    if (!Array.isArray(body) || body.some((tag) => !isObject(tag) || typeof tag.name !== 'string')) {
+      throw shapeError(this.who, response.status, 'device tags that are not an array of named tags');
+    }
+    return body as BlynkDeviceTag[];
+  }
+
+  /** `GET /api/v1/organization/device/timeline`; a 400 is reported as `upstream_error` (the event type is the caller's only input and is retried without). */
+  timeline(query: BlynkTimelineQuery, ctx: CallContext): Promise<VendorList<BlynkTimelineEvent>> {
+    return this.page<BlynkTimelineEvent>({ method: 'GET', path: `${API}/device/timeline`, query: { ...query } }, ctx, 'device timeline', isEvent, {
+      badRequest: 'upstream',
+    });
+  }
+
+  /** `POST /api/v1/organization/device/transfer/to-owner` → 204. */
+  async transferToOwner(body: BlynkTransferToOwnerBody, ctx: CallContext): Promise<void> {
+    await this.call({ method: 'POST', path: `${API}/device/transfer/to-owner`, json: body }, ctx, {
+      badRequest: [{ name: 'owner_user_id', message: 'was refused by the vendor' }],
+    });
+  }
+
+  /** `POST /api/v1/organization/device/transfer/to-organization` → 204. */
+  async transferToOrganization(body: BlynkTransferToOrganizationBody, ctx: CallContext): Promise<void> {
+    await this.call({ method: 'POST', path: `${API}/device/transfer/to-organization`, json: body }, ctx, {
+      badRequest: [{ name: 'project_id', message: 'was refused by the vendor' }],
+    });
+  }
+
+  /** `POST /api/v1/organization/device/trigger-event` → 204. */
+  async triggerEvent(body: BlynkTriggerEventBody, ctx: CallContext): Promise<void> {
+    await this.call({ method: 'POST', path: `${API}/device/trigger-event`, json: body }, ctx, {
+      badRequest: [{ name: 'params', message: 'the vendor refused the event code or description' }],
+    });
+  }
+
+  /** `POST /api/v1/organization/device/datastream` → 204. */
+  async setDatastream(body: BlynkDatastreamBody, ctx: CallContext): Promise<void> {
+    await this.call({ method: 'POST', path: `${API}/device/datastream`, json: body }, ctx, {
+      badRequest: [{ name: 'params', message: 'the vendor refused the datastream id or value' }],
+    });
+  }
+}

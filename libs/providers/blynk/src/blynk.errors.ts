@@ -1,0 +1,107 @@
+import { GatewayError, type FieldError } from '@devicegate/errors';
+import { sanitizeVendorMessage, upstreamError, type HttpResponse } from '@devicegate/http-client';
+
+/** Who an error is attributed to. */
+export interface ErrorAttribution {
+  connectionId: string;
+  provider: string;
+}
+
+/**
+ * What a vendor 400 is about. `upstream`: a parameter devicegate itself chose (page size, sort key) — the
+ * caller cannot fix it, so it is an `upstream_error`. A field list: the caller's input it blames.
+ */
+export type BadRequestBlame = 'upstream' | FieldError[];
+
+/** Per-call hints for mapping an error answer. */
+export interface ErrorHints {
+  /** How a 400 is reported (default: `validation_error` without fields). */
+  badRequest?: BadRequestBlame;
+  /** Replaces the type of a 404 (e.g. the configured organization is unreachable: a configuration fault). */
+  notFound?: 'upstream_auth_failed';
+}
+
+/**
+ * The short vendor message of an error answer: `{"error":{"message":…}}` for the Platform API,
+ * `{"error":"invalid_client","error_description":…}` for the token endpoint, or plain text.
+ */
+export function vendorMessage(response: HttpResponse): string | undefined {
+  const text = response.text().trim();
+  if (text === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'string') return parsed;
+    if (parsed && typeof parsed === 'object') {
+      const body = parsed as Record<string, unknown>;
+      const error = body.error;
+      if (error && typeof error === 'object' && typeof (error as Record<string, unknown>).message === 'string') {
+        return (error as Record<string, string>).message;
+      }
+      if (typeof body.error_description === 'string') return body.error_description;
+      if (typeof error === 'string') return error;
+      if (typeof body.message === 'string') return body.message;
+      return undefined;
+    }
+  } catch {
+    // Not JSON (a proxy's error page or a bare text): quote it unless it is HTML.
+  }
+  return text.startsWith('<') ? undefined : text;
+}
+
+/** Removes every given secret (client secret, access token) from a text, should the vendor echo one. */
+export function redact(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined) return undefined;
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/**
+ * A GatewayError for a non-2xx Platform API answer (API.md §2.4): 401/403 → `upstream_auth_failed`,
+ * 404 "not found or access denied" → `not_found`, 429 → `upstream_rate_limited` with `Retry-After`,
+ * 400 → `validation_error` naming the blamed fields (or `upstream_error` for devicegate's own parameters).
+ */
+export function vendorError(response: HttpResponse, who: ErrorAttribution, secrets: readonly string[], hints: ErrorHints = {}): GatewayError {
+  const message = redact(vendorMessage(response), secrets);
+  if (response.status === 400 && hints.badRequest === 'upstream') {
+    const short = sanitizeVendorMessage(message);
+    return new GatewayError('upstream_error', `The vendor rejected a request devicegate built (400${short ? `: ${short}` : ''}).`, {
+      ...who,
+      upstreamStatus: 400,
+    });
+  }
+  if (response.status === 404 && hints.notFound) {
+    const short = sanitizeVendorMessage(message);
+    return new GatewayError(hints.notFound, `The configured organization is not reachable with these credentials${short ? ` (${short})` : ''}.`, {
+      ...who,
+      upstreamStatus: 404,
+      retryable: false,
+    });
+  }
+  const fields = response.status === 400 && Array.isArray(hints.badRequest) ? hints.badRequest : undefined;
+  return upstreamError(response, { ...who, message, fields });
+}
+
+/**
+ * A failed token request. Whatever the token endpoint refuses (400 `invalid_client`, 401, 403) is a fault
+ * of the connection's configured credentials, never of the caller: `upstream_auth_failed`.
+ */
+export function tokenError(response: HttpResponse, who: ErrorAttribution, secrets: readonly string[]): GatewayError {
+  if (response.status === 400 || response.status === 401 || response.status === 403) {
+    const short = sanitizeVendorMessage(redact(vendorMessage(response), secrets));
+    return new GatewayError('upstream_auth_failed', `The vendor refused the OAuth2 client credentials (${response.status}${short ? `: ${short}` : ''}).`, {
+      ...who,
+      upstreamStatus: response.status,
+      retryable: false,
+    });
+  }
+  return upstreamError(response, { ...who, message: redact(vendorMessage(response), secrets) });
+}
+
+/** An answer whose status is fine but whose body is not what the reference documents. */
+export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
+  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
+    ...who,
+    upstreamStatus: status,
+  });
+}

@@ -1,0 +1,224 @@
+import { createHmac } from 'node:crypto';
+import type { CallContext } from '@devicegate/core';
+import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { shapeError, tokenError, vendorError, type ErrorAttribution } from './disruptive.errors.js';
+import type {
+  DtBatchUpdateBody,
+  DtBatchUpdateResponse,
+  DtDevice,
+  DtDeviceList,
+  DtDeviceListQuery,
+  DtEventList,
+  DtEventListQuery,
+  DtProject,
+  DtProjectList,
+  DtTokenResponse,
+  DtTransferResponse,
+} from './disruptive.types.js';
+
+/** DT's identity endpoint (§2.2); also the JWT's `aud`. */
+export const DEFAULT_TOKEN_URL = 'https://identity.disruptive-technologies.com/oauth2/token';
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** How a connection authenticates (§2.1–2.2). */
+export type DisruptiveAuth =
+  | { mode: 'oauth2'; keyId: string; secret: string; email: string; tokenUrl: string }
+  | { mode: 'basic'; keyId: string; secret: string };
+
+/** Lifetime asked for in the assertion; DT allows at most one hour (§2.2). */
+const ASSERTION_LIFETIME_S = 3600;
+/** The assertion's `iat` is back-dated a little so that a slightly fast identity clock does not reject it. */
+const CLOCK_SKEW_S = 5;
+/** Assumed token lifetime when the answer has no `expires_in` (DT documents one hour). */
+const DEFAULT_TOKEN_TTL_S = 3600;
+
+/**
+ * A single resource the account cannot see: 404, or 403 from a role that does not reach its project.
+ * Either way it is not part of this connection. (401 stays an auth failure.)
+ */
+const invisible = (res: HttpResponse): boolean => res.status === 404 || res.status === 403;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The HS256 JWT of the JWT-bearer exchange: `kid` = key id, `iss` = service-account email, `aud` = token URL. */
+export function signAssertion(auth: { keyId: string; secret: string; email: string; tokenUrl: string }, nowMs: number): string {
+  const iat = Math.floor(nowMs / 1000) - CLOCK_SKEW_S;
+  const header = { alg: 'HS256', kid: auth.keyId, typ: 'JWT' };
+  const claims = { iat, exp: iat + ASSERTION_LIFETIME_S, aud: auth.tokenUrl, iss: auth.email };
+  const encode = (part: object) => Buffer.from(JSON.stringify(part), 'utf8').toString('base64url');
+  const signingInput = `${encode(header)}.${encode(claims)}`;
+  const signature = createHmac('sha256', auth.secret).update(signingInput).digest('base64url');
+  return `${signingInput}.${signature}`;
+}
+
+interface CachedToken {
+  value: string;
+  /** Epoch ms after which the token is fetched anew. */
+  refreshAt: number;
+}
+
+/**
+ * The access token of one connection: fetched once and shared until shortly before it expires.
+ * Concurrent callers that find no valid token wait for the same exchange (single flight).
+ */
+export class TokenCache {
+  private current?: CachedToken;
+  private inflight?: Promise<string>;
+
+  constructor(private readonly exchange: (ctx: CallContext) => Promise<{ token: string; ttlMs: number }>) {}
+
+  async get(ctx: CallContext): Promise<string> {
+    if (this.current && Date.now() < this.current.refreshAt) return this.current.value;
+    if (!this.inflight) {
+      // The exchange serves every waiting caller, so it must not die with the first caller's cancellation.
+      const shared: CallContext = { requestId: ctx.requestId, recordUpstream: (ms) => ctx.recordUpstream(ms) };
+      const started = Date.now();
+      this.inflight = this.exchange(shared)
+        .then(({ token, ttlMs }) => {
+          // Refresh a tenth of the lifetime early (at most a minute), so no call leaves with a token about to lapse.
+          this.current = { value: token, refreshAt: started + ttlMs - Math.min(60_000, ttlMs / 10) };
+          return token;
+        })
+        .finally(() => {
+          this.inflight = undefined;
+        });
+    }
+    return this.inflight;
+  }
+
+  /** Forgets a token the API refused (only if it is still the current one: another caller may have replaced it). */
+  invalidate(token: string): void {
+    if (this.current?.value === token) this.current = undefined;
+  }
+}
+
+/**
+ * The wire calls of one DT connection. Every call is authenticated here (Basic or bearer); a 401 to a
+ * cached bearer token drops it and repeats the call once with a fresh one. Non-2xx answers become
+ * GatewayErrors; bodies that do not fit the reference become `upstream_error`.
+ */
+export class DisruptiveClient {
+  private readonly tokens?: TokenCache;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly auth: DisruptiveAuth,
+    private readonly who: ErrorAttribution,
+  ) {
+    if (auth.mode === 'oauth2') this.tokens = new TokenCache((ctx) => this.exchangeToken(ctx));
+  }
+
+  /** Headers that authenticate any API call of this connection (passthrough too). */
+  async authHeaders(ctx: CallContext): Promise<Record<string, string>> {
+    return { authorization: (await this.authorization(ctx)).header };
+  }
+
+  async listProjects(query: { organization?: string; page_size: number; page_token?: string }, ctx: CallContext): Promise<DtProjectList> {
+    const res = this.ok(await this.send({ method: 'GET', path: '/projects', query: { ...query } }, ctx));
+    const body = this.json<DtProjectList>(res, 'project list');
+    if (!Array.isArray(body.projects) || !body.projects.every(isObject)) throw shapeError(this.who, res.status, 'project list');
+    return body;
+  }
+
+  /** A project, or undefined when the account cannot see it. */
+  async findProject(projectId: string, ctx: CallContext): Promise<DtProject | undefined> {
+    const res = await this.send({ method: 'GET', path: `/projects/${encodeURIComponent(projectId)}` }, ctx);
+    if (invisible(res)) return undefined;
+    return this.json<DtProject>(this.ok(res), 'project');
+  }
+
+  /** A device list page; `projectId` may be `-` (with `organization`). A 404 (unknown project) is returned as undefined. */
+  async listDevices(projectId: string, query: DtDeviceListQuery, ctx: CallContext): Promise<DtDeviceList | undefined> {
+    const res = await this.send({ method: 'GET', path: `/projects/${encodeURIComponent(projectId)}/devices`, query: { ...query } }, ctx);
+    if (res.status === 404) return undefined;
+    const body = this.json<DtDeviceList>(this.ok(res), 'device list');
+    if (!Array.isArray(body.devices) || !body.devices.every(isObject)) throw shapeError(this.who, res.status, 'device list');
+    return body;
+  }
+
+  /** A device, or undefined when the account cannot see it. `projectId` may be `-` (any project the account sees). */
+  async findDevice(projectId: string, deviceId: string, ctx: CallContext): Promise<DtDevice | undefined> {
+    const res = await this.send({ method: 'GET', path: `/projects/${encodeURIComponent(projectId)}/devices/${encodeURIComponent(deviceId)}` }, ctx);
+    if (invisible(res)) return undefined;
+    return this.json<DtDevice>(this.ok(res), 'device');
+  }
+
+  /** A page of a device's event history, or undefined when the vendor says 404. */
+  async listEvents(projectId: string, deviceId: string, query: DtEventListQuery, ctx: CallContext): Promise<DtEventList | undefined> {
+    const path = `/projects/${encodeURIComponent(projectId)}/devices/${encodeURIComponent(deviceId)}/events`;
+    const res = await this.send({ method: 'GET', path, query: { ...query } }, ctx);
+    if (res.status === 404) return undefined;
+    const body = this.json<DtEventList>(this.ok(res), 'event list');
+    if (!Array.isArray(body.events) || !body.events.every(isObject)) throw shapeError(this.who, res.status, 'event list');
+    return body;
+  }
+
+  async batchUpdate(projectId: string, body: DtBatchUpdateBody, ctx: CallContext): Promise<DtBatchUpdateResponse> {
+    // Setting and removing labels gives the same result when repeated, so a lost answer may be retried.
+    const res = await this.send({ method: 'POST', path: `/projects/${encodeURIComponent(projectId)}/devices:batchUpdate`, json: body, idempotent: true }, ctx);
+    return this.json<DtBatchUpdateResponse>(this.ok(res), 'batchUpdate answer');
+  }
+
+  /** Moves devices into `targetProjectId`. A 404 means the target project does not exist (§3.2); it is returned as undefined. */
+  async transfer(targetProjectId: string, devices: string[], ctx: CallContext): Promise<DtTransferResponse | undefined> {
+    const res = await this.send({ method: 'POST', path: `/projects/${encodeURIComponent(targetProjectId)}/devices:transfer`, json: { devices } }, ctx);
+    if (res.status === 404) return undefined;
+    return this.json<DtTransferResponse>(this.ok(res), 'transfer answer');
+  }
+
+  private async authorization(ctx: CallContext): Promise<{ header: string; token?: string }> {
+    if (this.auth.mode === 'basic') {
+      return { header: `Basic ${Buffer.from(`${this.auth.keyId}:${this.auth.secret}`, 'utf8').toString('base64')}` };
+    }
+    const token = await this.tokens!.get(ctx);
+    return { header: `Bearer ${token}`, token };
+  }
+
+  /** Sends an authenticated call; a 401 to a bearer token is answered once more with a fresh token. */
+  private async send(req: HttpRequest, ctx: CallContext): Promise<HttpResponse> {
+    let auth = await this.authorization(ctx);
+    let res = await this.http.request({ ...req, headers: { ...req.headers, authorization: auth.header } }, ctx);
+    if (res.status === 401 && auth.token !== undefined) {
+      this.tokens!.invalidate(auth.token);
+      auth = await this.authorization(ctx);
+      res = await this.http.request({ ...req, headers: { ...req.headers, authorization: auth.header } }, ctx);
+    }
+    return res;
+  }
+
+  /** The JWT-bearer exchange (§2.2): a form POST to the token URL with a freshly signed assertion. */
+  private async exchangeToken(ctx: CallContext): Promise<{ token: string; ttlMs: number }> {
+    if (this.auth.mode !== 'oauth2') throw new Error('token exchange without OAuth2 settings');
+    const res = await this.http.request(
+      {
+        method: 'POST',
+        path: this.auth.tokenUrl,
+        form: { grant_type: JWT_BEARER_GRANT, assertion: signAssertion(this.auth, Date.now()) },
+        // A repeated exchange only mints another token, so network failures and 5xx may be retried.
+        idempotent: true,
+      },
+      ctx,
+    );
+    if (res.status < 200 || res.status >= 300) throw tokenError(res, this.who);
+    const body = this.json<DtTokenResponse>(res, 'token answer');
+    if (!isObject(body) || typeof body.access_token !== 'string' || body.access_token === '') throw shapeError(this.who, res.status, 'token answer');
+    const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_TTL_S;
+    return { token: body.access_token, ttlMs: ttl * 1000 };
+  }
+
+  private ok(res: HttpResponse): HttpResponse {
+    if (res.status < 200 || res.status >= 300) throw vendorError(res, this.who);
+    return res;
+  }
+
+  private json<T>(res: HttpResponse, what: string): T {
+    let body: unknown;
+    try {
+      body = JSON.parse(res.text());
+    } catch {
+      throw shapeError(this.who, res.status, `${what} is not JSON`);
+    }
+    if (!isObject(body)) throw shapeError(this.who, res.status, what);
+    return body as T;
+  }
+}

@@ -1,0 +1,304 @@
+import { readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import type { Filter } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+import { signAssertion } from './disruptive.client.js';
+import { batchError } from './disruptive.errors.js';
+import {
+  HISTORY_EVENT_TYPES,
+  SENSOR_OFFLINE_AFTER_MS,
+  deviceLastSeen,
+  deviceOnline,
+  dtTimeToIso,
+  messageTypeOf,
+  organizationName,
+  parseDeviceName,
+  planDevicePushdown,
+  planEventPushdown,
+  planProjectPushdown,
+  statusDetails,
+  toDevice,
+  toDeviceStatus,
+  toMessage,
+  toProject,
+} from './disruptive.mapper.js';
+import type { DtBatchUpdateResponse, DtDeviceList, DtEventList, DtProjectList, DtTransferResponse } from './disruptive.types.js';
+
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+
+const CONN = 'dt-acme';
+const projects = fixture<DtProjectList>('projects.json');
+const devices = fixture<DtDeviceList>('devices.json');
+const events = fixture<DtEventList>('events.json');
+const batches = fixture<{ batchUpdate: DtBatchUpdateResponse; transfer: DtTransferResponse }>('batch-errors.json');
+
+const f = (field: string, op: Filter['op'], value: Filter['value']): Filter => ({ field, op, value, param: `${field}__${op}` });
+
+describe('time', () => {
+  it('cuts microseconds and nanoseconds to milliseconds, never rounding up', () => {
+    expect(dtTimeToIso('2021-05-16T08:13:15.361624Z')).toBe('2021-05-16T08:13:15.361Z');
+    expect(dtTimeToIso('2021-05-16T08:13:15.999999999Z')).toBe('2021-05-16T08:13:15.999Z');
+    expect(dtTimeToIso('2020-01-01T00:00:00Z')).toBe('2020-01-01T00:00:00.000Z');
+    expect(dtTimeToIso('2020-01-01T01:00:00.5+01:00')).toBe('2020-01-01T00:00:00.500Z');
+    expect(dtTimeToIso('yesterday')).toBeNull();
+    expect(dtTimeToIso(undefined)).toBeNull();
+  });
+});
+
+describe('names', () => {
+  it('parses device resource names and normalises organizations', () => {
+    expect(parseDeviceName('projects/p1/devices/d1')).toEqual({ projectId: 'p1', deviceId: 'd1' });
+    expect(parseDeviceName('projects/p1')).toBeUndefined();
+    expect(organizationName('abc')).toBe('organizations/abc');
+    expect(organizationName('organizations/abc')).toBe('organizations/abc');
+  });
+});
+
+describe('toProject', () => {
+  it('maps a project with sensor and Cloud Connector counts', () => {
+    expect(toProject(projects.projects[0], CONN)).toEqual({
+      object: 'project',
+      id: 'dt-acme:c15j9p094l47cdv0o3pg',
+      connection_id: CONN,
+      provider: 'disruptive',
+      name: 'my-project',
+      kind: 'project',
+      device_count: 8,
+      created_at: null,
+      native: projects.projects[0],
+    });
+  });
+
+  it('leaves device_count null when the vendor gives no counts', () => {
+    expect(toProject(projects.projects[1], CONN).device_count).toBeNull();
+  });
+
+  it('refuses a project without a resource name', () => {
+    expect(() => toProject({ name: 'nope' }, CONN)).toThrow(GatewayError);
+  });
+});
+
+describe('toDevice', () => {
+  const now = Date.parse('2021-03-13T16:30:00Z');
+
+  it('maps a sensor: the name label is the name, the product number the serial number', () => {
+    expect(toDevice(devices.devices[0], CONN, now)).toEqual({
+      object: 'device',
+      id: 'dt-acme:c0pppd1qdqebrvv1iqp0',
+      connection_id: CONN,
+      provider: 'disruptive',
+      project_id: 'dt-acme:c0md3mm0c7pet3vico8g',
+      name: 'temperature',
+      type: 'temperature',
+      serial_number: '102067',
+      labels: { test: '2' },
+      tags: [],
+      online: true,
+      last_seen_at: '2021-03-13T16:05:53.021Z',
+      created_at: null,
+      updated_at: null,
+      native: devices.devices[0],
+    });
+  });
+
+  it('maps a Cloud Connector: online from connectionStatus', () => {
+    const device = toDevice(devices.devices[1], CONN, now + 30 * 24 * 3600_000);
+    expect(device.online).toBe(true);
+    expect(device.labels).toEqual({ 'virtual-sensor': '' });
+    expect(device.last_seen_at).toBe('2021-03-13T16:05:27.591Z');
+    const offline = { ...devices.devices[1], reported: { connectionStatus: { connection: 'OFFLINE', available: [] } } };
+    expect(deviceOnline(offline, now)).toBe(false);
+  });
+
+  it('leaves unknown facts null: no reported state, empty product number, no name label', () => {
+    const device = toDevice(devices.devices[2], CONN, now);
+    expect(device).toMatchObject({ name: null, serial_number: null, online: null, last_seen_at: null, labels: { key: 'value', 'virtual-sensor': '' } });
+  });
+
+  it('takes a sensor as offline after an hour without a heartbeat', () => {
+    const heartbeat = Date.parse('2021-03-13T16:05:53.021Z');
+    expect(deviceOnline(devices.devices[0], heartbeat + SENSOR_OFFLINE_AFTER_MS)).toBe(true);
+    expect(deviceOnline(devices.devices[0], heartbeat + SENSOR_OFFLINE_AFTER_MS + 1)).toBe(false);
+  });
+
+  it('ignores null reported entries when looking for the last contact', () => {
+    expect(deviceLastSeen({ name: 'projects/p/devices/d', reported: { touch: null, batteryStatus: { updateTime: '2021-01-01T00:00:00.000001Z' } } })).toBe(
+      '2021-01-01T00:00:00.000Z',
+    );
+  });
+});
+
+describe('status', () => {
+  it('shows temperature, touch, battery, signal and connection of a sensor', () => {
+    const now = Date.parse('2021-03-13T16:30:00Z');
+    const status = toDeviceStatus(devices.devices[0], CONN, now);
+    expect(status).toEqual({
+      object: 'device_status',
+      device_id: 'dt-acme:c0pppd1qdqebrvv1iqp0',
+      online: true,
+      last_seen_at: '2021-03-13T16:05:53.021Z',
+      checked_at: '2021-03-13T16:30:00.000Z',
+      details: {
+        device_type: 'temperature',
+        temperature: -27,
+        humidity: null,
+        touch: { last_touched_at: '2021-03-13T16:05:53.015Z' },
+        battery: { percentage: 100, updated_at: '2021-03-13T16:05:49.380Z' },
+        signal: { signal_strength: 99, rssi: 0, updated_at: '2021-03-13T16:05:53.021Z' },
+        connection: {
+          type: 'CLOUD_CONNECTOR',
+          transmission_mode: 'LOW_POWER_STANDARD_MODE',
+          cloud_connectors: [{ id: 'emulated-ccon', signal_strength: 99, rssi: 0 }],
+        },
+      },
+    });
+  });
+
+  it('shows the uplink of a Cloud Connector and other readings when present', () => {
+    expect(statusDetails(devices.devices[1])).toMatchObject({
+      device_type: 'ccon',
+      signal: { signal_strength: 100, rssi: null },
+      connection: { type: 'CELLULAR', available: ['ETHERNET', 'CELLULAR'] },
+      battery: null,
+      temperature: null,
+    });
+    const humidity = statusDetails({
+      name: 'projects/p/devices/d',
+      type: 'humidity',
+      reported: { humidity: { temperature: 21.5, relativeHumidity: 40 }, objectPresent: { state: 'PRESENT' } },
+    });
+    expect(humidity).toMatchObject({ temperature: 21.5, humidity: 40, object_present: 'PRESENT' });
+  });
+});
+
+describe('toMessage', () => {
+  it('maps an event: eventId, eventType, data as is, microseconds to milliseconds', () => {
+    expect(toMessage(events.events[1], CONN)).toEqual({
+      object: 'message',
+      id: 'dt-acme:cpbg96qngr7ai7ldarrg',
+      device_id: 'dt-acme:emucdd6ef2eu277bo8f52vg',
+      connection_id: CONN,
+      provider: 'disruptive',
+      direction: 'uplink',
+      type: 'data',
+      native_type: 'temperature',
+      created_at: '2024-05-29T10:34:03.970Z',
+      device_time: null,
+      data: events.events[1].data,
+      native: events.events[1],
+    });
+  });
+
+  it('types events by the table', () => {
+    expect(events.events.map((e) => toMessage(e, CONN).type)).toEqual(['data', 'data', 'status', 'config', 'event']);
+    expect(messageTypeOf('batteryStatus')).toBe('status');
+    expect(messageTypeOf('someFutureReading')).toBe('data');
+    expect(messageTypeOf('constructor')).toBe('data');
+  });
+
+  it('gives a ping (data null) an empty object and refuses an event without a timestamp', () => {
+    expect(toMessage({ ...events.events[0], data: null }, CONN).data).toEqual({});
+    expect(() => toMessage({ ...events.events[0], timestamp: '' }, CONN)).toThrow(GatewayError);
+  });
+});
+
+describe('batch errors', () => {
+  it('maps INVALID_ARGUMENT to validation_error and NOT_FOUND to not_found', () => {
+    const who = { connectionId: CONN, provider: 'disruptive' };
+    const invalid = batchError(batches.batchUpdate.batchErrors!, who, 'labels');
+    expect(invalid.type).toBe('validation_error');
+    expect(invalid.fields).toEqual([{ name: 'labels', message: 'Max labels reached for device.' }]);
+    expect(batchError(batches.transfer.transferErrors!, who, 'project_id').type).toBe('not_found');
+    expect(batchError([{ status: { code: 'INTERNAL_ERROR' } }], who, 'x').type).toBe('upstream_error');
+  });
+});
+
+describe('push-down', () => {
+  it('devices: ids, projects, types, name and labels; other connections never match', () => {
+    expect(
+      planDevicePushdown(
+        [
+          f('id', 'in', ['dt-acme:d1', 'other:d2', 'dt-acme:d3']),
+          f('project_id', 'eq', 'dt-acme:p1'),
+          f('type', 'in', ['temperature', 'ccon']),
+          f('name', 'eq', 'Freezer'),
+          f('labels.room', 'eq', 'a=b'),
+          f('labels.flag', 'eq', ''),
+          f('labels.name', 'eq', 'x'),
+          f('labels.zone', 'in', ['1', '2']),
+          f('online', 'eq', true),
+        ],
+        CONN,
+      ),
+    ).toEqual({
+      none: false,
+      deviceIds: ['d1', 'd3'],
+      projectIds: ['p1'],
+      deviceTypes: ['temperature', 'ccon'],
+      labelFilters: ['name=Freezer', 'room=a=b', 'flag'],
+    });
+  });
+
+  it('devices: an undocumented type is not pushed down; impossible sets read nothing', () => {
+    expect(planDevicePushdown([f('type', 'eq', 'Temperature')], CONN)).toMatchObject({ none: false, deviceTypes: undefined });
+    expect(planDevicePushdown([f('id', 'eq', 'other:d1')], CONN).none).toBe(true);
+    expect(planDevicePushdown([f('id', 'eq', 'dt-acme:a'), f('id', 'eq', 'dt-acme:b')], CONN).none).toBe(true);
+    expect(planDevicePushdown([f('connection_id', 'eq', 'other')], CONN).none).toBe(true);
+    expect(planDevicePushdown([f('connection_id', 'nin', ['dt-acme'])], CONN).none).toBe(true);
+    expect(planDevicePushdown([f('provider', 'neq', 'izuma')], CONN).none).toBe(false);
+  });
+
+  it('projects: an exact id, kind and connection', () => {
+    expect(planProjectPushdown([f('id', 'eq', 'dt-acme:p1')], CONN)).toEqual({ none: false, projectIds: ['p1'] });
+    expect(planProjectPushdown([f('kind', 'eq', 'space')], CONN).none).toBe(true);
+    expect(planProjectPushdown([f('id', 'in', ['other:p1'])], CONN).none).toBe(true);
+    expect(planProjectPushdown([f('name', 'eq', 'x')], CONN)).toEqual({ none: false, projectIds: undefined });
+  });
+
+  it('messages: time window widened by a millisecond, event types from native_type and type', () => {
+    const gte = Date.parse('2024-01-01T00:00:00Z');
+    const lte = Date.parse('2024-01-02T00:00:00Z');
+    expect(planEventPushdown([f('created_at', 'gte', gte), f('created_at', 'lte', lte)])).toEqual({
+      none: false,
+      eventTypes: undefined,
+      startMs: gte - 1,
+      endMs: lte + 1,
+    });
+    expect(planEventPushdown([f('type', 'eq', 'status')]).eventTypes).toEqual([
+      'networkStatus',
+      'batteryStatus',
+      'connectionStatus',
+      'ethernetStatus',
+      'cellularStatus',
+      'connectionLatency',
+      'probeWireStatus',
+    ]);
+    expect(planEventPushdown([f('type', 'in', ['status', 'event']), f('native_type', 'in', ['touch', 'temperature'])]).eventTypes).toEqual(['touch']);
+    // `data` also holds event types DT may add later, which cannot be named: no push-down.
+    expect(planEventPushdown([f('type', 'eq', 'data')]).eventTypes).toBeUndefined();
+    expect(planEventPushdown([f('native_type', 'eq', 'labelsChanged')]).eventTypes).toBeUndefined();
+    expect(HISTORY_EVENT_TYPES).not.toContain('labelsChanged');
+  });
+
+  it('messages: impossible combinations read nothing', () => {
+    expect(planEventPushdown([f('type', 'eq', 'command')]).none).toBe(true);
+    expect(planEventPushdown([f('direction', 'eq', 'downlink')]).none).toBe(true);
+    expect(planEventPushdown([f('direction', 'nin', ['uplink'])]).none).toBe(true);
+    expect(planEventPushdown([f('created_at', 'gte', 10), f('created_at', 'lte', 5)]).none).toBe(true);
+    expect(planEventPushdown([f('type', 'eq', 'event'), f('native_type', 'eq', 'temperature')]).none).toBe(true);
+  });
+});
+
+describe('signAssertion', () => {
+  it('signs an HS256 JWT with kid, iss, aud and a lifetime of at most an hour', () => {
+    const auth = { keyId: 'kid1', secret: 's3cret', email: 'sa@p.serviceaccount.d21s.com', tokenUrl: 'https://identity.example/oauth2/token' };
+    const jwt = signAssertion(auth, Date.parse('2024-01-01T00:00:00Z'));
+    const [h, p, s] = jwt.split('.');
+    const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(decode(h)).toEqual({ alg: 'HS256', kid: 'kid1', typ: 'JWT' });
+    const claims = decode(p);
+    expect(claims).toMatchObject({ iss: auth.email, aud: auth.tokenUrl });
+    expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(3600);
+    expect(s).toBe(createHmac('sha256', 's3cret').update(`${h}.${p}`).digest('base64url'));
+  });
+});

@@ -1,0 +1,280 @@
+import { readFileSync } from 'node:fs';
+import type { Filter } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+import {
+  devicePushDown,
+  eventPushDown,
+  eventMessageType,
+  mapAccount,
+  mapDevice,
+  mapDeviceStatus,
+  mapEvent,
+  mergeLabels,
+  pushDownQuery,
+  toCreateBody,
+  toDeviceRequest,
+  toIso,
+  vendorTime,
+} from './izuma.mapper.js';
+import type { IzAccount, IzDevice, IzDeviceEvent } from './izuma.types.js';
+
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+
+const ctx = { connectionId: 'izuma-prod' };
+const f = (field: string, op: Filter['op'], value: Filter['value']): Filter => ({ field, op, value, param: `${field}__${op}` });
+
+describe('izuma mapper', () => {
+  describe('toIso', () => {
+    it('cuts microseconds to milliseconds without rounding up', () => {
+      expect(toIso('2017-10-20T05:46:02.913821Z')).toBe('2017-10-20T05:46:02.913Z');
+      expect(toIso('2017-10-20T05:46:02.999999Z')).toBe('2017-10-20T05:46:02.999Z');
+    });
+    it('adds milliseconds to whole seconds and reads epoch ms', () => {
+      expect(toIso('2018-02-13T09:35:20Z')).toBe('2018-02-13T09:35:20.000Z');
+      expect(toIso(1614180566644)).toBe('2021-02-24T15:29:26.644Z');
+    });
+    it('gives null for missing or unreadable values', () => {
+      expect(toIso(null)).toBeNull();
+      expect(toIso('')).toBeNull();
+      expect(toIso('soon')).toBeNull();
+    });
+  });
+
+  it('maps the account of the key to a project', () => {
+    const account = fixture<IzAccount>('account.json');
+    expect(mapAccount(account, 12, ctx)).toEqual({
+      object: 'project',
+      id: 'izuma-prod:01619571e2e90242ac12000600000000',
+      connection_id: 'izuma-prod',
+      provider: 'izuma',
+      name: 'ARM',
+      kind: 'account',
+      device_count: 12,
+      created_at: '2018-02-13T09:35:20.000Z',
+      native: account,
+    });
+  });
+
+  it('maps a device of the reference example', () => {
+    const device = fixture<IzDevice>('device.json');
+    expect(mapDevice(device, ctx)).toEqual({
+      object: 'device',
+      id: 'izuma-prod:015f3850a657000000000001001002ab',
+      connection_id: 'izuma-prod',
+      provider: 'izuma',
+      project_id: 'izuma-prod:01619571e2e90242ac12000600000000',
+      name: 'sensor-hall-1',
+      type: null,
+      serial_number: '0',
+      labels: {},
+      tags: [],
+      online: true,
+      last_seen_at: null,
+      created_at: '2017-10-20T05:45:30.455Z',
+      updated_at: '2017-10-20T05:46:02.913Z',
+      native: device,
+    });
+  });
+
+  it('reads custom attributes as labels, device_class as type, and any state but registered as offline', () => {
+    const device = { ...fixture<IzDevice>('device.json'), custom_attributes: { site: 'hall1', floor: '2' }, device_class: 'th-sensor', state: 'deregistered' };
+    const mapped = mapDevice(device, ctx);
+    expect(mapped.labels).toEqual({ site: 'hall1', floor: '2' });
+    expect(mapped.type).toBe('th-sensor');
+    expect(mapped.online).toBe(false);
+    expect(mapDevice({ id: 'x1' }, ctx)).toMatchObject({ name: null, type: null, serial_number: null, labels: {}, online: false, project_id: null, created_at: null });
+  });
+
+  it('maps a device status with the facts worth showing', () => {
+    const status = mapDeviceStatus(fixture<IzDevice>('device.json'), Date.parse('2024-01-01T00:00:00Z'), ctx);
+    expect(status).toEqual({
+      object: 'device_status',
+      device_id: 'izuma-prod:015f3850a657000000000001001002ab',
+      online: true,
+      last_seen_at: null,
+      checked_at: '2024-01-01T00:00:00.000Z',
+      details: {
+        state: 'registered',
+        lifecycle_status: 'enabled',
+        operator_suspended: false,
+        system_suspended: false,
+        endpoint_name: '0b9c2d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
+        endpoint_type: 'default',
+        device_execution_mode: 1,
+        bootstrapped_at: '2017-10-20T05:45:31.102Z',
+      },
+    });
+  });
+
+  it('maps a device event to a message', () => {
+    const event = fixture<IzDeviceEvent>('device-event.json');
+    expect(mapEvent(event, '015f3850a657000000000001001002ab', ctx)).toEqual({
+      object: 'message',
+      id: 'izuma-prod:016c03d40a4e000000000001001003b4',
+      device_id: 'izuma-prod:015f3850a657000000000001001002ab',
+      connection_id: 'izuma-prod',
+      provider: 'izuma',
+      direction: 'uplink',
+      type: 'status',
+      native_type: 'update.device.device-created',
+      created_at: '2019-07-18T06:45:23.662Z',
+      device_time: null,
+      data: { description: 'Device record created', event_type_category: null, event_type_description: null, state_change: true, data: {} },
+      native: event,
+    });
+  });
+
+  it('types a campaign event without state change as an event and keeps its data', () => {
+    const event = fixture<IzDeviceEvent>('device-event-campaign.json');
+    const message = mapEvent(event, 'ignored', ctx);
+    expect(message.type).toBe('event');
+    expect(message.native_type).toBe('UPD2_100');
+    expect(message.created_at).toBe('2017-05-22T12:37:55.576Z');
+    expect(message.data).toEqual({
+      description: 'Manifest rejected',
+      event_type_category: 'FAIL_MANIFEST_REJECTED',
+      event_type_description: 'FAIL',
+      state_change: false,
+      data: { campaign_id: '00000000000000000000000000000000' },
+    });
+    expect(eventMessageType({ id: 'e', date_time: '2020-01-01T00:00:00Z' })).toBe('event');
+  });
+
+  it('merges a label patch into the whole attribute map', () => {
+    expect(mergeLabels({ a: '1', b: '2' }, { b: null, c: '3' })).toEqual({ a: '1', c: '3' });
+  });
+
+  describe('toCreateBody', () => {
+    it('maps contract fields and allowed params to DeviceDataPostRequest', () => {
+      expect(toCreateBody({ name: 'sensor-hall-1', type: 'th', serial_number: 'SN1', labels: { site: 'hall1' }, params: { endpoint_name: 'my-ep-001', description: 'created by API' } })).toEqual({
+        endpoint_name: 'my-ep-001',
+        description: 'created by API',
+        name: 'sensor-hall-1',
+        device_class: 'th',
+        serial_number: 'SN1',
+        custom_attributes: { site: 'hall1' },
+      });
+    });
+    it('refuses tags and unknown params', () => {
+      expect(() => toCreateBody({ tags: ['x'] })).toThrow(expect.objectContaining({ type: 'not_supported' }));
+      try {
+        toCreateBody({ params: { colour: 'red' } });
+        throw new Error('expected a validation error');
+      } catch (error) {
+        expect(error).toBeInstanceOf(GatewayError);
+        expect((error as GatewayError).fields).toEqual([expect.objectContaining({ name: 'params.colour' })]);
+      }
+    });
+  });
+
+  describe('toDeviceRequest', () => {
+    it('builds the reference examples', () => {
+      expect(toDeviceRequest({ id: 'cmd-1', name: 'GET', params: { uri: '/3303/0/5700' } })).toEqual({ asyncId: 'cmd-1', body: { method: 'GET', uri: '/3303/0/5700' }, options: {} });
+      expect(toDeviceRequest({ id: 'cmd-2', name: 'PUT', params: { uri: '/3201/0/5853', payload: '1:2:3:4', content_type: 'text/plain', retry: 2, expiry_seconds: 600 } })).toEqual({
+        asyncId: 'cmd-2',
+        body: { method: 'PUT', uri: '/3201/0/5853', 'content-type': 'text/plain', 'payload-b64': 'MToyOjM6NA==' },
+        options: { retry: 2, 'expiry-seconds': 600 },
+      });
+    });
+    it('names every invalid input', () => {
+      try {
+        toDeviceRequest({ id: 'cmd-3', name: 'PATCH', params: { payload: 5, extra: true } });
+        throw new Error('expected a validation error');
+      } catch (error) {
+        expect((error as GatewayError).type).toBe('validation_error');
+        expect((error as GatewayError).fields?.map((field) => field.name).sort()).toEqual(['name', 'params.extra', 'params.payload', 'params.uri']);
+      }
+    });
+  });
+
+  describe('devicePushDown', () => {
+    it('sends every filter Izuma evaluates as a direct parameter', () => {
+      const pushDown = devicePushDown(
+        [
+          f('id', 'in', ['izuma-prod:a1', 'other:b2', 'izuma-prod:c3']),
+          f('name', 'eq', 'sensor'),
+          f('serial_number', 'nin', ['1', '2']),
+          f('type', 'neq', 'th'),
+          f('online', 'eq', false),
+          f('project_id', 'eq', 'izuma-prod:acc'),
+          f('created_at', 'gte', Date.parse('2024-01-01T00:00:00Z')),
+          f('updated_at', 'lte', Date.parse('2024-02-01T00:00:00.123Z')),
+          f('connection_id', 'eq', 'izuma-prod'),
+          f('provider', 'in', ['izuma', 'blynk']),
+          f('tags', 'nin', ['x']),
+        ],
+        'izuma-prod',
+      );
+      expect(pushDown).toEqual({
+        params: [
+          ['id__in', 'a1,c3'],
+          ['name__eq', 'sensor'],
+          ['serial_number__nin', '1,2'],
+          ['device_class__neq', 'th'],
+          ['state__neq', 'registered'],
+          ['account_id__eq', 'acc'],
+          ['created_at__gte', '2024-01-01T00:00:00.000Z'],
+          ['updated_at__lte', '2024-02-01T00:00:00.123999Z'],
+        ],
+        attributes: [],
+        exact: true,
+        impossible: false,
+      });
+    });
+    it('knows without asking when nothing can match', () => {
+      expect(devicePushDown([f('id', 'eq', 'other:x')], 'izuma-prod').impossible).toBe(true);
+      expect(devicePushDown([f('connection_id', 'neq', 'izuma-prod')], 'izuma-prod').impossible).toBe(true);
+      expect(devicePushDown([f('tags', 'eq', 'x')], 'izuma-prod').impossible).toBe(true);
+      expect(devicePushDown([f('last_seen_at', 'gte', 0)], 'izuma-prod').impossible).toBe(true);
+      expect(devicePushDown([f('id', 'nin', ['other:x'])], 'izuma-prod')).toEqual({ params: [], attributes: [], exact: true, impossible: false });
+    });
+    it('leaves to the gateway what Izuma cannot evaluate the same way', () => {
+      for (const filter of [f('labels.site', 'neq', 'x'), f('created_at', 'eq', 0), f('name', 'in', ['a,b']), f('name', 'eq', '')]) {
+        expect(devicePushDown([filter], 'izuma-prod')).toMatchObject({ params: [], attributes: [], exact: false });
+      }
+      // Two bounds on one vendor parameter: only the first is sent.
+      expect(devicePushDown([f('online', 'eq', true), f('online', 'neq', false)], 'izuma-prod')).toMatchObject({ params: [['state__eq', 'registered']], exact: false });
+    });
+    it('puts custom attributes, and then the whole filter, into filter=', () => {
+      const pushDown = devicePushDown([f('labels.site', 'eq', 'hall 1&2'), f('name', 'eq', 'a')], 'izuma-prod');
+      expect(pushDown).toMatchObject({ params: [['name__eq', 'a']], attributes: [['site', 'hall 1&2']], exact: true });
+      const query = pushDownQuery(pushDown);
+      expect(query).toEqual([['filter', 'name__eq=a&custom_attributes__site=hall+1%262']]);
+      expect(new URLSearchParams(query[0][1]).get('custom_attributes__site')).toBe('hall 1&2');
+      expect(devicePushDown([f('labels.1st', 'eq', 'x')], 'izuma-prod').impossible).toBe(true);
+    });
+  });
+
+  describe('eventPushDown', () => {
+    it('maps time bounds, native types and types', () => {
+      expect(
+        eventPushDown([
+          f('created_at', 'gte', Date.parse('2024-01-01T00:00:00Z')),
+          f('created_at', 'lte', Date.parse('2024-01-02T00:00:00Z')),
+          f('native_type', 'in', ['UPD2_100', 'update.device.device-created']),
+          f('type', 'eq', 'status'),
+          f('direction', 'eq', 'uplink'),
+        ]),
+      ).toEqual({
+        params: [
+          ['date_time__gte', '2024-01-01T00:00:00.000Z'],
+          ['date_time__lte', '2024-01-02T00:00:00.000999Z'],
+          ['event_type__in', 'UPD2_100,update.device.device-created'],
+          ['state_change__eq', 'true'],
+        ],
+        attributes: [],
+        exact: true,
+        impossible: false,
+      });
+      expect(eventPushDown([f('type', 'nin', ['status', 'data'])]).params).toEqual([['state_change__neq', 'true']]);
+      expect(eventPushDown([f('type', 'in', ['status', 'event'])])).toMatchObject({ params: [], exact: true });
+      expect(eventPushDown([f('type', 'eq', 'data')]).impossible).toBe(true);
+      expect(eventPushDown([f('direction', 'eq', 'downlink')]).impossible).toBe(true);
+    });
+  });
+
+  it('sends upper bounds so that a millisecond-cut time still matches', () => {
+    expect(vendorTime(Date.parse('2024-01-01T00:00:00.123Z'), 'lte')).toBe('2024-01-01T00:00:00.123999Z');
+    expect(vendorTime(Date.parse('2024-01-01T00:00:00.123Z'), 'gte')).toBe('2024-01-01T00:00:00.123Z');
+  });
+});

@@ -1,0 +1,28 @@
+import { startIottlyEmulator } from '@devicegate/emulators/iottly';
+test('probe', async () => {
+  const e = await startIottlyEmulator({});
+  const b = e.baseUrl; const p = e.projectId;
+  const h = { Authentication: `bearer ${e.credentials.apiKey}` };
+  const g = async (path: string, init: RequestInit = {}) => { const r = await fetch(b + path, { ...init, headers: { ...h, 'content-type': 'application/json' } }); return `${r.status} ${(await r.text()).slice(0, 700)}`; };
+  console.log(JSON.stringify(e.credentials));
+  console.log(await g('/project/ping'));
+  console.log(await g(`/project/${p}/inspect`));
+  console.log(await g(`/project/${p}/devices/props`));
+  const d = e.deviceIds()[0];
+  console.log(await g(`/project/${p}/device/${d}/props`));
+  console.log(await g(`/project/${p}/device/00000000-0000-4000-8000-000000000000/props`));
+  console.log(await g(`/project/${p}/device/${d}/messages/paginated?p=1&l=3`));
+  console.log(await g(`/project/${p}/device/${d}/messages/paginated?p=1&l=3&sort=asc&type=iottlyagent`));
+  console.log(await g(`/project/${p}/device/${d}/messages/paginated?p=1000&l=3`));
+  console.log(await g(`/project/${p}/device/${d}/messages/paginated?p=1&l=101`));
+  console.log(await g(`/project/${p}/messages/${d}?numMessages=2`));
+  console.log(await g(`/project/${p}/license`));
+  console.log(await g(`/project/${p}/device/${d}/command`, { method: 'POST', body: JSON.stringify({ cmd_type: 'nope', values: {} }) }));
+  console.log(await g(`/project/${p}/device/${d}/command`, { method: 'POST', body: JSON.stringify({ cmd_type: 'echo', values: { 'echo.content': 'hi', 'echo.bad': 1 } }) }));
+  console.log(await g(`/project/${p}/device/${d}/command`, { method: 'POST', body: JSON.stringify({ cmd_type: 'echo', values: { 'echo.content': 'hi' } }) }));
+  console.log(JSON.stringify(e.messageTypes()).slice(0, 1500));
+  console.log(e.deviceIds().map((id) => e.messageCount(id)).join(','));
+  console.log(await g(`/project/5fb3e2a17c0d4b0008a9c4e1/inspect`));
+  console.log(await g(`/project/${p}/device/${d}/props`, { method: 'PUT', body: JSON.stringify({ name: '' }) }));
+  await e.close();
+});

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../apps/gateway/src/app.setup.js';
+import { buildConfig } from '../../apps/gateway/src/config/config.loader.js';
+import type { GatewayConfig } from '../../apps/gateway/src/config/config.types.js';
+import { createProviderRegistry } from '../../apps/gateway/src/providers.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../apps/gateway/src/sandbox/sandbox.js';
+
+export const sha256hex = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export interface RunningGateway {
+  url: string;
+  app: NestFastifyApplication;
+  config: GatewayConfig;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway on a free loopback port with a configuration document (as the YAML file would hold it). */
+export async function startGateway(document: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
+  const providers = createProviderRegistry();
+  const config = buildConfig(document, providers, { ...env, PORT: '0' });
+  const app = await createApp(config, providers, { logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, app, config, close: () => app.close() };
+}
+
+export interface RunningSandbox extends RunningGateway {
+  sandbox: Sandbox;
+}
+
+/** The gateway in sandbox mode, as `npm start` runs it without configuration, on a free port. */
+export async function startSandboxGateway(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  const providers = createProviderRegistry();
+  const sandbox = await startSandbox(providers, options);
+  const app = await createApp({ ...sandbox.config, server: { ...sandbox.config.server, port: 0 } }, providers, { logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    app,
+    config: sandbox.config,
+    sandbox,
+    close: async () => {
+      await app.close();
+      await sandbox.close();
+    },
+  };
+}
+
+export interface ListPageBody<T = Record<string, unknown>> {
+  object: 'list';
+  limit: number;
+  after: string | null;
+  order: string;
+  has_more: boolean;
+  total_count?: number;
+  data: T[];
+}
+
+/** Pages a list to its end with `after`, checking the page rules on the way; returns the ids in order. */
+export async function pageThrough(
+  get: (query: Record<string, string>) => Promise<{ status: number; body: ListPageBody }>,
+  query: Record<string, string>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | undefined;
+  for (let guard = 0; guard < 5000; guard++) {
+    const { status, body } = await get({ ...query, ...(after ? { after } : {}) });
+    if (status !== 200) throw new Error(`page answered ${status}: ${JSON.stringify(body)}`);
+    if (body.has_more && body.data.length !== body.limit) throw new Error(`a page before the last has ${body.data.length} items, not ${body.limit}`);
+    ids.push(...body.data.map((item) => String(item.id)));
+    if (!body.has_more) return ids;
+    after = ids[ids.length - 1];
+  }
+  throw new Error('paging did not end');
+}
