@@ -35,11 +35,12 @@ async function bootstrap(): Promise<void> {
 
   const app = await createApp(config, providers);
   await app.listen({ port: config.server.port, host: config.server.host });
-  const address = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}`;
+  const { port } = app.getHttpServer().address() as { port: number };
+  const address = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   if (sandbox) {
     console.log(sandbox.banner(address));
   } else {
-    logger.log(`listening on ${config.server.host}:${config.server.port}; Swagger UI at ${address}/docs`);
+    logger.log(`listening on ${config.server.host}:${port}; Swagger UI at ${address}/docs`);
   }
 
   let closing = false;

@@ -50,7 +50,7 @@ class FakeSource implements ListSource<Item> {
     }
     const slice = ordered.slice(start, start + size);
     const end = start + slice.length;
-    let next: VendorCursor | null = null;
+    let next: VendorCursor | null;
     if (this.style === 'cursor' || this.style === 'asc-only') next = slice.length < size ? null : slice[slice.length - 1].id;
     else if (this.style === 'page-number') next = end >= ordered.length ? null : (cursor === null ? 0 : (cursor as number)) + 1;
     else next = end >= ordered.length ? null : `tok-${end}`;

@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
+@ApiSchema({ name: 'Command' })
 export class CommandDto {
   @ApiProperty({ description: 'Always `command`.', enum: ['command'], example: 'command' })
   object: 'command';
@@ -27,6 +28,7 @@ export class CommandDto {
   updated_at: string | null;
 }
 
+@ApiSchema({ name: 'SendCommandRequest' })
 export class SendCommandDto {
   @ApiProperty({
     description:

@@ -59,7 +59,7 @@ export class CommandsController {
     operationId: 'sendDeviceCommand',
     summary: 'Send a command to a device',
     description:
-      'Queues a command at the vendor and answers 202 with the Command. HARDWARIO: `downlink` (params: JSON object), `config` (`params.lines`), `shell` (`params.commands`). iottly: `name` is a message type of the project; each param is sent under it. Izuma: `GET`/`PUT`/`POST`/`DELETE` with `params.uri` (LwM2M path), `params.payload`, `params.content_type`. Blynk: `trigger_event` (`params.event_code`, `params.description`), `set_datastream` (`params.datastream_id`, `params.value`). Disruptive Technologies answers 501. Accepts an `Idempotency-Key` header.',
+      'Queues a command at the vendor and answers 202 with the Command. HARDWARIO: `downlink` (params: JSON object), `config` (`params.lines`), `shell` (`params.commands`). iottly: `name` is a message type of the project; each param is sent under it. Izuma: `GET`/`PUT`/`POST`/`DELETE` with `params.uri` (LwM2M path), `params.payload`, `params.content_type`. Blynk: `trigger_event` (`params.event_code`, `params.description`), `set_datastream` (`params.datastream_id`, `params.value`). Disruptive Technologies answers 501.',
     scope: 'commands',
     errors: [409, 413, 415, 501],
   })

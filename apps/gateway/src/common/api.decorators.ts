@@ -1,7 +1,7 @@
 import { applyDecorators, HttpCode, type Type } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { FieldSpecs } from '@devicegate/listing';
-import { ERROR_STATUS, type ErrorType } from '@devicegate/errors';
+import { DEFAULT_MESSAGES, ERROR_STATUS, type ErrorType } from '@devicegate/errors';
 import { RequireScope } from '../auth/auth.decorators.js';
 import type { Scope } from '../config/config.types.js';
 import { ErrorDto } from './error.dto.js';
@@ -12,7 +12,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'The key lacks the scope this operation needs (`access_denied`).',
   404: 'The resource does not exist, or the key may not reach its connection (`not_found`).',
   405: 'The route exists but not with this method (`method_not_supported`).',
-  409: 'A conflict: the vendor reports a duplicate or a concurrent change, or an `Idempotency-Key` was reused with another body (`conflict`).',
+  409: 'A conflict: the vendor reports a duplicate or a concurrent change (`conflict`).',
   413: 'The body is larger than 1 MiB (`payload_too_large`).',
   415: 'The body is not JSON (`unsupported_media_type`).',
   429: 'Too many requests: this key is over its limit (`rate_limited`) or the vendor account is (`upstream_rate_limited`); see `Retry-After`.',
@@ -25,7 +25,7 @@ const STATUS_TEXT: Record<number, string> = {
 
 const errorExample = (status: number) => {
   const type = (Object.entries(ERROR_STATUS).find(([, code]) => code === status)?.[0] ?? 'internal_server_error') as ErrorType;
-  return { object: 'error', code: status, type, message: STATUS_TEXT[status].split(' (')[0], request_id: '0161991d63150242ac12000600000000', retryable: status >= 502 || status === 429 };
+  return { object: 'error', code: status, type, message: DEFAULT_MESSAGES[type], request_id: '0161991d63150242ac12000600000000', retryable: status >= 502 || status === 429 };
 };
 
 /** Documents the error object for every listed status. */

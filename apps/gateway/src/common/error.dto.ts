@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { ERROR_TYPES } from '@devicegate/errors';
 
+@ApiSchema({ name: 'FieldError' })
 export class FieldErrorDto {
   @ApiProperty({ description: 'The parameter or body field that is invalid.', example: 'limit' })
   name: string;
@@ -9,6 +10,7 @@ export class FieldErrorDto {
   message: string;
 }
 
+@ApiSchema({ name: 'Error' })
 export class ErrorDto {
   @ApiProperty({ description: 'Always `error`.', enum: ['error'], example: 'error' })
   object: 'error';

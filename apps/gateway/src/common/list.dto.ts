@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import type { Type } from '@nestjs/common';
 
+@ApiSchema({ name: 'Unreachable' })
 export class UnreachableDto {
   @ApiProperty({ description: 'The connection that could not be listed.', example: 'sandbox-blynk' })
   connection_id: string;

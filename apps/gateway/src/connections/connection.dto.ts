@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { CAPABILITIES, PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 
+@ApiSchema({ name: 'Connection' })
 export class ConnectionDto {
   @ApiProperty({ description: 'Always `connection`.', enum: ['connection'], example: 'connection' })
   object: 'connection';

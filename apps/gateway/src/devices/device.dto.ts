@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { PROVIDER_IDS } from '@devicegate/core';
@@ -7,6 +7,7 @@ import { IsStringMap } from '../common/validators.js';
 
 const DEVICE_ID = 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001';
 
+@ApiSchema({ name: 'Device' })
 export class DeviceDto {
   @ApiProperty({ description: 'Always `device`.', enum: ['device'], example: 'device' })
   object: 'device';
@@ -61,6 +62,7 @@ export class DeviceDto {
 
 export const DeviceListDto = ListOf(DeviceDto, 'DeviceList', DEVICE_ID);
 
+@ApiSchema({ name: 'DeviceStatus' })
 export class DeviceStatusDto {
   @ApiProperty({ description: 'Always `device_status`.', enum: ['device_status'], example: 'device_status' })
   object: 'device_status';
@@ -81,6 +83,7 @@ export class DeviceStatusDto {
   details: Record<string, unknown>;
 }
 
+@ApiSchema({ name: 'CreateDeviceRequest' })
 export class CreateDeviceDto {
   @ApiProperty({ description: 'The connection to create (or claim) the device in.', example: 'sandbox-hardwario', pattern: '^[a-z][a-z0-9-]{1,31}$' })
   @IsString()
@@ -130,6 +133,7 @@ export class CreateDeviceDto {
   params?: Record<string, unknown>;
 }
 
+@ApiSchema({ name: 'UpdateDeviceRequest' })
 export class UpdateDeviceDto {
   @ApiPropertyOptional({ description: 'The new name.', example: 'meteo-garden-2' })
   @IsOptional()
@@ -156,6 +160,7 @@ export class UpdateDeviceDto {
   tags?: string[];
 }
 
+@ApiSchema({ name: 'TransferDeviceRequest' })
 export class TransferDeviceDto {
   @ApiPropertyOptional({ description: 'Unified id of the project (same connection) to move the device into. Give this or `owner_user_id`.', example: 'sandbox-disruptive:cv1ab2cd3ef4gh5ij6kl' })
   @ValidateIf((o: TransferDeviceDto) => o.owner_user_id === undefined)

@@ -36,7 +36,7 @@ export class DevicesController {
     operationId: 'createDevice',
     summary: 'Create or claim a device',
     description:
-      'HARDWARIO claims a device by `serial_number` and `params.token` (its claim token); Izuma creates one; Blynk creates one from a template (`type`). Disruptive Technologies and iottly answer 501. Accepts an `Idempotency-Key` header.',
+      'HARDWARIO claims a device by `serial_number` and `params.token` (its claim token); Izuma creates one; Blynk creates one from a template (`type`). Disruptive Technologies and iottly answer 501.',
     scope: 'write',
     errors: [409, 413, 415, 501],
   })

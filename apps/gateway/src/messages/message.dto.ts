@@ -1,9 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 
 const MESSAGE_ID = 'sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8';
 
+@ApiSchema({ name: 'Message' })
 export class MessageDto {
   @ApiProperty({ description: 'Always `message`.', enum: ['message'], example: 'message' })
   object: 'message';

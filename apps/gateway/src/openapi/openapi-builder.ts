@@ -29,7 +29,6 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
     .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
-    .setContact('devicegate', 'https://github.com/devicegate/devicegate', '')
     .addServer('/', 'This devicegate')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A client key of the configuration (in sandbox mode: `sandbox`).' }, 'bearer')
     .addTag('connections', 'Configured vendor accounts.')
@@ -40,6 +39,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('passthrough', 'Raw vendor calls with the connection\'s credentials.')
     .build();
   const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
+  document.info.contact = { name: 'devicegate maintainers' };
   return sortKeys(normalizePassthrough(document)) as OpenAPIObject;
 }
 

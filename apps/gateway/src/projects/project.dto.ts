@@ -1,7 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 
+@ApiSchema({ name: 'Project' })
 export class ProjectDto {
   @ApiProperty({ description: 'Always `project`.', enum: ['project'], example: 'project' })
   object: 'project';

@@ -55,7 +55,7 @@ const errorOf = (answer: Answer) => (answer.json as { error: { message: string }
 async function allPages(call: ReturnType<typeof client>, path: string, size: number): Promise<{ ids: number[]; pages: number; total: number }> {
   const ids: number[] = [];
   let pages = 0;
-  let total = -1;
+  let total: number;
   for (let page = 0; ; page++) {
     const answer = await call('GET', `${path}${path.includes('?') ? '&' : '?'}page=${page}&size=${size}`);
     expect(answer.status).toBe(200);

@@ -21,9 +21,15 @@ export const DEFAULT_TOKEN_URL = 'https://identity.disruptive-technologies.com/o
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** How a connection authenticates (§2.1–2.2). */
-export type DisruptiveAuth =
-  | { mode: 'oauth2'; keyId: string; secret: string; email: string; tokenUrl: string }
-  | { mode: 'basic'; keyId: string; secret: string };
+export type DisruptiveAuth = OAuth2Auth | { mode: 'basic'; keyId: string; secret: string };
+
+export interface OAuth2Auth {
+  mode: 'oauth2';
+  keyId: string;
+  secret: string;
+  email: string;
+  tokenUrl: string;
+}
 
 /** Lifetime asked for in the assertion; DT allows at most one hour (§2.2). */
 const ASSERTION_LIFETIME_S = 3600;
@@ -41,7 +47,7 @@ const invisible = (res: HttpResponse): boolean => res.status === 404 || res.stat
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The HS256 JWT of the JWT-bearer exchange: `kid` = key id, `iss` = service-account email, `aud` = token URL. */
-export function signAssertion(auth: { keyId: string; secret: string; email: string; tokenUrl: string }, nowMs: number): string {
+export function signAssertion(auth: Omit<OAuth2Auth, 'mode'>, nowMs: number): string {
   const iat = Math.floor(nowMs / 1000) - CLOCK_SKEW_S;
   const header = { alg: 'HS256', kid: auth.keyId, typ: 'JWT' };
   const claims = { iat, exp: iat + ASSERTION_LIFETIME_S, aud: auth.tokenUrl, iss: auth.email };
@@ -105,7 +111,7 @@ export class DisruptiveClient {
     private readonly auth: DisruptiveAuth,
     private readonly who: ErrorAttribution,
   ) {
-    if (auth.mode === 'oauth2') this.tokens = new TokenCache((ctx) => this.exchangeToken(ctx));
+    if (auth.mode === 'oauth2') this.tokens = new TokenCache((ctx) => this.exchangeToken(auth, ctx));
   }
 
   /** Headers that authenticate any API call of this connection (passthrough too). */
@@ -187,13 +193,12 @@ export class DisruptiveClient {
   }
 
   /** The JWT-bearer exchange (§2.2): a form POST to the token URL with a freshly signed assertion. */
-  private async exchangeToken(ctx: CallContext): Promise<{ token: string; ttlMs: number }> {
-    if (this.auth.mode !== 'oauth2') throw new Error('token exchange without OAuth2 settings');
+  private async exchangeToken(auth: OAuth2Auth, ctx: CallContext): Promise<{ token: string; ttlMs: number }> {
     const res = await this.http.request(
       {
         method: 'POST',
-        path: this.auth.tokenUrl,
-        form: { grant_type: JWT_BEARER_GRANT, assertion: signAssertion(this.auth, Date.now()) },
+        path: auth.tokenUrl,
+        form: { grant_type: JWT_BEARER_GRANT, assertion: signAssertion(auth, Date.now()) },
         // A repeated exchange only mints another token, so network failures and 5xx may be retried.
         idempotent: true,
       },

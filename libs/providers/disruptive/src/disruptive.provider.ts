@@ -61,7 +61,12 @@ export interface DisruptiveSettings {
 
 const ASC_PLAN: ListPlan = { order: 'ASC', exactTotal: false };
 const EMPTY = <T>(): VendorPage<T> => ({ items: [], next: null });
-const clampPage = (size: number, max: number): number => Math.max(1, Math.min(max, Math.floor(size) || max));
+/**
+ * The vendor page size for a query. Every list here is yielded ASC; for a DESC query the gateway reads
+ * the whole list and reverses it, so the largest pages cost the fewest calls.
+ */
+const pageSizeFor = (query: ListQuery, max: number): number =>
+  query.order === 'ASC' ? Math.max(1, Math.min(max, Math.floor(query.pageSize) || max)) : max;
 
 /** Cursor of a device list walked project by project: project index and id, and the device page token in it. */
 interface ProjectWalkCursor {
@@ -227,7 +232,7 @@ export class DisruptiveConnection implements ProviderConnection {
     }
     if (cursor !== null && typeof cursor !== 'string') throw badCursor();
     const page = await this.client.listProjects(
-      { organization: this.organization, page_size: clampPage(query.pageSize, MAX_PAGE), page_token: cursor ?? undefined },
+      { organization: this.organization, page_size: pageSizeFor(query, MAX_PAGE), page_token: cursor ?? undefined },
       ctx,
     );
     for (const project of page.projects) {
@@ -249,7 +254,7 @@ export class DisruptiveConnection implements ProviderConnection {
       device_ids: push.deviceIds,
       device_types: push.deviceTypes,
       label_filters: push.labelFilters.length > 0 ? push.labelFilters : undefined,
-      page_size: clampPage(query.pageSize, MAX_PAGE),
+      page_size: pageSizeFor(query, MAX_PAGE),
     };
     const now = Date.now();
     const map = (devices: DtDevice[]) => devices.map((d) => toDevice(this.remember(d), this.connection.id, now));
@@ -304,7 +309,7 @@ export class DisruptiveConnection implements ProviderConnection {
       event_types: push.eventTypes,
       start_time: push.startMs === undefined ? HISTORY_START : new Date(push.startMs).toISOString(),
       end_time: push.endMs === undefined ? undefined : new Date(push.endMs).toISOString(),
-      page_size: clampPage(query.pageSize, MAX_EVENT_PAGE),
+      page_size: pageSizeFor(query, MAX_EVENT_PAGE),
       page_token: position?.t || undefined,
     };
     let page = await this.client.listEvents(projectId, deviceId, eventQuery, ctx);

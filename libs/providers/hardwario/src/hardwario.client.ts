@@ -30,7 +30,7 @@ export class HardwarioClient {
 
   constructor(
     private readonly http: HttpClient,
-    private readonly spaceId: string,
+    spaceId: string,
     private readonly apiKey: string,
     private readonly who: ErrorAttribution,
   ) {

@@ -39,7 +39,7 @@ export function vendorFields(message: string | undefined): FieldError[] {
   if (!message) return [];
   const fields: FieldError[] = [];
   const seen = new Set<string>();
-  for (const match of message.matchAll(/\b(?:body|querystring|params)[/.]([A-Za-z_][\w\[\]]*)/g)) {
+  for (const match of message.matchAll(/\b(?:body|querystring|params)[/.]([A-Za-z_][\w[\]]*)/g)) {
     const name = match[1].replace(/\[\]$/, '');
     if (seen.has(name)) continue;
     seen.add(name);

@@ -36,7 +36,7 @@ import {
   messagePushDown,
   tagIndex,
 } from './hardwario.mapper.js';
-import type { HwDevice, HwDeviceListQuery, HwDownlinkEndpoint, HwMessage, HwMessageListQuery } from './hardwario.types.js';
+import type { HwDevice, HwDeviceListQuery, HwMessage, HwMessageListQuery } from './hardwario.types.js';
 
 const PROVIDER = 'hardwario';
 
@@ -102,7 +102,7 @@ export class HardwarioConnection implements ProviderConnection {
     this.connectionId = config.id;
     this.spaceId = String(config.settings.space_id);
     const window = config.settings.online_window;
-    // `online_window` is in seconds, as the YAML of API.md writes durations for people.
+    // `online_window` is whole seconds (see the connection schema); one hour when absent.
     this.onlineWindowMs = (typeof window === 'number' && window > 0 ? window : DEFAULT_ONLINE_WINDOW_S) * 1000;
     this.client = new HardwarioClient(http, this.spaceId, config.credentials.api_key ?? '', { connectionId: config.id, provider: PROVIDER });
 

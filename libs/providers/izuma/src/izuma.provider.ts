@@ -1,21 +1,22 @@
-import type {
-  CallContext,
-  Command,
-  ConnectionConfig,
-  CreateDeviceInput,
-  Device,
-  DeviceStatus,
-  ListPlan,
-  ListQuery,
-  ListSource,
-  Message,
-  Project,
-  ProviderConnection,
-  ProviderDeps,
-  SendCommandInput,
-  UpdateDeviceInput,
-  VendorCursor,
-  VendorPage,
+import {
+  toUnifiedId,
+  type CallContext,
+  type Command,
+  type ConnectionConfig,
+  type CreateDeviceInput,
+  type Device,
+  type DeviceStatus,
+  type ListPlan,
+  type ListQuery,
+  type ListSource,
+  type Message,
+  type Project,
+  type ProviderConnection,
+  type ProviderDeps,
+  type SendCommandInput,
+  type UpdateDeviceInput,
+  type VendorCursor,
+  type VendorPage,
 } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { IzumaClient } from './izuma.client.js';
@@ -124,7 +125,7 @@ export class IzumaConnection implements ProviderConnection {
 
   async getProject(projectId: string, ctx: CallContext): Promise<Project> {
     const project = await this.project(ctx);
-    if ((project.native as { id: string }).id !== projectId) throw new GatewayError('not_found', `No project has the id '${projectId.slice(0, 100)}' on this connection.`);
+    if (project.id !== toUnifiedId(this.map.connectionId, projectId)) throw new GatewayError('not_found', `No project has the id '${projectId.slice(0, 100)}' on this connection.`);
     return project;
   }
 
@@ -188,10 +189,14 @@ export class IzumaConnection implements ProviderConnection {
 
   /** The account, with its device count from the Device Directory's `total_count` (one more call, made alongside). */
   private async project(ctx: CallContext): Promise<Project> {
-    const [account, devices] = await Promise.all([
+    // Both settle before an error is thrown, so no vendor call outlives the request that made it.
+    const [account, devices] = await Promise.allSettled([
       this.client.getAccount(ctx),
       this.client.listDevices({ limit: 2, order: 'ASC', includeTotal: true, filters: [] }, ctx),
     ]);
-    return mapAccount(account, typeof devices.total_count === 'number' ? devices.total_count : null, this.map);
+    if (account.status === 'rejected') throw account.reason;
+    if (devices.status === 'rejected') throw devices.reason;
+    const count = devices.value.total_count;
+    return mapAccount(account.value, typeof count === 'number' ? count : null, this.map);
   }
 }

@@ -1,0 +1,51 @@
+import { createProviderRegistry } from '../providers.js';
+import { buildConfig, ConfigError } from './config.loader.js';
+
+const providers = createProviderRegistry();
+const HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+const hw = (extra: Record<string, unknown> = {}) => ({ id: 'hw-main', provider: 'hardwario', space_id: 'space-1', credentials: { api_key: '${HW_KEY}' }, ...extra });
+
+const failure = (document: unknown, env: NodeJS.ProcessEnv = { HW_KEY: 'k' }): string => {
+  try {
+    buildConfig(document, providers, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('interpolates ${VAR}, applies the defaults and keeps credentials apart from settings', () => {
+    const config = buildConfig({ clients: [{ name: 'dash', key_sha256: HASH, scopes: ['read'] }], connections: [hw()] }, providers, { HW_KEY: 'secret-key' });
+    expect(config.connections[0]).toMatchObject({
+      id: 'hw-main',
+      provider: 'hardwario',
+      base_url: 'https://api.hardwario.cloud',
+      timeout_ms: 10_000,
+      retries: 2,
+      settings: { space_id: 'space-1' },
+      credentials: { api_key: 'secret-key' },
+    });
+    expect(config.server).toMatchObject({ port: 3000, rateLimit: { perSecond: 50, burst: 100 } });
+    expect([...config.clients[0].connections]).toEqual(['*']);
+    expect(buildConfig({ connections: [] }, providers, { PORT: '8080' }).server.port).toBe(8080);
+  });
+
+  it.each([
+    [{ connections: [hw()] }, {}, 'connections[0].credentials.api_key: environment variable HW_KEY is not set'],
+    [{ connections: [hw({ id: 'Bad_Id' })] }, undefined, 'connections[0].id: must match pattern'],
+    [{ connections: [hw({ provider: 'acme' })] }, undefined, 'connections[0].provider: must be one of hardwario'],
+    [{ connections: [hw({ space_id: undefined })] }, undefined, 'connections[0].space_id: is required'],
+    [{ connections: [hw({ credentials: {} })] }, undefined, 'connections[0].credentials.api_key: is required'],
+    [{ connections: [hw({ timeout_ms: 'soon' })] }, undefined, 'connections[0].timeout_ms: must be integer'],
+    [{ connections: [hw(), hw()] }, undefined, "connections[1].id: 'hw-main' is used by another connection"],
+    [{ connections: [hw()], clients: [{ name: 'x', key_sha256: 'abc', scopes: ['read'] }] }, undefined, 'clients[0].key_sha256: must match pattern'],
+    [{ connections: [hw()], clients: [{ name: 'x', key_sha256: HASH, scopes: ['admin'] }] }, undefined, 'clients[0].scopes[0]: must be one of read, write, commands, passthrough'],
+    [{ connections: [hw()], clients: [{ name: 'x', key_sha256: HASH, scopes: ['read'], connections: ['nope'] }] }, undefined, "clients[0].connections[0]: no connection has the id 'nope'"],
+    [{ connections: [hw()], server: { prot: 1 } }, undefined, 'server.prot: is not a known key'],
+    [{}, undefined, 'connections: is required'],
+  ])('names the key: %j', (document, env, message) => {
+    expect(failure(document, env ?? { HW_KEY: 'k' })).toContain(message);
+  });
+});

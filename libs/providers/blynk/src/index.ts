@@ -1,0 +1,63 @@
+import type { ProviderDefinition } from '@devicegate/core';
+import { BlynkConnection } from './blynk.provider.js';
+
+export { BlynkConnection, BLYNK_PAGE_MAX } from './blynk.provider.js';
+
+/**
+ * Blynk.Cloud Platform API (Devices): one connection is one organization (optionally with its
+ * sub-organizations), reached with OAuth2 client credentials (`POST /oauth2/token`, HTTP Basic).
+ *
+ * Connection keys: `org_id` (required, integer or numeric string), `include_sub_orgs` (optional, default
+ * false: also list the devices of sub-organizations and show those organizations as projects),
+ * `credentials.client_id` and `credentials.client_secret` (required).
+ */
+export const blynkProvider: ProviderDefinition = {
+  id: 'blynk',
+  displayName: 'Blynk.Cloud',
+  defaultBaseUrl: 'https://blynk.cloud',
+  // 10,000 requests per minute per organization (reference §3).
+  defaultRateLimit: { requests: 10_000, windowMs: 60_000 },
+  connectionSchema: {
+    type: 'object',
+    required: ['org_id', 'credentials'],
+    properties: {
+      org_id: {
+        description: 'The organization the OAuth2 client belongs to (its devices form the connection).',
+        anyOf: [
+          { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
+          { type: 'string', pattern: '^[1-9][0-9]{0,9}$' },
+        ],
+      },
+      include_sub_orgs: {
+        type: 'boolean',
+        default: false,
+        description: 'Also include the devices of sub-organizations, and those organizations as projects.',
+      },
+      credentials: {
+        type: 'object',
+        required: ['client_id', 'client_secret'],
+        properties: {
+          client_id: { type: 'string', minLength: 1, description: 'OAuth2 client id (Blynk.Console → Developer Zone → OAuth2).' },
+          client_secret: { type: 'string', minLength: 1, description: 'OAuth2 client secret.' },
+        },
+        additionalProperties: false,
+      },
+    },
+  },
+  capabilities: {
+    'projects.list': true,
+    'projects.get': true,
+    'devices.list': true,
+    'devices.get': true,
+    'devices.create': true,
+    'devices.update': true,
+    'devices.delete': true,
+    'devices.status': true,
+    'devices.transfer': true,
+    'messages.list': true,
+    'commands.send': true,
+    'commands.get': true,
+    passthrough: true,
+  },
+  create: (connection, deps) => new BlynkConnection(connection, deps.http),
+};

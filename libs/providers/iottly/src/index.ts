@@ -1,0 +1,56 @@
+import type { ProviderDefinition } from '@devicegate/core';
+import { IottlyConnection } from './iottly.provider.js';
+
+export { IottlyConnection, MESSAGE_PAGE_MAX } from './iottly.provider.js';
+export { AUTH_HEADER } from './iottly.client.js';
+
+/**
+ * iottly v1.0: one connection is one project, reached with a project API key sent as
+ * `Authentication: bearer <key>` (not `Authorization`).
+ *
+ * Connection keys: `project_id` (required, the 24-hex project id), `credentials.api_key` (required).
+ * Licenses, the message history API and ping have no unified form: passthrough reaches them.
+ */
+export const iottlyProvider: ProviderDefinition = {
+  id: 'iottly',
+  displayName: 'iottly v1.0',
+  defaultBaseUrl: 'https://api.cloud.iottly.com/v1.0',
+  // No limit is documented (§2 of the reference); 10 requests per second is a modest assumption for one project's key.
+  defaultRateLimit: { requests: 10, windowMs: 1000 },
+  connectionSchema: {
+    type: 'object',
+    required: ['project_id', 'credentials'],
+    additionalProperties: false,
+    properties: {
+      project_id: {
+        type: 'string',
+        pattern: '^[0-9a-fA-F]{24}$',
+        description: 'The project (a 24-hex MongoDB ObjectId) the API key belongs to.',
+      },
+      credentials: {
+        type: 'object',
+        required: ['api_key'],
+        additionalProperties: false,
+        properties: {
+          api_key: { type: 'string', minLength: 1, description: 'API key of the project (console: Manage API keys), sent as `Authentication: bearer <key>`.' },
+        },
+      },
+    },
+  },
+  capabilities: {
+    'projects.list': true,
+    'projects.get': true,
+    'devices.list': true,
+    'devices.get': true,
+    'devices.create': false,
+    'devices.update': true,
+    'devices.delete': false,
+    'devices.status': true,
+    'devices.transfer': false,
+    'messages.list': true,
+    'commands.send': true,
+    'commands.get': true,
+    passthrough: true,
+  },
+  create: (connection, deps) => new IottlyConnection(connection, deps.http),
+};
