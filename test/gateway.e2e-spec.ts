@@ -133,6 +133,29 @@ describe('gateway contract over HTTP (HARDWARIO emulator)', () => {
     });
   });
 
+  describe('list options', () => {
+    it('include=total_count counts exactly, include=native adds the vendor object, and only then', async () => {
+      const all = await request(gw.url).get('/v1/devices?connection_id=hw-a&limit=1000').set(auth('full'));
+      const counted = await request(gw.url).get('/v1/devices?connection_id=hw-a&limit=3&include=total_count,native').set(auth('full'));
+      expect(counted.status).toBe(200);
+      expect(counted.body.total_count).toBe(all.body.data.length);
+      expect(all.body.total_count).toBeUndefined();
+      expect(counted.body.data[0].native).toMatchObject({ id: counted.body.data[0].id.split(':')[1] });
+      expect(all.body.data[0]).not.toHaveProperty('native');
+      expect(JSON.stringify(counted.body)).not.toContain(emulator.credentials.apiKey);
+    });
+
+    it('partial=true lists what it can and names the unreachable connection; without it the list fails', async () => {
+      const strict = await request(gw.url).get('/v1/devices?connection_id__in=hw-a,hw-down').set(auth('full'));
+      expect(strict.status).toBe(503);
+      expect(strict.body).toMatchObject({ type: 'upstream_unavailable', connection_id: 'hw-down' });
+      const partial = await request(gw.url).get('/v1/devices?connection_id__in=hw-a,hw-down&partial=true&limit=1000').set(auth('full'));
+      expect(partial.status).toBe(200);
+      expect(partial.body.data.length).toBeGreaterThanOrEqual(12);
+      expect(partial.body.unreachable).toEqual([{ connection_id: 'hw-down', type: 'upstream_unavailable', message: expect.any(String) }]);
+    });
+  });
+
   describe('request ids', () => {
     it('generates 32 lowercase hex characters on every answer, errors and unknown routes included', async () => {
       const answers = await Promise.all([

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { CallContext } from '@devicegate/core';
-import { callContext } from './request-state.js';
+import { callContext } from '@devicegate/request-context';
 
 /** The CallContext of the request (request id, deadline, upstream timing). */
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): CallContext => callContext(context.switchToHttp().getRequest<FastifyRequest>()));

@@ -40,7 +40,6 @@ import {
   PROVIDER,
   toVendorTime,
   unseen,
-  type KeyedMessage,
   type MessageCursor,
   type MessagePushDown,
 } from './iottly.mapper.js';
@@ -238,19 +237,15 @@ export class IottlyConnection implements ProviderConnection {
 
     const read: IottlyMessage[] = [];
     let done = false;
-    let keyed: KeyedMessage[] = [];
-    let fresh: KeyedMessage[] = [];
-    for (let p = 1; ; p++) {
+    for (let p = 1; !done; p++) {
       const page = await this.readMessages(deviceId, { ...vendorQuery, p }, pushDown, ctx);
       read.push(...page);
-      keyed = keyMessages(deviceId, read);
-      fresh = unseen(keyed, resume);
-      if (page.length < vendorQuery.l) {
-        done = true;
-        break;
-      }
-      if (fresh.length > 0) break;
+      done = page.length < vendorQuery.l;
+      // Only a full page of messages handed out before (over 100 in one millisecond) needs the next one.
+      if (!done && (resume === null || unseen(keyMessages(deviceId, read), resume).length > 0)) break;
     }
+    const keyed = keyMessages(deviceId, read);
+    const fresh = unseen(keyed, resume);
 
     // The paginated API answers 404 for a device it does not know as for one without messages (§5.6).
     if (resume === null && fresh.length === 0) await this.client.getDevice(deviceId, ctx);

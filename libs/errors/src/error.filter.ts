@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, toErrorBody, toGatewayError } from '@devicegate/errors';
+import { toErrorBody, toGatewayError } from './error-body.js';
+import { GatewayError } from './gateway-error.js';
 
 const logger = new Logger('Errors');
 
