@@ -39,13 +39,13 @@ const FIXTURES: Record<string, Fixture> = {
     deviceFilter: byName,
     create: () => ({ name: 'Created by test', type: 'TMPL4bXq7RzKc' }),
     update: () => ({ name: 'Renamed by test' }),
-    command: { name: 'trigger_event', params: { event_code: 'test_event', description: 'from the conformance test' } },
+    command: { name: 'trigger_event', params: { event_code: 'high_temperature', description: 'from the conformance test' } },
     transfer: () => ({ owner_user_id: '202' }),
   },
   iottly: {
     deviceFilter: byName,
     update: () => ({ name: 'renamed-by-test' }),
-    command: { name: 'echo', params: { text: 'ping' } },
+    command: { name: 'echo', params: { content: 'ping' } },
   },
 };
 
@@ -105,7 +105,7 @@ describe.each(providers)('provider %s through the gateway (sandbox emulator)', (
     const all = (await get(path)({ limit: '1000' })).body.data;
     const middle = String(all[Math.floor(all.length / 2)].created_at);
     for (const order of ['DESC', 'ASC']) {
-      for (const filters of [{}, { created_at__gte: middle }]) {
+      for (const filters of [{}, { created_at__gte: middle }] as Array<Record<string, string>>) {
         const whole = await get(path)({ ...filters, order, limit: '1000' });
         expect(whole.status).toBe(200);
         const reference = whole.body.data.map((m) => String(m.id));

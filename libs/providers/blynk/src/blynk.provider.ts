@@ -529,7 +529,7 @@ export class BlynkConnection implements ProviderConnection {
   }
 
   /** Blynk keeps no record of either command: the status devicegate recorded is all there is. */
-  async getCommand(deviceId: string, commandId: string, known: Command | undefined): Promise<Command> {
+  async getCommand(deviceId: string, commandId: string, known: Command | undefined, _ctx: CallContext): Promise<Command> {
     this.deviceIdOf(deviceId);
     if (!known) throw notFound('command', commandId);
     return known;
