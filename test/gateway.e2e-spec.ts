@@ -303,3 +303,55 @@ describe('gateway contract over HTTP (HARDWARIO emulator)', () => {
     });
   });
 });
+
+describe('circuit breaker and vendor budget', () => {
+  let emulator: HardwarioEmulator;
+  let gw: RunningGateway;
+  const AUTH = { Authorization: 'Bearer circuit-key' };
+
+  beforeAll(async () => {
+    emulator = await startHardwarioEmulator();
+    const base = { provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey }, retries: 0 };
+    gw = await startGateway({
+      clients: [{ name: 'c', key_sha256: sha256hex('circuit-key'), scopes: ['read'] }],
+      connections: [
+        { id: 'hw-circuit', ...base, circuit: { failure_threshold: 3, open_seconds: 1 } },
+        { id: 'hw-budget', ...base, rate_limit: { requests: 3, per_seconds: 10 } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await emulator?.close();
+  });
+
+  it('opens after repeated failures, answers 503 without calling the vendor, then lets one probe through', async () => {
+    const device = `/v1/devices/hw-circuit:${emulator.demoDeviceIds()[0]}`;
+    emulator.injectFault({ fault: { kind: 'status', status: 503, body: 'down' }, times: 3 });
+    for (let i = 0; i < 3; i++) expect((await request(gw.url).get(device).set(AUTH)).status).toBe(503);
+    const state = await request(gw.url).get('/v1/connections/hw-circuit').set(AUTH);
+    expect(state.body).toMatchObject({ status: 'unavailable', circuit: { state: 'open', consecutive_failures: 3 } });
+    emulator.resetStats();
+    const held = await request(gw.url).get(device).set(AUTH);
+    expect(held.status).toBe(503);
+    expect(held.body).toMatchObject({ type: 'upstream_unavailable', connection_id: 'hw-circuit', retryable: true });
+    expect(Number(held.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(emulator.requestCount()).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await request(gw.url).get(device).set(AUTH)).status).toBe(200);
+    expect(emulator.requestCount()).toBe(1);
+    const closed = await request(gw.url).get('/v1/connections/hw-circuit').set(AUTH);
+    expect(closed.body.circuit).toMatchObject({ state: 'closed', consecutive_failures: 0 });
+  });
+
+  it("answers 429 upstream_rate_limited before the vendor account's budget would be exceeded", async () => {
+    emulator.resetStats();
+    const device = `/v1/devices/hw-budget:${emulator.demoDeviceIds()[0]}`;
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await request(gw.url).get(device).set(AUTH));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429, 429]);
+    expect(answers[3].body).toMatchObject({ type: 'upstream_rate_limited', connection_id: 'hw-budget' });
+    expect(Number(answers[3].headers['retry-after'])).toBeGreaterThanOrEqual(3);
+    expect(emulator.requestCount()).toBe(3);
+  });
+});

@@ -8,7 +8,7 @@ async function gatewayFor(emulator: HardwarioEmulator, ids: string[]): Promise<R
   return startGateway({
     server: { rate_limit: { per_second: 100000, burst: 100000 } },
     clients: [{ name: 'pager', key_sha256: sha256hex('paging-key'), scopes: ['read'] }],
-    connections: ids.map((id) => ({ id, provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey } })),
+    connections: ids.map((id) => ({ id, provider: 'hardwario', rate_limit: 100000, base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey } })),
   });
 }
 

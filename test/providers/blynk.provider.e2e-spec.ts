@@ -41,6 +41,7 @@ function connect(options: Options = {}): BlynkConnection {
     timeout_ms: options.timeoutMs ?? 5000,
     retries: options.retries ?? 0,
     rate_limit: blynkProvider.defaultRateLimit,
+    circuit: { failure_threshold: 5, open_seconds: 30 },
     settings: { org_id: String(ORG), ...(options.includeSubOrgs ? { include_sub_orgs: true } : {}) },
     credentials: {
       client_id: options.clientId ?? target.credentials.clientId,

@@ -27,6 +27,7 @@ function connect(dt: DisruptiveEmulator, options: { settings?: Record<string, un
     timeout_ms: 10_000,
     retries,
     rate_limit: disruptiveProvider.defaultRateLimit,
+    circuit: { failure_threshold: 5, open_seconds: 30 },
     settings: { token_url: dt.tokenUrl, ...(options.settings ?? {}) },
     credentials: options.credentials ?? { key_id: dt.credentials.keyId, secret: dt.credentials.secret, email: dt.credentials.email },
   };

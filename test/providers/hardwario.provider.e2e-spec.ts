@@ -22,6 +22,7 @@ function connect(overrides: { apiKey?: string; spaceId?: string; baseUrl?: strin
     timeout_ms: 5000,
     retries: 0,
     rate_limit: hardwarioProvider.defaultRateLimit,
+    circuit: { failure_threshold: 5, open_seconds: 30 },
     settings: { space_id: overrides.spaceId ?? hw.spaceId, ...(overrides.onlineWindow ? { online_window: overrides.onlineWindow } : {}) },
     credentials: { api_key: overrides.apiKey ?? hw.credentials.apiKey },
   };

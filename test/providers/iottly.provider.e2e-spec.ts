@@ -31,6 +31,7 @@ function connect(emu: IottlyEmulator, overrides: { apiKey?: string; projectId?: 
     timeout_ms: 5000,
     retries: 0,
     rate_limit: iottlyProvider.defaultRateLimit,
+    circuit: { failure_threshold: 5, open_seconds: 30 },
     settings: { project_id: overrides.projectId ?? emu.projectId },
     credentials: { api_key: overrides.apiKey ?? emu.credentials.apiKey },
   };

@@ -55,6 +55,7 @@ describe('izuma provider against the emulator', () => {
     timeout_ms: 5000,
     retries: 0,
     rate_limit: izumaProvider.defaultRateLimit,
+    circuit: { failure_threshold: 5, open_seconds: 30 },
     settings: {},
     credentials: { api_key: apiKey },
   });

@@ -49,6 +49,8 @@ export interface ConnectionConfig {
   timeout_ms: number;
   retries: number;
   rate_limit: RateLimit;
+  /** When the connection's circuit opens (consecutive failures) and how long it stays open before a probe. */
+  circuit: { failure_threshold: number; open_seconds: number };
   /** Provider-specific keys (space_id, organization_id, org_id, token_url …), as validated by the provider's schema. */
   settings: Record<string, unknown>;
   /** Vendor credentials; never logged, never answered. */

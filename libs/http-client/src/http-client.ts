@@ -1,6 +1,8 @@
 import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
 import type { CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
+import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
+import { VendorBudget, type BudgetLimit } from './vendor-budget.js';
 
 export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
 
@@ -48,6 +50,12 @@ export interface HttpClientOptions {
   secretHeaders?: string[];
   /** Keep-alive connections per vendor origin (default 64). */
   connections?: number;
+  /** The connection's circuit (default: opens after 5 failures in a row, probes after 30 s). */
+  circuit?: CircuitOptions;
+  /** The vendor account's documented limit; calls beyond it wait or fail before the vendor would refuse them. */
+  budget?: BudgetLimit;
+  /** The longest a call waits for the budget before answering 429 itself (default 2 s). */
+  maxBudgetWaitMs?: number;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -104,7 +112,9 @@ function appendQuery(url: URL, query: HttpRequest['query']): void {
 export class HttpClient {
   readonly baseUrl: string;
   private readonly agent: Agent;
-  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders'>> & { secretHeaders: string[] };
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget'>> & { secretHeaders: string[] };
+  private readonly circuit: CircuitBreaker;
+  private readonly budget?: VendorBudget;
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -114,8 +124,11 @@ export class HttpClient {
       backoffMs: 100,
       connections: 64,
       secretHeaders: [],
+      maxBudgetWaitMs: 2000,
       ...options,
     };
+    this.circuit = new CircuitBreaker(options.circuit);
+    this.budget = options.budget ? new VendorBudget(options.budget) : undefined;
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,
@@ -148,6 +161,7 @@ export class HttpClient {
     }
 
     for (let attempt = 0; ; attempt++) {
+      const admission = await this.admit(ctx);
       let response: HttpResponse | undefined;
       let failure: GatewayError | undefined;
       try {
@@ -155,6 +169,7 @@ export class HttpClient {
       } catch (error) {
         failure = this.toGatewayError(error);
       }
+      this.settle(admission.probe, failure, response);
       const retryable = failure ? failure.type !== 'upstream_error' : response!.status === 429 || response!.status >= 500;
       if (!retryable || attempt >= maxRetries) {
         if (failure) throw failure;
@@ -169,6 +184,49 @@ export class HttpClient {
       }
       await delay(wait, ctx.signal);
     }
+  }
+
+  /** The circuit's state, for `GET /v1/connections/{id}`. */
+  circuitSnapshot(): CircuitSnapshot {
+    return this.circuit.snapshot();
+  }
+
+  /** Lets a call out when the circuit is not open and the vendor budget has room (waiting briefly for it if needed). */
+  private async admit(ctx: CallContext): Promise<{ probe: boolean }> {
+    const gate = this.circuit.acquire();
+    if (!gate.allowed) {
+      throw new GatewayError('upstream_unavailable', 'The connection is failing repeatedly; devicegate holds calls back until the vendor recovers.', {
+        ...this.attribution(),
+        retryAfter: Math.max(1, Math.ceil(gate.retryInMs / 1000)),
+      });
+    }
+    if (!this.budget) return { probe: gate.probe };
+    for (;;) {
+      const wait = this.budget.take();
+      if (wait === 0) return { probe: gate.probe };
+      const longest = Math.min(this.options.maxBudgetWaitMs, ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now());
+      if (wait > longest) {
+        this.circuit.release(gate.probe);
+        throw new GatewayError('upstream_rate_limited', "The vendor account's request budget is spent for now.", {
+          ...this.attribution(),
+          retryAfter: Math.max(1, Math.ceil(wait / 1000)),
+        });
+      }
+      try {
+        await delay(wait, ctx.signal);
+      } catch (error) {
+        this.circuit.release(gate.probe);
+        throw error;
+      }
+    }
+  }
+
+  /** Feeds a call's outcome to the circuit: 5xx answers, timeouts and network failures count against the vendor. */
+  private settle(probe: boolean, failure: GatewayError | undefined, response: HttpResponse | undefined): void {
+    const vendorFailed = failure ? failure.type !== 'upstream_error' || failure.upstreamStatus === undefined || failure.upstreamStatus >= 500 : response!.status >= 500;
+    if (failure?.type === 'upstream_timeout' && failure.message.includes('cancelled')) return this.circuit.release(probe);
+    if (vendorFailed) this.circuit.failure();
+    else this.circuit.success();
   }
 
   private async once(url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined, ctx: CallContext): Promise<HttpResponse> {

@@ -89,6 +89,10 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       timeout_ms: (entry.timeout_ms as number | undefined) ?? 10_000,
       retries: (entry.retries as number | undefined) ?? 2,
       rate_limit: rateLimitOf(entry.rate_limit, definition.defaultRateLimit),
+      circuit: {
+        failure_threshold: (entry.circuit as { failure_threshold?: number } | undefined)?.failure_threshold ?? 5,
+        open_seconds: (entry.circuit as { open_seconds?: number } | undefined)?.open_seconds ?? 30,
+      },
       settings,
       credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
     });

@@ -51,6 +51,11 @@ export const CONFIG_SCHEMA = {
           base_url: { type: 'string', pattern: '^https?://[^\\s]+$' },
           timeout_ms: { type: 'integer', minimum: 100, maximum: 300000 },
           retries: { type: 'integer', minimum: 0, maximum: 10 },
+          circuit: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { failure_threshold: { type: 'integer', minimum: 1, maximum: 1000 }, open_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 } },
+          },
           rate_limit: {
             oneOf: [
               { type: 'number', exclusiveMinimum: 0 },
@@ -68,4 +73,4 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit']);
+export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit', 'circuit']);

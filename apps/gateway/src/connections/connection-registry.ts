@@ -34,6 +34,8 @@ export class ConnectionRegistry implements OnApplicationShutdown {
         retries: connection.retries,
         connectionId: connection.id,
         provider: connection.provider,
+        budget: connection.rate_limit,
+        circuit: { failureThreshold: connection.circuit.failure_threshold, openMs: connection.circuit.open_seconds * 1000 },
       });
       this.connections.set(connection.id, {
         config: connection,
@@ -90,6 +92,9 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   }
 
   status(live: LiveConnection): ConnectionStatus {
+    const circuit = live.http.circuitSnapshot().state;
+    if (circuit === 'open') return 'unavailable';
+    if (circuit === 'half_open') return 'degraded';
     const { lastOkAt, lastFailureAt, recentFailures } = live.health;
     if (lastOkAt === null && lastFailureAt === null) return 'unknown';
     if (recentFailures === 0) return 'ok';

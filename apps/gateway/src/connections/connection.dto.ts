@@ -2,6 +2,25 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { CAPABILITIES, PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 
+@ApiSchema({ name: 'Circuit' })
+export class CircuitDto {
+  @ApiProperty({
+    description: '`closed`: calls go out. `open`: after repeated vendor failures calls answer 503 `upstream_unavailable` at once. `half_open`: the pause is over and the next call is a probe that closes or re-opens it.',
+    enum: ['closed', 'open', 'half_open'],
+    example: 'closed',
+  })
+  state: string;
+
+  @ApiProperty({ description: 'Vendor failures in a row (5xx, timeouts, unreachable).', example: 0 })
+  consecutive_failures: number;
+
+  @ApiProperty({ description: 'When it last opened, while it is not closed.', nullable: true, type: String, format: 'date-time', example: null })
+  opened_at: string | null;
+
+  @ApiProperty({ description: 'When a probe may pass, while it is open.', nullable: true, type: String, format: 'date-time', example: null })
+  retry_at: string | null;
+}
+
 @ApiSchema({ name: 'Connection' })
 export class ConnectionDto {
   @ApiProperty({ description: 'Always `connection`.', enum: ['connection'], example: 'connection' })
@@ -29,6 +48,9 @@ export class ConnectionDto {
 
   @ApiProperty({ description: 'Health from recent vendor calls: `ok`, `degraded` (some recent calls failed), `unavailable` (repeated failures) or `unknown` (no call yet).', enum: ['ok', 'degraded', 'unavailable', 'unknown'], example: 'ok' })
   status: string;
+
+  @ApiProperty({ description: "The connection's circuit breaker.", type: CircuitDto })
+  circuit: CircuitDto;
 }
 
 export const ConnectionListDto = ListOf(ConnectionDto, 'ConnectionList', 'sandbox-hardwario');

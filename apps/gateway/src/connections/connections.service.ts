@@ -17,6 +17,7 @@ export function connectionView(registry: ConnectionRegistry, live: LiveConnectio
     base_url: live.config.base_url,
     capabilities: registry.capabilities(live),
     status: registry.status(live),
+    circuit: live.http.circuitSnapshot(),
   };
 }
 

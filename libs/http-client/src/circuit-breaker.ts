@@ -1,0 +1,79 @@
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface CircuitOptions {
+  /** Consecutive failures that open the circuit (default 5). */
+  failureThreshold?: number;
+  /** How long it stays open before one probe may pass (default 30 s). */
+  openMs?: number;
+  now?: () => number;
+}
+
+export interface CircuitSnapshot {
+  state: CircuitState;
+  consecutive_failures: number;
+  opened_at: string | null;
+  /** When a probe may pass again (open circuits only). */
+  retry_at: string | null;
+}
+
+/**
+ * One connection's circuit: after repeated vendor failures it opens and calls fail at once; after a
+ * pause it lets a single probe through, whose outcome closes or re-opens it.
+ */
+export class CircuitBreaker {
+  private state: CircuitState = 'closed';
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private readonly threshold: number;
+  private readonly openMs: number;
+  private readonly now: () => number;
+
+  constructor(options: CircuitOptions = {}) {
+    this.threshold = options.failureThreshold ?? 5;
+    this.openMs = options.openMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Whether a call may go out now; when not, how many ms until a probe may. */
+  acquire(): { allowed: true; probe: boolean } | { allowed: false; retryInMs: number } {
+    if (this.state === 'closed') return { allowed: true, probe: false };
+    const elapsed = this.now() - this.openedAt;
+    if (this.state === 'open' && elapsed >= this.openMs) this.state = 'half_open';
+    if (this.state === 'half_open' && !this.probing) {
+      this.probing = true;
+      return { allowed: true, probe: true };
+    }
+    return { allowed: false, retryInMs: Math.max(0, this.openMs - elapsed) };
+  }
+
+  success(): void {
+    this.state = 'closed';
+    this.failures = 0;
+    this.probing = false;
+  }
+
+  failure(): void {
+    this.failures += 1;
+    if (this.state === 'half_open' || this.failures >= this.threshold) {
+      this.state = 'open';
+      this.openedAt = this.now();
+    }
+    this.probing = false;
+  }
+
+  /** A call that ended without telling anything about the vendor's health (e.g. cancelled). */
+  release(probe: boolean): void {
+    if (probe) this.probing = false;
+  }
+
+  snapshot(): CircuitSnapshot {
+    if (this.state === 'open' && this.now() - this.openedAt >= this.openMs) this.state = 'half_open';
+    return {
+      state: this.state,
+      consecutive_failures: this.failures,
+      opened_at: this.state === 'closed' ? null : new Date(this.openedAt).toISOString(),
+      retry_at: this.state === 'open' ? new Date(this.openedAt + this.openMs).toISOString() : null,
+    };
+  }
+}
