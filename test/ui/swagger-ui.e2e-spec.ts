@@ -34,6 +34,8 @@ describe('Swagger UI at /docs in Chromium', () => {
       viewport: { width: 1280, height: 1000 },
     });
     page = context.pages()[0] ?? (await context.newPage());
+    // Fail a step with Playwright's own message (which names the selector) well before Jest's timeout.
+    page.setDefaultTimeout(8_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('requestfailed', (request) => failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
   }, 40_000);
@@ -88,8 +90,8 @@ describe('Swagger UI at /docs in Chromium', () => {
     await dialog.locator('button.authorize').click();
     // Once authorized, the dialog offers Logout instead of Authorize.
     await dialog.locator('button.btn-done, button.logout').first().waitFor({ state: 'visible' });
-    await expect(dialog.locator('button.logout').count()).resolves.toBe(1);
     await page.screenshot({ path: join(SHOTS, '02-authorized.png') });
+    await expect(dialog.locator('button.logout').count()).resolves.toBe(1);
     await dialog.locator('button.btn-done').click();
     await dialog.waitFor({ state: 'detached' });
     // The padlock of the page-level button is shown locked now.

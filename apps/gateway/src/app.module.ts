@@ -1,4 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import type { ProviderRegistry } from '@devicegate/core';
@@ -7,6 +8,9 @@ import { BearerAuthGuard } from './auth/auth.guard.js';
 import { BearerStrategy } from './auth/bearer.strategy.js';
 import { MemoryRateLimitStore } from './auth/rate-limit.js';
 import { RATE_LIMIT_STORE, RateLimitGuard } from './auth/rate-limit.guard.js';
+import { RedisRateLimitStore } from './auth/redis-rate-limit.store.js';
+import { MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency/idempotency.store.js';
+import { IDEMPOTENCY_STORE, REDIS } from './app.tokens.js';
 import { CommandsController, CommandsService } from './commands/commands.controller.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.types.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
@@ -25,9 +29,13 @@ import { ProjectsService } from './projects/projects.service.js';
 
 /** Wires configuration, authentication, throttling and the `/v1` resources. */
 @Module({})
-export class AppModule {
+export class AppModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+
   static forRoot(config: GatewayConfig, providers: ProviderRegistry): DynamicModule {
     const { perSecond, burst } = config.server.rateLimit;
+    // One Redis client, when configured, shares rate limits and idempotency records across instances.
+    const redis = config.server.redisUrl ? new Redis(config.server.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
     return {
       module: AppModule,
       imports: [PassportModule],
@@ -47,9 +55,15 @@ export class AppModule {
         OpenApiDocument,
         BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
-        { provide: RATE_LIMIT_STORE, useValue: new MemoryRateLimitStore(perSecond, burst) },
+        { provide: REDIS, useValue: redis },
+        { provide: RATE_LIMIT_STORE, useValue: redis ? new RedisRateLimitStore(redis, perSecond, burst) : new MemoryRateLimitStore(perSecond, burst) },
+        { provide: IDEMPOTENCY_STORE, useValue: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore() },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
     };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis?.quit();
   }
 }

@@ -12,6 +12,9 @@ import { requestIdFor, serverTiming, stateOf } from '@devicegate/request-context
 import type { GatewayConfig } from './config/config.types.js';
 import { buildOpenApiDocument } from './openapi/openapi-builder.js';
 import { OpenApiDocument } from './openapi/openapi-document.js';
+import { IDEMPOTENCY_STORE } from './app.tokens.js';
+import { registerIdempotency } from './idempotency/idempotency.hooks.js';
+import type { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { GatewayMetrics } from './ops/metrics.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -87,6 +90,8 @@ export function configureApp(app: NestFastifyApplication): void {
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ method: request.method, route }, (performance.now() - stateOf(request).startedAt) / 1000);
   });
+
+  registerIdempotency(fastify, app.get<IdempotencyStore>(IDEMPOTENCY_STORE));
 
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new GatewayExceptionFilter(pathHasOtherMethod));

@@ -6,7 +6,7 @@ import { GatewayError } from '@devicegate/errors';
 import { TtlCache } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
-import { ApiIdParam, V1Operation } from '../common/api.decorators.js';
+import { ApiIdempotencyKey, ApiIdParam, V1Operation } from '../common/api.decorators.js';
 import { present } from '../common/list-response.js';
 import { Ctx } from '../common/request.decorators.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
@@ -63,6 +63,7 @@ export class CommandsController {
     scope: 'commands',
     errors: [409, 413, 415, 501],
   })
+  @ApiIdempotencyKey()
   @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
   @ApiAcceptedResponse({ description: 'The queued command.', type: CommandDto })
   sendDeviceCommand(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: SendCommandDto, @Ctx() ctx: CallContext) {

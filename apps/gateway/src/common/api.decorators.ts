@@ -1,5 +1,5 @@
-import { applyDecorators, HttpCode, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { FieldSpecs } from '@devicegate/listing';
 import { DEFAULT_MESSAGES, ERROR_STATUS, type ErrorType } from '@devicegate/errors';
 import { RequireScope } from '../auth/auth.decorators.js';
@@ -12,7 +12,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'The key lacks the scope this operation needs (`access_denied`).',
   404: 'The resource does not exist, or the key may not reach its connection (`not_found`).',
   405: 'The route exists but not with this method (`method_not_supported`).',
-  409: 'A conflict: the vendor reports a duplicate or a concurrent change (`conflict`).',
+  409: 'A conflict: the vendor reports a duplicate or a concurrent change, or an `Idempotency-Key` was reused with another body (`conflict`).',
   413: 'The body is larger than 1 MiB (`payload_too_large`).',
   415: 'The body is not JSON (`unsupported_media_type`).',
   429: 'Too many requests: this key is over its limit (`rate_limited`) or the vendor account is (`upstream_rate_limited`); see `Retry-After`.',
@@ -123,6 +123,15 @@ export function ApiIdParam(name: string, description: string, example: string) {
   return ApiParam({ name, description, example, schema: { type: 'string' } });
 }
 
-export const Accepted = () => HttpCode(202);
+/** The `Idempotency-Key` header of POST operations (API.md §2.8). */
+export const ApiIdempotencyKey = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Makes a retry safe: within 24 h the same key (for the same bearer key) with the same body replays the first answer without calling the vendor again, and with another body answers 409 `conflict`. A retry that arrives while the first is still running waits for its answer. Answers of 5xx and 429 are not kept. 1 to 255 characters.',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+    example: '5c1b7e0a-2f3d-4c8e-9a6b-1d2e3f4a5b6c',
+  });
 
 export type { Type };

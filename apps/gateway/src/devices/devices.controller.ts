@@ -4,7 +4,7 @@ import type { CallContext } from '@devicegate/core';
 import { DEVICE_FIELDS, parseListArgs } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
-import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
+import { ApiIdempotencyKey, ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
 import { CreateDeviceDto, DeviceDto, DeviceListDto, DeviceStatusDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
 import { DevicesService } from './devices.service.js';
@@ -40,6 +40,7 @@ export class DevicesController {
     scope: 'write',
     errors: [409, 413, 415, 501],
   })
+  @ApiIdempotencyKey()
   @ApiCreatedResponse({ description: 'The created device.', type: DeviceDto })
   createDevice(@CurrentClient() client: ClientConfig, @Body() body: CreateDeviceDto, @Ctx() ctx: CallContext) {
     return this.devices.create(client, body, ctx);
@@ -93,6 +94,7 @@ export class DevicesController {
     scope: 'write',
     errors: [409, 413, 415, 501],
   })
+  @ApiIdempotencyKey()
   @DeviceIdParam()
   @ApiOkResponse({ description: 'The device after the transfer.', type: DeviceDto })
   transferDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: TransferDeviceDto, @Ctx() ctx: CallContext) {

@@ -120,7 +120,9 @@ export class BlynkClient {
 
   /** Values that must never show in an error message. */
   private secrets(): string[] {
-    return [this.credentials.clientSecret, ...(this.token ? [this.token.value] : [])];
+    const { clientId, clientSecret } = this.credentials;
+    const basic = Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64');
+    return [clientSecret, clientId, basic, ...(this.token ? [this.token.value] : [])];
   }
 
   /** One authenticated call; answers the 2xx response or throws the mapped GatewayError. */

@@ -52,7 +52,11 @@ export function vendorMessage(response: HttpResponse): string | undefined {
 export function redact(text: string | undefined, secrets: readonly string[]): string | undefined {
   if (text === undefined) return undefined;
   let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    // As sent, and in the URL-encoded and base64 forms a vendor might echo it in.
+    for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64')])) out = out.split(form).join('[redacted]');
+  }
   return out;
 }
 

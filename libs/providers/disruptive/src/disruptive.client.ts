@@ -92,6 +92,11 @@ export class TokenCache {
     return this.inflight;
   }
 
+  /** The token in hand, if any (to keep it out of error messages). */
+  peek(): string | undefined {
+    return this.current?.value;
+  }
+
   /** Forgets a token the API refused (only if it is still the current one: another caller may have replaced it). */
   invalidate(token: string): void {
     if (this.current?.value === token) this.current = undefined;
@@ -204,7 +209,7 @@ export class DisruptiveClient {
       },
       ctx,
     );
-    if (res.status < 200 || res.status >= 300) throw tokenError(res, this.who);
+    if (res.status < 200 || res.status >= 300) throw tokenError(res, this.who, this.secrets());
     const body = this.json<DtTokenResponse>(res, 'token answer');
     if (!isObject(body) || typeof body.access_token !== 'string' || body.access_token === '') throw shapeError(this.who, res.status, 'token answer');
     const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_TTL_S;
@@ -212,8 +217,18 @@ export class DisruptiveClient {
   }
 
   private ok(res: HttpResponse): HttpResponse {
-    if (res.status < 200 || res.status >= 300) throw vendorError(res, this.who);
+    if (res.status < 200 || res.status >= 300) throw vendorError(res, this.who, this.secrets());
     return res;
+  }
+
+  /** Values that must never show in an error message: the key, its Basic form and the current token. */
+  secrets(): string[] {
+    const { keyId, secret } = this.auth;
+    const out = [keyId, secret, Buffer.from(`${keyId}:${secret}`, 'utf8').toString('base64')];
+    if (this.auth.mode === 'oauth2') out.push(this.auth.email);
+    const token = this.tokens?.peek();
+    if (token) out.push(token);
+    return out;
   }
 
   private json<T>(res: HttpResponse, what: string): T {

@@ -33,26 +33,40 @@ export function vendorMessage(response: HttpResponse): string | undefined {
 }
 
 /**
+ * Cuts every given secret (key id, key secret, service-account email, access token) out of a text, should
+ * the vendor echo one back: they must never reach a caller or a log line (API.md §2.2).
+ */
+export function redact(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined) return undefined;
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64')])) out = out.split(form).join('[redacted]');
+  }
+  return out;
+}
+
+/**
  * A GatewayError for a non-2xx API answer (API.md §2.4): 400 → validation_error, 401/403 →
  * upstream_auth_failed, 404 → not_found, 409 → conflict, 429 → upstream_rate_limited with Retry-After,
- * 5xx → upstream_error / upstream_unavailable / upstream_timeout.
+ * 5xx → upstream_error / upstream_unavailable / upstream_timeout. `secrets` are cut out of the vendor's text.
  */
-export function vendorError(response: HttpResponse, who: ErrorAttribution): GatewayError {
-  return upstreamError(response, { ...who, message: vendorMessage(response) });
+export function vendorError(response: HttpResponse, who: ErrorAttribution, secrets: readonly string[] = []): GatewayError {
+  return upstreamError(response, { ...who, message: redact(vendorMessage(response), secrets) });
 }
 
 /**
  * A failed token exchange. The identity service answers bad credentials with 400 (§2.2), which is a
  * configuration fault of the connection, not the caller's: 400/401/403 all become upstream_auth_failed.
  */
-export function tokenError(response: HttpResponse, who: ErrorAttribution): GatewayError {
+export function tokenError(response: HttpResponse, who: ErrorAttribution, secrets: readonly string[] = []): GatewayError {
   if (response.status === 400 || response.status === 401 || response.status === 403) {
     return new GatewayError('upstream_auth_failed', 'The vendor rejected the service-account key configured for this connection.', {
       ...who,
       upstreamStatus: response.status,
     });
   }
-  return vendorError(response, who);
+  return vendorError(response, who, secrets);
 }
 
 /** An answer whose status is fine but whose body is not what the reference documents. */
@@ -74,11 +88,11 @@ const BATCH_CODES: Record<string, ErrorType> = {
  * The first per-device failure of a batchUpdate / transfer answer (they answer 200 even when a device
  * failed, §5.6–5.7). `field` names the body field an INVALID_ARGUMENT is about.
  */
-export function batchError(errors: DtBatchError[], who: ErrorAttribution, field: string): GatewayError {
+export function batchError(errors: DtBatchError[], who: ErrorAttribution, field: string, secrets: readonly string[] = []): GatewayError {
   const first = errors[0];
-  const code = first.status?.code ?? 'UNKNOWN';
+  const code = typeof first?.status?.code === 'string' ? first.status.code : 'UNKNOWN';
   const type = BATCH_CODES[code] ?? 'upstream_error';
-  const detail = sanitizeVendorMessage(first.status?.message);
+  const detail = sanitizeVendorMessage(redact(first?.status?.message, secrets));
   const message = `The vendor refused the change (${code})${detail ? `: ${detail}` : '.'}`;
   return new GatewayError(type, message, {
     ...who,

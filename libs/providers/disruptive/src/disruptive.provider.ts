@@ -183,7 +183,7 @@ export class DisruptiveConnection implements ProviderConnection {
       },
       ctx,
     );
-    if (Array.isArray(answer.batchErrors) && answer.batchErrors.length > 0) throw batchError(answer.batchErrors, this.who, 'labels');
+    if (Array.isArray(answer.batchErrors) && answer.batchErrors.length > 0) throw batchError(answer.batchErrors, this.who, 'labels', this.client.secrets());
     const updated = await this.client.findDevice(ref.projectId, deviceId, ctx);
     if (!updated) throw this.notFound('device', deviceId);
     return toDevice(this.remember(updated), this.connection.id, Date.now());
@@ -205,7 +205,7 @@ export class DisruptiveConnection implements ProviderConnection {
     const answer = await this.client.transfer(targetId, [deviceName(ref)], ctx);
     // A 404 on a `:method` names its parent, i.e. the target project (§3.2).
     if (!answer) throw this.notFound('project', targetId);
-    if (Array.isArray(answer.transferErrors) && answer.transferErrors.length > 0) throw batchError(answer.transferErrors, this.who, 'project_id');
+    if (Array.isArray(answer.transferErrors) && answer.transferErrors.length > 0) throw batchError(answer.transferErrors, this.who, 'project_id', this.client.secrets());
     this.deviceProjects.delete(deviceId);
     const moved = await this.client.findDevice(targetId, deviceId, ctx);
     if (!moved) throw this.notFound('device', deviceId);

@@ -1,0 +1,2 @@
+export const REDIS = Symbol('REDIS');
+export const IDEMPOTENCY_STORE = Symbol('IDEMPOTENCY_STORE');

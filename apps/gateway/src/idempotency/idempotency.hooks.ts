@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, sendError } from '@devicegate/errors';
+import type { IdempotencyStore } from './idempotency.store.js';
+
+const CLAIM = Symbol('devicegate.idempotency');
+type Claimed = FastifyRequest & { [CLAIM]?: { key: string; fingerprint: string } };
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Passthrough answers are the vendor's, streamed as they come; they are not recorded. */
+const applies = (request: FastifyRequest) => request.method === 'POST' && request.url.startsWith('/v1/') && !request.url.includes('/passthrough/');
+
+/**
+ * `Idempotency-Key` on POST (API.md §2.8): the same key and body within 24 h replay the first answer
+ * without calling the vendor again; the same key with another body is a 409. Keys are scoped to the
+ * caller's credentials, so one caller can never see another's answers.
+ */
+export function registerIdempotency(fastify: FastifyInstance, store: IdempotencyStore): void {
+  fastify.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers['idempotency-key'];
+    if (header === undefined || !applies(request)) return;
+    if (typeof header !== 'string' || header.length < 1 || header.length > 255) {
+      return sendError(GatewayError.validation([{ name: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }]), request, reply);
+    }
+    const key = `${sha256(request.headers.authorization ?? '')}:${sha256(header)}`;
+    const fingerprint = sha256(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`);
+    const begun = await store.begin(key, fingerprint);
+    switch (begun.state) {
+      case 'new':
+        (request as Claimed)[CLAIM] = { key, fingerprint };
+        return;
+      case 'replay':
+        reply.header('idempotent-replayed', 'true').header('content-type', begun.answer.contentType).status(begun.answer.status).send(begun.answer.payload);
+        return reply;
+      case 'conflict':
+        return sendError(new GatewayError('conflict', 'This Idempotency-Key was already used with another request body.', { retryable: false }), request, reply);
+      case 'busy':
+        return sendError(new GatewayError('conflict', 'A request with this Idempotency-Key is still in progress.', { retryable: true, retryAfter: 1 }), request, reply);
+    }
+  });
+
+  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const claim = (request as Claimed)[CLAIM];
+    if (!claim) return payload;
+    (request as Claimed)[CLAIM] = undefined;
+    // Answers that may differ on a retry (5xx, rate limits) are not kept: the retry runs again.
+    if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string') await store.abandon(claim.key);
+    else await store.complete(claim.key, claim.fingerprint, { status: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json'), payload });
+    return payload;
+  });
+
+  fastify.addHook('onResponse', async (request: FastifyRequest) => {
+    const claim = (request as Claimed)[CLAIM];
+    if (claim) await store.abandon(claim.key);
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Every vendor fault the emulators can stage, for every provider, through the gateway: the caller must
+ * get the documented error object (API.md §2.4), never a crash, never a credential, and the very next
+ * ordinary request must succeed again.
+ */
+import type { ProviderId } from '@devicegate/core';
+import type { Fault } from '@devicegate/emulators/kit';
+import type { SandboxEmulator } from '../../apps/gateway/src/sandbox/sandbox.js';
+import { API_PATH, AUTH, STACK_FRAME, errorBodyProblems, leakForms, secretsOf, sentCredentials, startTestGateway, type TestGateway } from './support.js';
+
+const PROVIDERS: ProviderId[] = ['hardwario', 'disruptive', 'iottly', 'izuma', 'blynk'];
+const TIMEOUT_MS = 500;
+
+interface Expectation {
+  status: number;
+  type: string;
+  /** The Retry-After the caller must see (seconds), when one is expected. */
+  retryAfter?: string;
+}
+
+interface FaultCase {
+  name: string;
+  /** The fault; a function when it needs the emulator (to echo its credentials). */
+  fault: (emulator: SandboxEmulator) => Fault;
+  expect: Expectation;
+}
+
+/** A vendor error body that quotes the connection's credentials, under every key a vendor might use. */
+const echoing = (emulator: SandboxEmulator, what: string) => {
+  const quoted = [...secretsOf(emulator), ...sentCredentials(emulator)].join(' ');
+  const message = `${what} while serving key ${quoted}`;
+  return { message, error: message, error_description: message, detail: message };
+};
+
+const FAULTS: FaultCase[] = [
+  { name: 'vendor 500', fault: (e) => ({ kind: 'status', status: 500, body: echoing(e, 'internal error') }), expect: { status: 502, type: 'upstream_error' } },
+  { name: 'vendor 502', fault: (e) => ({ kind: 'status', status: 502, body: echoing(e, 'bad gateway') }), expect: { status: 502, type: 'upstream_error' } },
+  { name: 'vendor 503', fault: (e) => ({ kind: 'status', status: 503, body: echoing(e, 'maintenance') }), expect: { status: 503, type: 'upstream_unavailable' } },
+  {
+    name: 'vendor 429 with Retry-After',
+    fault: (e) => ({ kind: 'status', status: 429, headers: { 'retry-after': '7' }, body: echoing(e, 'slow down') }),
+    expect: { status: 429, type: 'upstream_rate_limited', retryAfter: '7' },
+  },
+  { name: 'hang past the timeout', fault: () => ({ kind: 'hang' }), expect: { status: 504, type: 'upstream_timeout' } },
+  // A reset leaves the vendor unreachable for this call: the host could not deliver an answer at all, which
+  // §2.4 files under upstream_unavailable (502 is for answers that came back wrong).
+  { name: 'connection reset', fault: () => ({ kind: 'reset' }), expect: { status: 503, type: 'upstream_unavailable' } },
+  { name: 'malformed JSON', fault: () => ({ kind: 'malformed-json' }), expect: { status: 502, type: 'upstream_error' } },
+  { name: 'HTML error page (502)', fault: () => ({ kind: 'html', status: 502 }), expect: { status: 502, type: 'upstream_error' } },
+  { name: 'HTML page with 200', fault: () => ({ kind: 'html', status: 200 }), expect: { status: 502, type: 'upstream_error' } },
+  { name: '200 with an unexpected object', fault: () => ({ kind: 'body', body: { unexpected: true } }), expect: { status: 502, type: 'upstream_error' } },
+  { name: '200 with an array of numbers', fault: () => ({ kind: 'body', body: [1, 2] }), expect: { status: 502, type: 'upstream_error' } },
+  { name: '200 with null', fault: () => ({ kind: 'body', body: null }), expect: { status: 502, type: 'upstream_error' } },
+  { name: '200 with a string', fault: () => ({ kind: 'body', body: 'ok' }), expect: { status: 502, type: 'upstream_error' } },
+  { name: '20 MB body', fault: () => ({ kind: 'huge', bytes: 20 * 1024 * 1024 }), expect: { status: 502, type: 'upstream_error' } },
+  { name: 'body trickling past the timeout', fault: () => ({ kind: 'trickle', chunkDelayMs: 150, chunks: 20 }), expect: { status: 504, type: 'upstream_timeout' } },
+];
+
+/** 200 bodies of each vendor's own envelope whose items are junk: the shape is right one level up only. */
+const JUNK_ITEMS: Record<ProviderId, { list: unknown; get: unknown }> = {
+  hardwario: { list: [{ id: 42, name: ['x'] }], get: { id: 42 } },
+  disruptive: { list: { devices: [{ name: 7 }], nextPageToken: '' }, get: { name: 7 } },
+  iottly: { list: { devices: 'none' }, get: { device: 'none' } },
+  izuma: { list: { object: 'list', data: [{ id: 5 }], has_more: false }, get: { object: 'device', id: 5 } },
+  blynk: { list: { data: [{ id: 'x' }], total: 'many' }, get: { id: 'not-a-number' } },
+};
+
+let gw: TestGateway;
+const secrets: string[] = [];
+const samples: Record<string, string> = {};
+
+beforeAll(async () => {
+  gw = await startTestGateway({ providers: PROVIDERS, connection: { timeout_ms: TIMEOUT_MS, retries: 0, rate_limit: 10_000 }, captureLogs: true });
+  for (const emulator of gw.sandbox.emulators) secrets.push(...secretsOf(emulator));
+}, 30_000);
+
+afterAll(async () => {
+  await gw?.close();
+});
+
+async function call(path: string): Promise<{ status: number; headers: Headers; text: string }> {
+  const res = await fetch(gw.url + path, { headers: AUTH });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** Every credential form (configured ones and the tokens the gateway sent) that must not appear in `text`. */
+function leaks(text: string, extra: string[] = []): string[] {
+  return [...secrets, ...extra].filter((s) => s.length >= 6).flatMap(leakForms).filter((form) => text.includes(form));
+}
+
+describe.each(PROVIDERS)('%s under vendor faults', (provider) => {
+  let emulator: SandboxEmulator;
+  let deviceId: string;
+  const connection = `sandbox-${provider}`;
+  const routes = (): Array<[string, string]> => [
+    ['GET /v1/devices/{id}', `/v1/devices/${encodeURIComponent(deviceId)}`],
+    ['GET /v1/devices?provider=…', `/v1/devices?provider=${provider}&limit=5`],
+  ];
+
+  beforeAll(async () => {
+    emulator = gw.sandbox.emulators.find((e) => e.provider === provider)!;
+    // One ordinary call first: it caches any OAuth token, so the faults below hit the API path only.
+    const list = await call(`/v1/devices?provider=${provider}&limit=5`);
+    expect(list.status).toBe(200);
+    deviceId = (JSON.parse(list.text) as { data: Array<{ id: string }> }).data[0].id;
+    expect(deviceId.startsWith(`${connection}:`)).toBe(true);
+  });
+
+  afterEach(() => emulator.server.clearFaults());
+
+  async function expectFault(path: string, fault: Fault, expected: Expectation): Promise<void> {
+    emulator.server.injectFault({ fault, times: 1000, path: API_PATH[provider] });
+    const before = emulator.server.requestCount();
+    const started = Date.now();
+    const answer = await call(path);
+    const elapsed = Date.now() - started;
+    emulator.server.clearFaults();
+    // The recovery call is made before any assertion, so that one failed check cannot leave the
+    // connection's circuit counting failures for the cases after it.
+    const next = await call(path);
+
+    const context = `${provider} ${fault.kind} ${path} → ${answer.status} ${answer.text.slice(0, 300)}`;
+    expect({ context, problems: errorBodyProblems(answer.status, answer.headers, answer.text) }).toEqual({ context, problems: [] });
+    const body = JSON.parse(answer.text) as Record<string, unknown>;
+    expect({ context, status: answer.status, type: body.type }).toEqual({ context, status: expected.status, type: expected.type });
+    expect(body.retryable).toBe(true);
+    expect(body.connection_id).toBe(connection);
+    expect(body.provider).toBe(provider);
+    if (expected.retryAfter !== undefined) expect(answer.headers.get('retry-after')).toBe(expected.retryAfter);
+    // The vendor was really asked (the fault hit the vendor call, not something in front of it).
+    expect(emulator.server.requestCount()).toBeGreaterThan(before);
+    // Timeouts are the connection's, not a test runner's.
+    expect(elapsed).toBeLessThan(TIMEOUT_MS * 8);
+
+    const whole = `${answer.status} ${JSON.stringify([...answer.headers])} ${answer.text}`;
+    expect({ context, leaks: leaks(whole, sentCredentials(emulator)) }).toEqual({ context, leaks: [] });
+    expect(STACK_FRAME.test(answer.text)).toBe(false);
+    samples[`${provider} ${fault.kind}`] = answer.text;
+
+    expect({ context: `next request after ${context}`, status: next.status }).toEqual({ context: `next request after ${context}`, status: 200 });
+  }
+
+  describe.each(FAULTS)('$name', ({ fault, expect: expected }) => {
+    it.each([0, 1])('route #%i answers the documented error, then recovers', async (index) => {
+      const [, path] = routes()[index];
+      await expectFault(path, fault(emulator), expected);
+    });
+  });
+
+  it('a 200 in the vendor envelope with junk items is an upstream_error', async () => {
+    const [[, getPath], [, listPath]] = routes();
+    await expectFault(getPath, { kind: 'body', body: JUNK_ITEMS[provider].get }, { status: 502, type: 'upstream_error' });
+    await expectFault(listPath, { kind: 'body', body: JUNK_ITEMS[provider].list }, { status: 502, type: 'upstream_error' });
+  });
+});
+
+describe('after every fault', () => {
+  it('no credential appeared in the gateway logs', () => {
+    const logs = gw.logs();
+    const tokens = gw.sandbox.emulators.flatMap(sentCredentials);
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(leaks(logs, tokens)).toEqual([]);
+  });
+
+  it('the matrix ran for every provider', () => {
+    for (const provider of PROVIDERS) expect(Object.keys(samples).filter((key) => key.startsWith(`${provider} `)).length).toBeGreaterThan(5);
+  });
+});
