@@ -10,7 +10,8 @@ import { MemoryRateLimitStore } from './auth/rate-limit.js';
 import { RATE_LIMIT_STORE, RateLimitGuard } from './auth/rate-limit.guard.js';
 import { RedisRateLimitStore } from './auth/redis-rate-limit.store.js';
 import { MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency/idempotency.store.js';
-import { IDEMPOTENCY_STORE, REDIS } from './app.tokens.js';
+import { IDEMPOTENCY_STORE, LOGGER, REDIS } from './app.tokens.js';
+import type { Logger } from './ops/logger.js';
 import { CommandsController, CommandsService } from './commands/commands.controller.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.types.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
@@ -32,7 +33,7 @@ import { ProjectsService } from './projects/projects.service.js';
 export class AppModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
 
-  static forRoot(config: GatewayConfig, providers: ProviderRegistry): DynamicModule {
+  static forRoot(config: GatewayConfig, providers: ProviderRegistry, logger: Logger): DynamicModule {
     const { perSecond, burst } = config.server.rateLimit;
     // One Redis client, when configured, shares rate limits and idempotency records across instances.
     const redis = config.server.redisUrl ? new Redis(config.server.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
@@ -56,6 +57,7 @@ export class AppModule implements OnApplicationShutdown {
         BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: REDIS, useValue: redis },
+        { provide: LOGGER, useValue: logger },
         { provide: RATE_LIMIT_STORE, useValue: redis ? new RedisRateLimitStore(redis, perSecond, burst) : new MemoryRateLimitStore(perSecond, burst) },
         { provide: IDEMPOTENCY_STORE, useValue: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore() },
         { provide: APP_GUARD, useClass: RateLimitGuard },

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe, type ArgumentMetadata, type LogLevel } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
+import { LogController } from 'fastify';
 import type { ProviderRegistry } from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
 import { AppModule } from './app.module.js';
@@ -16,6 +17,7 @@ import { IDEMPOTENCY_STORE } from './app.tokens.js';
 import { registerIdempotency } from './idempotency/idempotency.hooks.js';
 import type { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { GatewayMetrics } from './ops/metrics.js';
+import { createLogger, PinoNestLogger, type Logger } from './ops/logger.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -87,8 +89,23 @@ export function configureApp(app: NestFastifyApplication): void {
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    const state = stateOf(request);
+    const durationMs = performance.now() - state.startedAt;
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.requestDuration.observe({ method: request.method, route }, (performance.now() - stateOf(request).startedAt) / 1000);
+    metrics.requestDuration.observe({ method: request.method, route }, durationMs / 1000);
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        route,
+        status: reply.statusCode,
+        durationMs: Math.round(durationMs * 10) / 10,
+        upstreamCalls: state.upstreamCalls,
+        upstreamMs: Math.round(state.upstreamMs * 10) / 10,
+        client: (request as { user?: { name?: string } }).user?.name,
+      },
+      'request',
+    );
   });
 
   registerIdempotency(fastify, app.get<IdempotencyStore>(IDEMPOTENCY_STORE));
@@ -109,19 +126,24 @@ export function publishOpenApi(app: NestFastifyApplication): void {
 }
 
 export interface CreateAppOptions {
-  logger?: LogLevel[] | false;
+  /** The pino logger to use; `false` logs nothing (tests). Default: JSON on stdout at LOG_LEVEL. */
+  logger?: Logger | false;
 }
 
 /** A configured, initialised gateway app, not yet listening. */
 export async function createApp(config: GatewayConfig, providers: ProviderRegistry, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger === false ? createLogger('silent') : (options.logger ?? createLogger());
   const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // One access line per request is written in onResponse, with the vendor time it cost.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFor(req.headers['x-request-id']),
     trustProxy: false,
     routerOptions: { maxParamLength: 2048 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, providers), adapter, {
-    logger: options.logger ?? ['error', 'warn', 'log'],
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, providers, logger), adapter, {
+    logger: new PinoNestLogger(logger),
     bufferLogs: false,
     // Fastify's own JSON parser is the only one: Nest's would add url-encoded forms.
     bodyParser: false,
@@ -132,4 +154,3 @@ export async function createApp(config: GatewayConfig, providers: ProviderRegist
   return app;
 }
 
-export { Logger };

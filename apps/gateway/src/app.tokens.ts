@@ -1,2 +1,3 @@
 export const REDIS = Symbol('REDIS');
 export const IDEMPOTENCY_STORE = Symbol('IDEMPOTENCY_STORE');
+export const LOGGER = Symbol('LOGGER');

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup.js';
 import { ConfigError, loadConfigFile } from './config/config.loader.js';
 import type { GatewayConfig } from './config/config.types.js';
+import { createLogger } from './ops/logger.js';
 import { createProviderRegistry } from './providers.js';
 import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
 
@@ -14,7 +14,7 @@ function configPathFromArgs(argv: string[]): string | undefined {
 }
 
 async function bootstrap(): Promise<void> {
-  const logger = new Logger('devicegate');
+  const logger = createLogger();
   const providers = createProviderRegistry();
   const path = configPathFromArgs(process.argv.slice(2));
   let config: GatewayConfig;
@@ -33,21 +33,21 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
 
-  const app = await createApp(config, providers);
+  const app = await createApp(config, providers, { logger });
   await app.listen({ port: config.server.port, host: config.server.host });
   const { port } = app.getHttpServer().address() as { port: number };
   const address = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   if (sandbox) {
     console.log(sandbox.banner(address));
   } else {
-    logger.log(`listening on ${config.server.host}:${port}; Swagger UI at ${address}/docs`);
+    logger.info({ host: config.server.host, port }, `listening; Swagger UI at ${address}/docs`);
   }
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal}: finishing requests in flight, then stopping`);
+    logger.info({ signal }, 'finishing requests in flight, then stopping');
     await app.close();
     await sandbox?.close();
     process.exit(0);

@@ -35,6 +35,22 @@ export interface HttpResponse {
   json<T>(): T;
 }
 
+/** One vendor call as it ended, for logs and metrics: no query string, no headers, so no credential. */
+export interface VendorCallEvent {
+  connectionId: string;
+  provider: string;
+  requestId: string;
+  method: string;
+  /** The path only (`/v2/spaces/…/devices`). */
+  path: string;
+  /** The vendor's status, or undefined when no answer came. */
+  status?: number;
+  /** The error type when the call failed before or without an answer. */
+  error?: string;
+  durationMs: number;
+  attempt: number;
+}
+
 export interface HttpClientOptions {
   baseUrl: string;
   timeoutMs: number;
@@ -56,6 +72,8 @@ export interface HttpClientOptions {
   budget?: BudgetLimit;
   /** The longest a call waits for the budget before answering 429 itself (default 2 s). */
   maxBudgetWaitMs?: number;
+  /** Told about every vendor call that went out. */
+  onCall?: (event: VendorCallEvent) => void;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -112,7 +130,7 @@ function appendQuery(url: URL, query: HttpRequest['query']): void {
 export class HttpClient {
   readonly baseUrl: string;
   private readonly agent: Agent;
-  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget'>> & { secretHeaders: string[] };
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
   private readonly budget?: VendorBudget;
 
@@ -164,12 +182,24 @@ export class HttpClient {
       const admission = await this.admit(ctx);
       let response: HttpResponse | undefined;
       let failure: GatewayError | undefined;
+      const started = performance.now();
       try {
         response = await this.once(url, req.method, headers, body, ctx);
       } catch (error) {
         failure = this.toGatewayError(error);
       }
       this.settle(admission.probe, failure, response);
+      this.options.onCall?.({
+        connectionId: this.options.connectionId,
+        provider: this.options.provider,
+        requestId: ctx.requestId,
+        method: req.method,
+        path: url.pathname,
+        status: response?.status ?? failure?.upstreamStatus,
+        error: failure?.type,
+        durationMs: performance.now() - started,
+        attempt,
+      });
       const retryable = failure ? failure.type !== 'upstream_error' : response!.status === 429 || response!.status >= 500;
       if (!retryable || attempt >= maxRetries) {
         if (failure) throw failure;

@@ -5,6 +5,7 @@ import { GatewayError } from '@devicegate/errors';
 import type { ClientConfig } from '../config/config.types.js';
 import { PUBLIC_KEY } from './auth.decorators.js';
 import type { RateLimitStore } from './rate-limit.js';
+import { GatewayMetrics } from '../ops/metrics.js';
 
 export const RATE_LIMIT_STORE = Symbol('RATE_LIMIT_STORE');
 
@@ -14,6 +15,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -24,6 +26,7 @@ export class RateLimitGuard implements CanActivate {
     const decision = await this.store.take(`client:${client.name}`);
     http.getResponse<FastifyReply>().header('x-ratelimit-remaining', String(decision.remaining));
     if (!decision.allowed) {
+      this.metrics.rateLimited.inc({ scope: 'client', name: client.name });
       throw new GatewayError('rate_limited', undefined, { retryAfter: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)) });
     }
     return true;

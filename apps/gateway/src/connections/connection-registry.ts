@@ -1,9 +1,15 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Capabilities, ConnectionConfig, ConnectionStatus, ProviderConnection, ProviderDefinition, ProviderRegistry } from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { PROVIDER_REGISTRY } from './connections.tokens.js';
+import { LOGGER } from '../app.tokens.js';
+import { GatewayMetrics } from '../ops/metrics.js';
+import type { Logger } from '../ops/logger.js';
+
+/** Vendor calls slower than this are logged at info level even when they succeed. */
+const SLOW_CALL_MS = 1000;
 
 /** A configured connection with its provider adapter and what recent calls said about it. */
 export interface LiveConnection {
@@ -20,12 +26,16 @@ const HEALTH_FAILURES = new Set(['upstream_error', 'upstream_unavailable', 'upst
 /** Builds one provider adapter per configured connection and answers which of them a client may reach. */
 @Injectable()
 export class ConnectionRegistry implements OnApplicationShutdown {
-  private readonly logger = new Logger('Connections');
   private readonly connections = new Map<string, LiveConnection>();
   /** Connection ids in ascending order. */
   readonly ids: readonly string[];
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(PROVIDER_REGISTRY) providers: ProviderRegistry) {
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(PROVIDER_REGISTRY) providers: ProviderRegistry,
+    private readonly metrics: GatewayMetrics,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {
     for (const connection of config.connections) {
       const definition = providers.get(connection.provider)!;
       const http = new HttpClient({
@@ -36,7 +46,17 @@ export class ConnectionRegistry implements OnApplicationShutdown {
         provider: connection.provider,
         budget: connection.rate_limit,
         circuit: { failureThreshold: connection.circuit.failure_threshold, openMs: connection.circuit.open_seconds * 1000 },
+        onCall: (event) => {
+          this.metrics.vendorCall(event);
+          const failed = event.error !== undefined || (event.status ?? 0) >= 500;
+          const level = failed || event.durationMs > SLOW_CALL_MS ? 'info' : 'debug';
+          this.log[level](
+            { reqId: event.requestId, connection: event.connectionId, provider: event.provider, method: event.method, path: event.path, status: event.status, error: event.error, durationMs: Math.round(event.durationMs * 10) / 10, attempt: event.attempt },
+            'vendor call',
+          );
+        },
       });
+      this.metrics.watchCircuit(connection.id, () => http.circuitSnapshot());
       this.connections.set(connection.id, {
         config: connection,
         definition,
@@ -46,7 +66,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
       });
     }
     this.ids = [...this.connections.keys()].sort();
-    this.logger.log(`${this.ids.length} connection(s): ${this.ids.join(', ') || 'none'}`);
+    this.log.info({ connections: this.ids }, `${this.ids.length} connection(s)`);
   }
 
   /** The connections a client may reach, in id order. */
@@ -86,6 +106,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
 
   recordFailure(live: LiveConnection, error: unknown): void {
     if (!isGatewayError(error) || !HEALTH_FAILURES.has(error.type)) return;
+    if (error.type === 'upstream_rate_limited') this.metrics.rateLimited.inc({ scope: 'vendor', name: live.config.id });
     live.health.lastFailureAt = Date.now();
     live.health.lastFailureType = error.type;
     live.health.recentFailures += 1;

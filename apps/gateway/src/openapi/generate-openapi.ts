@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     connections: [],
     sandbox: false,
   };
-  const app = await createApp(config, createProviderRegistry(), { logger: ['error'] });
+  const app = await createApp(config, createProviderRegistry(), { logger: false });
   const generated = app.get(OpenApiDocument).yaml;
   await app.close();
   const file = resolve(process.cwd(), 'openapi.yaml');

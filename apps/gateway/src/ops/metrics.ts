@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CircuitSnapshot, VendorCallEvent } from '@devicegate/http-client';
 
-/** The Prometheus metrics of one gateway process. */
+const CIRCUIT_VALUE: Record<CircuitSnapshot['state'], number> = { closed: 0, half_open: 1, open: 2 };
+
+/** The Prometheus metrics of one gateway process. Labels carry ids and statuses, never credentials. */
 @Injectable()
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -18,8 +21,55 @@ export class GatewayMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly vendorCalls = new Counter({
+    name: 'devicegate_vendor_calls_total',
+    help: 'Vendor calls, by connection and outcome (the vendor status, or the error type when no answer came).',
+    labelNames: ['connection', 'provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly vendorErrors = new Counter({
+    name: 'devicegate_vendor_call_errors_total',
+    help: 'Vendor calls that failed (5xx, timeouts, unreachable, unreadable answers), by connection.',
+    labelNames: ['connection', 'provider', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly vendorDuration = new Histogram({
+    name: 'devicegate_vendor_call_duration_seconds',
+    help: 'Time a vendor took to answer, by connection.',
+    labelNames: ['connection', 'provider'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'devicegate_rate_limit_rejections_total',
+    help: 'Requests refused for a rate limit: `client` (a key over its budget) or `vendor` (a connection over its vendor budget, or the vendor said 429).',
+    labelNames: ['scope', 'name'] as const,
+    registers: [this.registry],
+  });
+  private readonly circuits = new Map<string, () => CircuitSnapshot>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'devicegate_' });
+    const circuits = this.circuits;
+    new Gauge({
+      name: 'devicegate_circuit_state',
+      help: 'Circuit of each connection: 0 closed, 1 half open, 2 open.',
+      labelNames: ['connection'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [connection, snapshot] of circuits) this.set({ connection }, CIRCUIT_VALUE[snapshot().state]);
+      },
+    });
+  }
+
+  watchCircuit(connection: string, snapshot: () => CircuitSnapshot): void {
+    this.circuits.set(connection, snapshot);
+  }
+
+  vendorCall(event: VendorCallEvent): void {
+    const labels = { connection: event.connectionId, provider: event.provider };
+    this.vendorCalls.inc({ ...labels, outcome: event.status !== undefined ? String(event.status) : (event.error ?? 'unknown') });
+    if (event.status !== undefined) this.vendorDuration.observe(labels, event.durationMs / 1000);
+    if (event.error || (event.status !== undefined && event.status >= 500)) this.vendorErrors.inc({ ...labels, type: event.error ?? 'upstream_error' });
   }
 }

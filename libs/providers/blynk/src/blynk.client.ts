@@ -182,13 +182,19 @@ export class BlynkClient {
   /** `GET /api/v1/organization/device?deviceId=` (with current datastream and metafield values). */
   async getDevice(deviceId: number, ctx: CallContext): Promise<BlynkDeviceFull> {
     const body = await this.object<BlynkDeviceFull>({ method: 'GET', path: `${API}/device`, query: { deviceId } }, ctx, 'device');
-    return this.device(body, 200, 'device');
+    return this.sameDevice(this.device(body, 200, 'device'), deviceId, 'device');
   }
 
   /** `GET /api/v1/organization/device/baseInfo?deviceId=` (the device without current values). */
   async getDeviceBaseInfo(deviceId: number, ctx: CallContext): Promise<BlynkDeviceBaseInfo> {
     const body = await this.object<BlynkDeviceBaseInfo>({ method: 'GET', path: `${API}/device/baseInfo`, query: { deviceId } }, ctx, 'device base info');
-    return this.device(body, 200, 'device base info');
+    return this.sameDevice(this.device(body, 200, 'device base info'), deviceId, 'device base info');
+  }
+
+  /** A single-device answer about another device is a vendor fault; its id must not steer later calls. */
+  private sameDevice<T extends { id: number }>(device: T, deviceId: number, what: string): T {
+    if (device.id !== deviceId) throw shapeError(this.who, 200, `${what} of another id`);
+    return device;
   }
 
   /** `PUT /api/v1/organization/device?deviceId=` with `{name}`; answers the device. */

@@ -56,7 +56,8 @@ export function summaryOf(device: BlynkDevice): BlynkDevice {
  */
 export function lastSeenOf(device: BlynkDeviceBaseInfo & Pick<BlynkDeviceFull, 'dataStreamValues'>): string | null {
   const candidates: unknown[] = [device.connectTime, device.disconnectTime, device.lastReceivedEventAt, device.lastReportedAt];
-  for (const value of device.dataStreamValues ?? []) candidates.push(value?.updatedAt);
+  // Only an array is read: any other value (a vendor fault) leaves last_seen to the other candidates.
+  for (const value of Array.isArray(device.dataStreamValues) ? device.dataStreamValues : []) candidates.push(value?.updatedAt);
   const latest = Math.max(0, ...candidates.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
   return toIso(latest);
 }

@@ -77,7 +77,10 @@ export class HardwarioClient {
 
   async getDevice(deviceId: string, ctx: CallContext): Promise<HwDevice> {
     const res = await this.call({ method: 'GET', path: this.devicePath(deviceId) }, ctx);
-    return this.object<HwDevice>(res, 'device');
+    const device = this.object<HwDevice>(res, 'device');
+    // An answer about another device is a vendor fault, not that device (ids are UUIDs: case does not matter).
+    if (device.id.toLowerCase() !== deviceId.toLowerCase()) throw shapeError(this.who, res.status, 'device of another id');
+    return device;
   }
 
   async createDevice(body: HwCreateDeviceBody, ctx: CallContext): Promise<HwDevice> {

@@ -32,8 +32,12 @@ export function toIso(value: unknown): string | null {
     const zoned = /(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(text) || !/\dT\d/.test(text) ? text : `${text}Z`;
     ms = Date.parse(zoned);
   } else return null;
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  // Beyond ±8.64e15 ms a Date is invalid and toISOString throws: such a value is as unreadable as text.
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
 }
+
+/** The largest distance from the epoch a JavaScript Date can represent (ECMA-262 §21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
 
 /** The connection facts the mapper needs besides the vendor object. */
 export interface MapContext {

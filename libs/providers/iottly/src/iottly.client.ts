@@ -69,7 +69,10 @@ export class IottlyClient {
 
   async getDevice(deviceId: string, ctx: CallContext): Promise<IottlyDevice> {
     const res = await this.deviceCall(deviceId, { method: 'GET', path: this.devicePath(deviceId, '/props') }, ctx);
-    return this.device(res);
+    const device = this.device(res);
+    // An answer about another device is a vendor fault, not that device (ids are UUIDs: case does not matter).
+    if (device.ID.toLowerCase() !== deviceId.toLowerCase()) throw shapeError(this.who, res.status, 'device of another ID');
+    return device;
   }
 
   async renameDevice(deviceId: string, body: IottlyDeviceUpdate, ctx: CallContext): Promise<IottlyDevice> {

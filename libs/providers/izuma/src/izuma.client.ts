@@ -55,7 +55,10 @@ export class IzumaClient {
 
   async getDevice(id: string, ctx: CallContext): Promise<IzDevice> {
     const res = await this.call({ method: 'GET', path: devicePath(id) }, ctx, 200, { byId: true });
-    return this.device(res);
+    const device = this.device(res);
+    // An answer about another device is a vendor fault, not that device (ids are hex: case does not matter).
+    if (device.id.toLowerCase() !== id.toLowerCase()) throw shapeError(this.who, res.status, 'device of another id');
+    return device;
   }
 
   async createDevice(body: IzDeviceCreate, fieldNames: Record<string, string>, ctx: CallContext): Promise<IzDevice> {

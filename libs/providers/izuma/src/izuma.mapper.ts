@@ -28,7 +28,8 @@ const nonEmpty = (value: unknown): string | null => (typeof value === 'string' &
  * than the vendor's, which keeps `__gte` push-down exact (see `vendorTime`).
  */
 export function toIso(value: unknown): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? new Date(value).toISOString() : null;
+  // Beyond ±8.64e15 ms a Date is invalid and toISOString throws: such a number is as unreadable as bad text.
+  if (typeof value === 'number') return Number.isFinite(value) && Math.abs(value) <= 8.64e15 ? new Date(value).toISOString() : null;
   if (typeof value !== 'string' || value.trim() === '') return null;
   const text = value.trim().replace(/(\.\d{3})\d+/, '$1');
   const ms = Date.parse(text);
