@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
-@ApiSchema({ name: 'Command' })
+@ApiSchema({ name: 'Command', description: 'A command sent to a device, with what is known of its delivery.' })
 export class CommandDto {
   @ApiProperty({ description: 'Always `command`.', enum: ['command'], example: 'command' })
   object: 'command';
@@ -28,7 +28,7 @@ export class CommandDto {
   updated_at: string | null;
 }
 
-@ApiSchema({ name: 'SendCommandRequest' })
+@ApiSchema({ name: 'SendCommandRequest', description: 'A command to send: its name and parameters (provider-specific).' })
 export class SendCommandDto {
   @ApiProperty({
     description:

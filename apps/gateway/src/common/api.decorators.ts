@@ -123,7 +123,7 @@ export function ApiIdParam(name: string, description: string, example: string) {
   return ApiParam({ name, description, example, schema: { type: 'string' } });
 }
 
-/** The `Idempotency-Key` header of POST operations (API.md §2.8). */
+/** The `Idempotency-Key` header of POST operations. */
 export const ApiIdempotencyKey = () =>
   ApiHeader({
     name: 'Idempotency-Key',

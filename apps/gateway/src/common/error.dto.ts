@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { ERROR_TYPES } from '@devicegate/errors';
 
-@ApiSchema({ name: 'FieldError' })
+@ApiSchema({ name: 'FieldError', description: 'One invalid parameter or body field of a validation_error.' })
 export class FieldErrorDto {
   @ApiProperty({ description: 'The parameter or body field that is invalid.', example: 'limit' })
   name: string;
@@ -10,7 +10,7 @@ export class FieldErrorDto {
   message: string;
 }
 
-@ApiSchema({ name: 'Error' })
+@ApiSchema({ name: 'Error', description: 'The error object every non-2xx answer carries.' })
 export class ErrorDto {
   @ApiProperty({ description: 'Always `error`.', enum: ['error'], example: 'error' })
   object: 'error';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import type { Type } from '@nestjs/common';
 
-@ApiSchema({ name: 'Unreachable' })
+@ApiSchema({ name: 'Unreachable', description: 'A connection a partial list could not read.' })
 export class UnreachableDto {
   @ApiProperty({ description: 'The connection that could not be listed.', example: 'sandbox-blynk' })
   connection_id: string;
@@ -41,5 +41,6 @@ export function ListOf<T>(item: Type<T>, name: string, exampleId: string): Type<
     unreachable?: UnreachableDto[];
   }
   Object.defineProperty(ListDto, 'name', { value: name });
+  ApiSchema({ name, description: `A page of ${name.replace(/List$/, '').toLowerCase()}s: the Izuma list object.` })(ListDto);
   return ListDto;
 }

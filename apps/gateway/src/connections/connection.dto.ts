@@ -2,7 +2,7 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { CAPABILITIES, PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 
-@ApiSchema({ name: 'Circuit' })
+@ApiSchema({ name: 'Circuit', description: 'The circuit breaker of a connection.' })
 export class CircuitDto {
   @ApiProperty({
     description: '`closed`: calls go out. `open`: after repeated vendor failures calls answer 503 `upstream_unavailable` at once. `half_open`: the pause is over and the next call is a probe that closes or re-opens it.',
@@ -21,7 +21,7 @@ export class CircuitDto {
   retry_at: string | null;
 }
 
-@ApiSchema({ name: 'Connection' })
+@ApiSchema({ name: 'Connection', description: 'A configured vendor account: its provider, vendor base URL, capabilities and health. Never its credentials.' })
 export class ConnectionDto {
   @ApiProperty({ description: 'Always `connection`.', enum: ['connection'], example: 'connection' })
   object: 'connection';

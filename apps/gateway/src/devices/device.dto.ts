@@ -7,7 +7,7 @@ import { IsStringMap } from '../common/validators.js';
 
 const DEVICE_ID = 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001';
 
-@ApiSchema({ name: 'Device' })
+@ApiSchema({ name: 'Device', description: 'A device of any connection, in one shape for every vendor.' })
 export class DeviceDto {
   @ApiProperty({ description: 'Always `device`.', enum: ['device'], example: 'device' })
   object: 'device';
@@ -62,7 +62,7 @@ export class DeviceDto {
 
 export const DeviceListDto = ListOf(DeviceDto, 'DeviceList', DEVICE_ID);
 
-@ApiSchema({ name: 'DeviceStatus' })
+@ApiSchema({ name: 'DeviceStatus', description: 'Whether a device is online, when it was last seen, and vendor facts about it.' })
 export class DeviceStatusDto {
   @ApiProperty({ description: 'Always `device_status`.', enum: ['device_status'], example: 'device_status' })
   object: 'device_status';
@@ -83,7 +83,7 @@ export class DeviceStatusDto {
   details: Record<string, unknown>;
 }
 
-@ApiSchema({ name: 'CreateDeviceRequest' })
+@ApiSchema({ name: 'CreateDeviceRequest', description: 'What createDevice needs; providers use the fields that apply to them.' })
 export class CreateDeviceDto {
   @ApiProperty({ description: 'The connection to create (or claim) the device in.', example: 'sandbox-hardwario', pattern: '^[a-z][a-z0-9-]{1,31}$' })
   @IsString()
@@ -133,7 +133,7 @@ export class CreateDeviceDto {
   params?: Record<string, unknown>;
 }
 
-@ApiSchema({ name: 'UpdateDeviceRequest' })
+@ApiSchema({ name: 'UpdateDeviceRequest', description: 'What updateDevice changes; give at least one field.' })
 export class UpdateDeviceDto {
   @ApiPropertyOptional({ description: 'The new name.', example: 'meteo-garden-2' })
   @IsOptional()
@@ -160,7 +160,7 @@ export class UpdateDeviceDto {
   tags?: string[];
 }
 
-@ApiSchema({ name: 'TransferDeviceRequest' })
+@ApiSchema({ name: 'TransferDeviceRequest', description: 'Where to move a device: exactly one of project_id and owner_user_id.' })
 export class TransferDeviceDto {
   @ApiPropertyOptional({ description: 'Unified id of the project (same connection) to move the device into. Give this or `owner_user_id`.', example: 'sandbox-disruptive:cv1ab2cd3ef4gh5ij6kl' })
   @ValidateIf((o: TransferDeviceDto) => o.owner_user_id === undefined)

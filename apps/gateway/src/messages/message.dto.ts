@@ -4,7 +4,7 @@ import { ListOf } from '../common/list.dto.js';
 
 const MESSAGE_ID = 'sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8';
 
-@ApiSchema({ name: 'Message' })
+@ApiSchema({ name: 'Message', description: 'A message a device sent or received, in one shape for every vendor.' })
 export class MessageDto {
   @ApiProperty({ description: 'Always `message`.', enum: ['message'], example: 'message' })
   object: 'message';

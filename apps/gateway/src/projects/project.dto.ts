@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 
-@ApiSchema({ name: 'Project' })
+@ApiSchema({ name: 'Project', description: 'A HARDWARIO space, Disruptive Technologies project, iottly project, Izuma account or Blynk organization.' })
 export class ProjectDto {
   @ApiProperty({ description: 'Always `project`.', enum: ['project'], example: 'project' })
   object: 'project';
