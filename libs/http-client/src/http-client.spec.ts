@@ -1,0 +1,71 @@
+import { backgroundContext } from '@devicegate/core';
+import { Router, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { HttpClient, type VendorCallEvent } from './http-client.js';
+
+describe('HttpClient', () => {
+  let server: EmulatorServer;
+  const calls: VendorCallEvent[] = [];
+
+  beforeAll(async () => {
+    const router = new Router().get('/ok', () => ({ status: 200, body: { ok: true } })).post('/ok', () => ({ status: 201, body: { ok: true } }));
+    server = await startEmulatorServer({ name: 'http-client-test', router, notFound: () => ({ status: 404, body: 'not found' }) });
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.resetStats();
+    server.clearFaults();
+    calls.length = 0;
+  });
+
+  const client = (extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) =>
+    new HttpClient({ baseUrl: server.url, timeoutMs: 300, retries: 2, backoffMs: 5, connectionId: 'c-1', provider: 'test', onCall: (e) => calls.push(e), ...extra });
+
+  it('retries an idempotent call after a 503 and a reset, and sends the request id each time', async () => {
+    server.injectFault({ fault: { kind: 'status', status: 503 } });
+    server.injectFault({ fault: { kind: 'reset' } });
+    const res = await client().request({ method: 'GET', path: '/ok' }, backgroundContext('req-42'));
+    expect(res.status).toBe(200);
+    expect(server.requestCount()).toBe(3);
+    expect(server.requests().map((r) => r.headers['x-request-id'])).toEqual(['req-42', 'req-42', 'req-42']);
+    expect(calls.map((c) => [c.attempt, c.status ?? c.error])).toEqual([
+      [0, 503],
+      [1, 'upstream_unavailable'],
+      [2, 200],
+    ]);
+  });
+
+  it('never repeats a call that is not idempotent', async () => {
+    server.injectFault({ fault: { kind: 'status', status: 503 } });
+    const res = await client().request({ method: 'POST', path: '/ok', json: {} }, backgroundContext());
+    expect(res.status).toBe(503);
+    expect(server.requestCount()).toBe(1);
+  });
+
+  it('honours Retry-After, but not past the request deadline', async () => {
+    server.injectFault({ fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } });
+    const started = Date.now();
+    const waited = await client().request({ method: 'GET', path: '/ok' }, backgroundContext());
+    expect(waited.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+
+    server.injectFault({ fault: { kind: 'status', status: 429, headers: { 'retry-after': '30' } } });
+    const ctx = { ...backgroundContext(), deadline: Date.now() + 2000 };
+    const gaveUp = await client().request({ method: 'GET', path: '/ok' }, ctx);
+    expect(gaveUp.status).toBe(429);
+    expect(server.requestCount()).toBe(3);
+  });
+
+  it('times out a hanging vendor and a body that trickles past the timeout', async () => {
+    server.injectFault({ fault: { kind: 'hang' } });
+    await expect(client({ retries: 0 }).request({ method: 'GET', path: '/ok' }, backgroundContext())).rejects.toMatchObject({ type: 'upstream_timeout', connectionId: 'c-1' });
+    server.injectFault({ fault: { kind: 'trickle', chunkDelayMs: 200, chunks: 5 } });
+    await expect(client({ retries: 0 }).request({ method: 'GET', path: '/ok' }, backgroundContext())).rejects.toMatchObject({ type: 'upstream_timeout' });
+  });
+
+  it('refuses an answer larger than the limit', async () => {
+    server.injectFault({ fault: { kind: 'huge', bytes: 3 * 1024 * 1024 } });
+    await expect(client({ retries: 0, maxResponseBytes: 1024 * 1024 }).request({ method: 'GET', path: '/ok' }, backgroundContext())).rejects.toMatchObject({
+      type: 'upstream_error',
+    });
+  });
+});
