@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ProviderId } from '@devicegate/core';
 import { ERROR_TYPES } from '@devicegate/errors';
 import { createApp } from '../../apps/gateway/src/app.setup.js';
 import { buildConfig } from '../../apps/gateway/src/config/config.loader.js';
+import { createLogger } from '../../apps/gateway/src/ops/logger.js';
 import { createProviderRegistry } from '../../apps/gateway/src/providers.js';
 import { startSandbox, type Sandbox, type SandboxEmulator } from '../../apps/gateway/src/sandbox/sandbox.js';
 
@@ -66,7 +68,7 @@ export interface TestGateway {
   url: string;
   app: NestFastifyApplication;
   sandbox: Sandbox;
-  /** Everything the process wrote to stdout/stderr while the gateway ran. */
+  /** Every log line of the gateway, and whatever the process wrote to stdout/stderr while it ran. */
   logs(): string;
   close(): Promise<void>;
 }
@@ -77,7 +79,7 @@ export interface TestGatewayOptions {
   connection?: Record<string, unknown>;
   rateLimit?: { per_second: number; burst: number };
   scopes?: string[];
-  /** Capture (and silence) stdout/stderr; the gateway logs at every level while captured. */
+  /** Capture the gateway's logs at every level (and silence stdout/stderr while it runs). */
   captureLogs?: boolean;
 }
 
@@ -118,7 +120,13 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   };
   try {
     const config = buildConfig(document, registry, { PORT: '0' });
-    const app = await createApp(config, registry, { logger: options.captureLogs ? ['error', 'warn', 'log', 'debug', 'verbose', 'fatal'] : false });
+    const sink = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    const app = await createApp(config, registry, { logger: options.captureLogs ? createLogger('trace', sink) : false });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address() as { port: number };
     return {

@@ -60,14 +60,21 @@ describe('Swagger UI at /docs in Chromium', () => {
     await block.locator(`tr[data-param-name="${parameter}"] input`).fill(value);
   }
 
-  /** Clicks Execute and reads the live response: status code and body text as Swagger UI shows them. */
-  async function execute(block: Locator): Promise<{ status: number; body: string; curl: string }> {
+  /**
+   * Clicks Execute and reads the live response as Swagger UI shows it (status code, body text, the curl
+   * line), then saves a screenshot of the response panel.
+   */
+  async function execute(block: Locator, screenshot: string): Promise<{ status: number; body: string; curl: string }> {
+    const sent = page.waitForRequest((request) => request.url().startsWith(`${gateway.url}/v1/`));
     await block.locator('button.execute').click();
+    await sent;
     const live = block.locator('.live-responses-table');
     await live.waitFor({ state: 'visible', timeout: 15_000 });
     const status = Number((await live.locator('tbody .response-col_status').first().innerText()).trim());
-    const body = await live.locator('.response-col_description .highlight-code').first().innerText();
+    const body = await live.locator('.response-col_description .highlight-code code').first().innerText();
     const curl = await block.locator('.curl-command').first().innerText();
+    await block.locator('.responses-wrapper').first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, screenshot) });
     return { status, body, curl };
   }
 
@@ -86,12 +93,13 @@ describe('Swagger UI at /docs in Chromium', () => {
     await page.locator('.auth-wrapper button.authorize').click();
     const dialog = page.locator('.dialog-ux .modal-ux');
     await dialog.waitFor({ state: 'visible' });
-    await dialog.locator('input').first().fill('sandbox');
-    await dialog.locator('button.authorize').click();
-    // Once authorized, the dialog offers Logout instead of Authorize.
-    await dialog.locator('button.btn-done, button.logout').first().waitFor({ state: 'visible' });
+    await dialog.getByLabel('auth-bearer-value').fill('sandbox');
+    await dialog.locator('button[type="submit"]').filter({ hasText: 'Authorize' }).click();
+    // Once the key is taken, the dialog says so, masks it and offers Logout instead of Authorize.
+    await dialog.locator('button').filter({ hasText: 'Logout' }).waitFor({ state: 'visible' });
     await page.screenshot({ path: join(SHOTS, '02-authorized.png') });
-    await expect(dialog.locator('button.logout').count()).resolves.toBe(1);
+    await expect(dialog.locator('h6').filter({ hasText: 'Authorized' }).count()).resolves.toBe(1);
+    await expect(dialog.locator('input').count()).resolves.toBe(0);
     await dialog.locator('button.btn-done').click();
     await dialog.waitFor({ state: 'detached' });
     // The padlock of the page-level button is shown locked now.
@@ -102,9 +110,7 @@ describe('Swagger UI at /docs in Chromium', () => {
     const block = await tryOut('listDevices');
     await fill(block, 'limit', '5');
     await fill(block, 'connection_id', 'sandbox-hardwario');
-    const { status, body, curl } = await execute(block);
-    await block.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(SHOTS, '03-list-devices.png'), fullPage: true });
+    const { status, body, curl } = await execute(block, '03-list-devices.png');
     expect(curl).toContain('Authorization: Bearer sandbox');
     expect(status).toBe(200);
     const list = JSON.parse(body) as { object: string; data: Array<{ object: string; id: string }>; has_more: boolean };
@@ -117,21 +123,37 @@ describe('Swagger UI at /docs in Chromium', () => {
   it('runs getDevice with a real device id and shows the device', async () => {
     const block = await tryOut('getDevice');
     await fill(block, 'device_id', HARDWARIO_DEVICE);
-    const { status, body } = await execute(block);
-    await page.screenshot({ path: join(SHOTS, '04-get-device.png'), fullPage: true });
+    const { status, body } = await execute(block, '04-get-device.png');
     expect(status).toBe(200);
     expect(JSON.parse(body)).toMatchObject({ object: 'device', id: HARDWARIO_DEVICE, provider: 'hardwario', name: expect.any(String) });
   });
 
-  it('shows a validation_error naming the bad parameter', async () => {
+  it('checks limit=1 in the page itself, before sending anything', async () => {
     const block = page.locator('.opblock[id$="-listDevices"]');
+    const requests: string[] = [];
+    const onRequest = (request: { url(): string }) => requests.push(request.url());
+    page.on('request', onRequest);
     await fill(block, 'limit', '1');
-    const { status, body } = await execute(block);
-    await page.screenshot({ path: join(SHOTS, '05-validation-error.png'), fullPage: true });
+    await block.locator('button.execute').click();
+    const input = block.locator('tr[data-param-name="limit"] input');
+    // Swagger UI enforces the spec's `minimum: 2`: the field turns invalid and no call is made.
+    await expect(input.getAttribute('class')).resolves.toContain('invalid');
+    await expect(input.getAttribute('title')).resolves.toContain('greater than or equal to 2');
+    await input.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, '05-limit-checked-in-page.png') });
+    page.off('request', onRequest);
+    expect(requests.filter((url) => url.includes('/v1/'))).toEqual([]);
+  });
+
+  it('shows the validation_error of the gateway, naming the bad parameter', async () => {
+    const block = page.locator('.opblock[id$="-listDevices"]');
+    await fill(block, 'limit', '5');
+    await fill(block, 'created_at__gte', 'yesterday');
+    const { status, body } = await execute(block, '06-validation-error.png');
     expect(status).toBe(400);
     const error = JSON.parse(body) as { object: string; type: string; fields: Array<{ name: string }>; request_id: string };
     expect(error).toMatchObject({ object: 'error', type: 'validation_error' });
-    expect(error.fields.map((f) => f.name)).toContain('limit');
+    expect(error.fields.map((f) => f.name)).toContain('created_at__gte');
     expect(error.request_id).toMatch(/^[0-9a-f]{32}$/);
     expect(pageErrors).toEqual([]);
   });

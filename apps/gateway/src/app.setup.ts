@@ -4,9 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
-import { LogController } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ProviderRegistry } from '@devicegate/core';
-import { GatewayError, type FieldError } from '@devicegate/errors';
+import { GatewayError, sendError, type FieldError } from '@devicegate/errors';
 import { AppModule } from './app.module.js';
 import { GatewayExceptionFilter } from '@devicegate/errors';
 import { requestIdFor, serverTiming, stateOf } from '@devicegate/request-context';
@@ -141,6 +141,14 @@ export async function createApp(config: GatewayConfig, providers: ProviderRegist
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFor(req.headers['x-request-id']),
     trustProxy: false,
     routerOptions: { maxParamLength: 2048 },
+    // URLs the router cannot even read still get the error object and a request id; in a passthrough
+    // path they are the encoded escapes API.md §4.9 names, so they are a validation error of `path`.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      sendError(
+        request.url.includes('/passthrough/') ? GatewayError.validation([{ name: 'path', message: 'has a malformed percent-encoding' }], 'The passthrough path is not allowed.') : error,
+        request,
+        reply,
+      ),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, providers, logger), adapter, {
     logger: new PinoNestLogger(logger),

@@ -4,3 +4,4 @@ export * from './filters.js';
 export * from './context.js';
 export * from './provider.js';
 export * from './provider-registry.js';
+export * from './push.js';

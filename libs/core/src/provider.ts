@@ -55,6 +55,8 @@ export interface ConnectionConfig {
   settings: Record<string, unknown>;
   /** Vendor credentials; never logged, never answered. */
   credentials: Record<string, string>;
+  /** The secret the vendor's pushes to `/v1/hooks/{id}` are checked with; without it pushes are refused. Never logged. */
+  push?: { secret: string };
 }
 
 /** How a provider's vendor pages a list, cursor opaque to everyone but the provider. JSON-serializable. */
@@ -144,6 +146,31 @@ export interface ProviderDeps {
   http: HttpClient;
 }
 
+/** A vendor push as it reached `/v1/hooks/{connection_id}`. */
+export interface PushRequest {
+  method: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The exact bytes received: signatures are computed over them. */
+  rawBody: Buffer;
+  /** The body parsed as JSON. */
+  body: unknown;
+}
+
+/**
+ * How a provider receives its vendor's pushes (webhooks, connectors, notification channels). Both
+ * functions are pure: `verify` decides on the secret alone, `parse` maps the vendor's format to
+ * Messages whose ids are stable across the vendor's retries, so they de-duplicate.
+ */
+export interface PushSupport {
+  /** How the vendor proves a push, for the documentation (one sentence). */
+  readonly authentication: string;
+  /** True when the push carries proof of the connection's secret. Never throws. */
+  verify(request: PushRequest, secret: string, now?: number): boolean;
+  /** The push as Messages (possibly none); throws GatewayError `validation_error` for a body not in the vendor's format. */
+  parse(body: unknown, connectionId: string, receivedAt: number): Message[];
+}
+
 /** A provider: its defaults, its configuration schema, its capabilities and the factory of its connections. */
 export interface ProviderDefinition {
   id: ProviderId;
@@ -153,5 +180,7 @@ export interface ProviderDefinition {
   /** JSON Schema (draft 2020-12 subset, checked with ajv) of the connection keys besides the common ones, `credentials` included. */
   connectionSchema: Record<string, unknown>;
   capabilities: Capabilities;
+  /** Present when the vendor can push messages to devicegate. */
+  push?: PushSupport;
   create(connection: ConnectionConfig, deps: ProviderDeps): ProviderConnection;
 }

@@ -38,6 +38,10 @@ export function toGatewayError(error: unknown): GatewayError {
       return new GatewayError('bad_request', 'The body is empty although Content-Type says JSON.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new GatewayError('bad_request', 'The body is not valid JSON.');
+    case 'FST_ERR_BAD_URL':
+      return new GatewayError('bad_request', 'The URL is not correctly percent-encoded.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new GatewayError('bad_request', 'A path segment is longer than 2048 characters.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new GatewayError('bad_request', 'The Content-Length header does not match the body.');
   }

@@ -14,6 +14,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Relative to the working directory, like any relative `data_dir`. */
+export const DEFAULT_DATA_DIR = 'data';
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const keyPath = (parts: Array<string | number>): string =>
@@ -67,7 +70,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   const raw = interpolate(document as Json, env) as Record<string, Json>;
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
-  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string };
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
   (raw.connections as Array<Record<string, Json>>).forEach((entry, index) => {
@@ -95,6 +98,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       },
       settings,
       credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
+      ...(entry.push ? { push: { secret: String((entry.push as { secret: string }).secret) } } : {}),
     });
   });
 
@@ -125,6 +129,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       host: server.host ?? '0.0.0.0',
       rateLimit: { perSecond, burst: server.rate_limit?.burst ?? Math.max(1, Math.ceil(perSecond * 2)) },
       redisUrl: server.redis_url || undefined,
+      dataDir: server.data_dir ?? DEFAULT_DATA_DIR,
     },
     clients,
     connections,

@@ -23,6 +23,7 @@ export const CONFIG_SCHEMA = {
           },
         },
         redis_url: { type: 'string' },
+        data_dir: { type: 'string', minLength: 1 },
       },
     },
     clients: {
@@ -56,6 +57,12 @@ export const CONFIG_SCHEMA = {
             additionalProperties: false,
             properties: { failure_threshold: { type: 'integer', minimum: 1, maximum: 1000 }, open_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 } },
           },
+          push: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['secret'],
+            properties: { secret: { type: 'string', minLength: 8 } },
+          },
           rate_limit: {
             oneOf: [
               { type: 'number', exclusiveMinimum: 0 },
@@ -73,4 +80,4 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit', 'circuit']);
+export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit', 'circuit', 'push']);

@@ -17,6 +17,11 @@ export interface ServerConfig {
   host: string;
   rateLimit: { perSecond: number; burst: number };
   redisUrl?: string;
+  /**
+   * Where the SQLite database of accepted events, webhooks and pending deliveries lives (`devicegate.db`
+   * inside it); `:memory:` keeps them in memory only, so a restart loses them.
+   */
+  dataDir: string;
 }
 
 export interface GatewayConfig {

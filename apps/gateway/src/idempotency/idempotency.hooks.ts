@@ -8,8 +8,9 @@ type Claimed = FastifyRequest & { [CLAIM]?: { key: string; fingerprint: string }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** Passthrough answers are the vendor's, streamed as they come; they are not recorded. */
-const applies = (request: FastifyRequest) => request.method === 'POST' && request.url.startsWith('/v1/') && !request.url.includes('/passthrough/');
+/** POST routes of `/v1` that exist; passthrough answers are the vendor's own and are not recorded. */
+const applies = (request: FastifyRequest) =>
+  request.method === 'POST' && request.routeOptions.url !== undefined && request.url.startsWith('/v1/') && !request.url.includes('/passthrough/');
 
 /**
  * `Idempotency-Key` on POST (API.md §2.8): the same key and body within 24 h replay the first answer
@@ -21,7 +22,8 @@ export function registerIdempotency(fastify: FastifyInstance, store: Idempotency
     const header = request.headers['idempotency-key'];
     if (header === undefined || !applies(request)) return;
     if (typeof header !== 'string' || header.length < 1 || header.length > 255) {
-      return sendError(GatewayError.validation([{ name: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }]), request, reply);
+      sendError(GatewayError.validation([{ name: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }]), request, reply);
+      return reply;
     }
     const key = `${sha256(request.headers.authorization ?? '')}:${sha256(header)}`;
     const fingerprint = sha256(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`);
@@ -34,9 +36,11 @@ export function registerIdempotency(fastify: FastifyInstance, store: Idempotency
         reply.header('idempotent-replayed', 'true').header('content-type', begun.answer.contentType).status(begun.answer.status).send(begun.answer.payload);
         return reply;
       case 'conflict':
-        return sendError(new GatewayError('conflict', 'This Idempotency-Key was already used with another request body.', { retryable: false }), request, reply);
+        sendError(new GatewayError('conflict', 'This Idempotency-Key was already used with another request body.', { retryable: false }), request, reply);
+        return reply;
       case 'busy':
-        return sendError(new GatewayError('conflict', 'A request with this Idempotency-Key is still in progress.', { retryable: true, retryAfter: 1 }), request, reply);
+        sendError(new GatewayError('conflict', 'A request with this Idempotency-Key is still in progress.', { retryable: true, retryAfter: 1 }), request, reply);
+        return reply;
     }
   });
 

@@ -57,8 +57,13 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * from the cache (revoked, or expired early) drops it and retries the call once with a fresh one. No 401 is
  * documented; it is what an expired bearer most plausibly gets (§7.10).
  */
+/** How many past access tokens are kept out of error messages. */
+const RECENT_TOKENS = 4;
+
 export class BlynkClient {
   private token?: CachedToken;
+  /** The last tokens this connection held: a vendor may still echo one after it was replaced. */
+  private readonly recentTokens: string[] = [];
   private pending?: Promise<string>;
 
   constructor(
@@ -110,6 +115,8 @@ export class BlynkClient {
     const token = body as unknown as BlynkToken;
     const ttlMs = (typeof token.expires_in === 'number' && token.expires_in > 0 ? token.expires_in : FALLBACK_TTL_S) * 1000;
     this.token = { value: token.access_token, refreshAt: started + ttlMs - Math.min(REFRESH_MARGIN_MS, ttlMs / 10) };
+    this.recentTokens.push(token.access_token);
+    if (this.recentTokens.length > RECENT_TOKENS) this.recentTokens.shift();
     return token.access_token;
   }
 
@@ -122,7 +129,7 @@ export class BlynkClient {
   private secrets(): string[] {
     const { clientId, clientSecret } = this.credentials;
     const basic = Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64');
-    return [clientSecret, clientId, basic, ...(this.token ? [this.token.value] : [])];
+    return [clientSecret, clientId, basic, ...this.recentTokens];
   }
 
   /** One authenticated call; answers the 2xx response or throws the mapped GatewayError. */

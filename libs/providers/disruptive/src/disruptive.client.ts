@@ -70,6 +70,8 @@ interface CachedToken {
 export class TokenCache {
   private current?: CachedToken;
   private inflight?: Promise<string>;
+  /** The last tokens handed out, newest last. */
+  private readonly recent: string[] = [];
 
   constructor(private readonly exchange: (ctx: CallContext) => Promise<{ token: string; ttlMs: number }>) {}
 
@@ -83,6 +85,8 @@ export class TokenCache {
         .then(({ token, ttlMs }) => {
           // Refresh a tenth of the lifetime early (at most a minute), so no call leaves with a token about to lapse.
           this.current = { value: token, refreshAt: started + ttlMs - Math.min(60_000, ttlMs / 10) };
+          this.recent.push(token);
+          if (this.recent.length > 4) this.recent.shift();
           return token;
         })
         .finally(() => {
@@ -92,9 +96,9 @@ export class TokenCache {
     return this.inflight;
   }
 
-  /** The token in hand, if any (to keep it out of error messages). */
-  peek(): string | undefined {
-    return this.current?.value;
+  /** The last few tokens (the current one included), to keep them out of error messages even after a refresh. */
+  recentTokens(): string[] {
+    return [...this.recent];
   }
 
   /** Forgets a token the API refused (only if it is still the current one: another caller may have replaced it). */
@@ -226,8 +230,7 @@ export class DisruptiveClient {
     const { keyId, secret } = this.auth;
     const out = [keyId, secret, Buffer.from(`${keyId}:${secret}`, 'utf8').toString('base64')];
     if (this.auth.mode === 'oauth2') out.push(this.auth.email);
-    const token = this.tokens?.peek();
-    if (token) out.push(token);
+    out.push(...(this.tokens?.recentTokens() ?? []));
     return out;
   }
 
