@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,16 +66,40 @@ function tryConnect(port: number): Promise<'refused' | 'accepted' | string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('graceful shutdown of the built gateway', () => {
+/** The exit code, or a message when the process is still running after `ms`. */
+const exitWithin = (exited: Promise<number | null>, ms: number) =>
+  Promise.race([exited.then((code) => ({ code })), sleep(ms).then(() => ({ code: `still running ${ms} ms after its last request was answered` }))]);
+
+/** One GET over a fresh TCP connection that the client closes after the answer (`agent: false`). */
+function getOnce(url: string): Promise<{ status: number; body: { object?: string; id?: string } }> {
+  return new Promise((done, fail) => {
+    const request = httpGet(url, { agent: false, headers: { Authorization: `Bearer ${KEY}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text) as { object?: string; id?: string } }));
+    });
+    request.on('error', fail);
+  });
+}
+
+/** One GET with fetch, which keeps its connection open for reuse, as most HTTP clients and proxies do. */
+async function getKeepAlive(url: string): Promise<{ status: number; body: { object?: string; id?: string } }> {
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${KEY}` } });
+  return { status: res.status, body: (await res.json()) as { object?: string; id?: string } };
+}
+
+describe('graceful shutdown of the built gateway (SIGTERM during a vendor call)', () => {
   let emulator: HardwarioEmulator;
   let dir: string;
-  let gateway: Started | undefined;
+  let configFile: string;
+  const running: ChildProcess[] = [];
 
   beforeAll(async () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: npm test builds it first (pretest)`);
     emulator = await startHardwarioEmulator();
     dir = mkdtempSync(join(tmpdir(), 'devicegate-shutdown-'));
-    const configFile = join(dir, 'devicegate.yaml');
+    configFile = join(dir, 'devicegate.yaml');
     // JSON is YAML: the configuration document written as JSON.
     writeFileSync(
       configFile,
@@ -94,55 +119,70 @@ describe('graceful shutdown of the built gateway', () => {
         ],
       }),
     );
-    gateway = await startBuilt(configFile);
-  }, 20_000);
+  });
+
+  afterEach(() => {
+    emulator.setLatency(0);
+  });
 
   afterAll(async () => {
-    if (gateway && gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await emulator?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finishes the request in flight, refuses new connections and exits 0', async () => {
-    const { child, port, exited } = gateway!;
+  /**
+   * Starts a gateway, sends one request that waits ~1.5 s on the vendor, sends SIGTERM while the vendor
+   * call is in flight, probes for new connections 300 ms later, and collects what happened.
+   */
+  async function stopDuringVendorCall(get: (url: string) => Promise<{ status: number; body: { object?: string; id?: string } }>) {
+    const gateway = await startBuilt(configFile);
+    running.push(gateway.child);
     const deviceId = `hw-slow:${emulator.demoDeviceIds()[0]}`;
-    const url = `http://127.0.0.1:${port}/v1/devices/${encodeURIComponent(deviceId)}`;
-
-    // Warm up once without latency: the connection and the vendor client are ready.
-    const warm = await fetch(url, { headers: { Authorization: `Bearer ${KEY}` } });
-    expect(warm.status).toBe(200);
-    await warm.arrayBuffer();
+    const url = `http://127.0.0.1:${gateway.port}/v1/devices/${encodeURIComponent(deviceId)}`;
+    // Once without latency, so the vendor client is warm and the next call is a single slow vendor call.
+    expect((await get(url)).status).toBe(200);
 
     emulator.setLatency(VENDOR_LATENCY_MS);
     const before = emulator.requestCount();
     const started = Date.now();
-    const inFlight = fetch(url, { headers: { Authorization: `Bearer ${KEY}` } }).then(async (res) => ({
-      status: res.status,
-      body: (await res.json()) as { object?: string; id?: string },
-      ms: Date.now() - started,
-    }));
+    const inFlight = get(url).then((answer) => ({ ...answer, ms: Date.now() - started }));
 
-    // Wait until the vendor has the call, then stop the gateway while the vendor is still "thinking".
-    for (let i = 0; i < 100 && emulator.requestCount() === before; i++) await sleep(10);
+    // Wait until the vendor has the call, then stop the gateway while the vendor is still answering.
+    for (let i = 0; i < 200 && emulator.requestCount() === before; i++) await sleep(10);
     expect(emulator.requestCount()).toBeGreaterThan(before);
-    expect(child.kill('SIGTERM')).toBe(true);
+    expect(gateway.child.kill('SIGTERM')).toBe(true);
     const signalledAt = Date.now();
 
-    // New connections are refused while the old request is still being served.
     await sleep(300);
-    const attempt = await tryConnect(port);
-    const attemptAt = Date.now();
-
+    const probe = await tryConnect(gateway.port);
+    const probeAfterMs = Date.now() - signalledAt;
     const answer = await inFlight;
-    const code = await exited;
+    const exit = await exitWithin(gateway.exited, 5_000);
+    return { deviceId, answer, probe, probeAfterMs, exit, output: gateway.output(), port: gateway.port };
+  }
 
-    expect(attempt).toBe('refused');
-    expect(attemptAt - signalledAt).toBeLessThan(VENDOR_LATENCY_MS);
-    expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ object: 'device', id: deviceId });
-    expect(answer.ms).toBeGreaterThanOrEqual(VENDOR_LATENCY_MS - 50);
-    expect(code).toBe(0);
-    expect(gateway!.output()).toContain('finishing requests in flight');
-    expect(await tryConnect(port)).toBe('refused');
-  }, 30_000);
+  function expectGraceful(run: Awaited<ReturnType<typeof stopDuringVendorCall>>) {
+    // New connections were refused while the old request was still waiting on the vendor.
+    expect(run.probe).toBe('refused');
+    expect(run.probeAfterMs).toBeLessThan(VENDOR_LATENCY_MS);
+    // The request in flight was answered in full.
+    expect(run.answer.status).toBe(200);
+    expect(run.answer.body).toMatchObject({ object: 'device', id: run.deviceId });
+    expect(run.answer.ms).toBeGreaterThanOrEqual(VENDOR_LATENCY_MS - 50);
+    expect(run.output).toContain('finishing requests in flight');
+    // And then the process stopped by itself, with 0.
+    expect(run.exit).toEqual({ code: 0 });
+  }
+
+  it('with a client that closes its connection after the answer', async () => {
+    const run = await stopDuringVendorCall(getOnce);
+    expectGraceful(run);
+    expect(await tryConnect(run.port)).toBe('refused');
+  }, 25_000);
+
+  it('with a keep-alive client (fetch), as proxies and most HTTP clients are', async () => {
+    const run = await stopDuringVendorCall(getKeepAlive);
+    expectGraceful(run);
+  }, 25_000);
 });

@@ -43,8 +43,10 @@ function examples(markdown: string): { curl: Example[]; other: string[] } {
       continue;
     }
     const expectation = EXPECTATION.exec(line);
+    // A trailing shell comment (outside quotes) is not part of the command.
+    const command = expectation ? line.slice(0, expectation.index) : line.replace(/\s+#[^'"]*$/, '');
     curl.push({
-      command: expectation ? line.slice(0, expectation.index) : line,
+      command,
       status: expectation ? Number(expectation[1]) : undefined,
       errorType: expectation?.[2],
     });
@@ -96,7 +98,7 @@ describe('README.md curl examples against the sandbox', () => {
     for (const line of found.other) expect(line).toMatch(/^npm (ci|start|test|run [a-z:-]+)\b/);
   });
 
-  it.each(found.curl.map((example) => [example.command, example] as const))('%s', async (_name, example) => {
+  it.each(found.curl.map((example, i) => [`example ${i + 1}: ${example.command}`, example] as const))('%s', async (_name, example) => {
     const address = new URL(gateway.url).host;
     const command = `${example.command.replace(DEFAULT_ADDRESS, address)} --silent --show-error --write-out '\\n%{http_code}'`;
     const run = await shell(command);

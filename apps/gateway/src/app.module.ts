@@ -27,6 +27,7 @@ import { OpsController } from './ops/ops.controller.js';
 import { PassthroughController, PassthroughService } from './passthrough/passthrough.controller.js';
 import { ProjectsController } from './projects/projects.controller.js';
 import { ProjectsService } from './projects/projects.service.js';
+import { REALTIME_CONTROLLERS, REALTIME_PROVIDERS } from './realtime/realtime.providers.js';
 
 /** Wires configuration, authentication, throttling and the `/v1` resources. */
 @Module({})
@@ -40,7 +41,7 @@ export class AppModule implements OnApplicationShutdown {
     return {
       module: AppModule,
       imports: [PassportModule],
-      controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, CommandsController, PassthroughController],
+      controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, CommandsController, PassthroughController, ...REALTIME_CONTROLLERS],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: PROVIDER_REGISTRY, useValue: providers },
@@ -52,6 +53,7 @@ export class AppModule implements OnApplicationShutdown {
         MessagesService,
         CommandsService,
         PassthroughService,
+        ...REALTIME_PROVIDERS,
         GatewayMetrics,
         OpenApiDocument,
         BearerStrategy,

@@ -85,6 +85,8 @@ export function configureApp(app: NestFastifyApplication): void {
   });
   fastify.addHook('onSend', async (request, reply, payload) => {
     if (request.url.startsWith('/v1')) reply.header('server-timing', serverTiming(request));
+    // While shutting down, answers close their connection so keep-alive clients do not hold the exit back.
+    if (closing.has(app)) reply.header('connection', 'close');
     return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {
@@ -112,6 +114,24 @@ export function configureApp(app: NestFastifyApplication): void {
 
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new GatewayExceptionFilter(pathHasOtherMethod));
+}
+
+const closing = new WeakSet<NestFastifyApplication>();
+
+/**
+ * Stops accepting connections, lets the requests in flight finish, and closes keep-alive connections as
+ * soon as they are idle, so SIGTERM ends the process promptly.
+ */
+export async function closeGracefully(app: NestFastifyApplication): Promise<void> {
+  closing.add(app);
+  const server = app.getHttpServer();
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /** Builds the OpenAPI document, publishes it and mounts Swagger UI at `/docs`. Call after the routes exist. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createApp } from './app.setup.js';
+import { closeGracefully, createApp } from './app.setup.js';
 import { ConfigError, loadConfigFile } from './config/config.loader.js';
 import type { GatewayConfig } from './config/config.types.js';
 import { createLogger } from './ops/logger.js';
@@ -48,7 +48,7 @@ async function bootstrap(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'finishing requests in flight, then stopping');
-    await app.close();
+    await closeGracefully(app);
     await sandbox?.close();
     process.exit(0);
   };

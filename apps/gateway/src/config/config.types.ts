@@ -19,9 +19,9 @@ export interface ServerConfig {
   redisUrl?: string;
   /**
    * Where the SQLite database of accepted events, webhooks and pending deliveries lives (`devicegate.db`
-   * inside it); `:memory:` keeps them in memory only, so a restart loses them.
+   * inside it); `:memory:` (and no value, as in a configuration built by hand) keeps them in memory only.
    */
-  dataDir: string;
+  dataDir?: string;
 }
 
 export interface GatewayConfig {

@@ -30,7 +30,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1.0.0')
     .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
     .addServer('/', 'This devicegate')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A client key of the configuration (in sandbox mode: `sandbox`).' }, 'bearer')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque key', description: 'A client key of the configuration (in sandbox mode: `sandbox`).' }, 'bearer')
     .addTag('connections', 'Configured vendor accounts.')
     .addTag('projects', 'Spaces, projects, organizations and accounts of the vendors.')
     .addTag('devices', 'Devices across every connection.')

@@ -1,0 +1,44 @@
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { MessageDto } from '../../messages/message.dto.js';
+import type { StoredEvent } from '../event-store.js';
+
+export const EVENT_TYPE = 'message.created';
+
+@ApiSchema({
+  name: 'Event',
+  description:
+    'A message a vendor pushed to devicegate, as the event stream and webhooks carry it. `id` is the message id and stays the same however often the vendor repeats the push, so it de-duplicates; `sequence` orders events as devicegate accepted them.',
+})
+export class EventDto {
+  @ApiProperty({ description: 'Always `event`.', enum: ['event'], example: 'event' })
+  object: 'event';
+
+  @ApiProperty({ description: 'Stable event id: the unified id of the message. Use it to de-duplicate.', example: 'sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8' })
+  id: string;
+
+  @ApiProperty({ description: 'Position in the event stream (the SSE `id`); increases with every accepted event.', example: 42 })
+  sequence: number;
+
+  @ApiProperty({ description: 'What happened.', enum: [EVENT_TYPE], example: EVENT_TYPE })
+  type: string;
+
+  @ApiProperty({ description: 'The connection whose vendor pushed it.', example: 'sandbox-hardwario' })
+  connection_id: string;
+
+  @ApiProperty({ description: 'When devicegate accepted the push (RFC 3339 UTC).', type: String, format: 'date-time', example: '2024-04-17T11:08:28.102Z' })
+  received_at: string;
+
+  @ApiProperty({ description: 'The message.', type: () => MessageDto })
+  data: MessageDto;
+}
+
+/** The JSON of an event, for the stream and for webhooks. */
+export const eventBody = (event: StoredEvent): EventDto => ({
+  object: 'event',
+  id: event.id,
+  sequence: event.seq,
+  type: EVENT_TYPE,
+  connection_id: event.connectionId,
+  received_at: new Date(event.receivedAt).toISOString(),
+  data: event.message as MessageDto,
+});

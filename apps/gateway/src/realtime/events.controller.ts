@@ -1,0 +1,174 @@
+import { applyDecorators, Controller, Get, Injectable, Req, Res, type OnModuleDestroy } from '@nestjs/common';
+import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '@devicegate/errors';
+import { CurrentClient } from '../auth/current-client.decorator.js';
+import { V1Operation } from '../common/api.decorators.js';
+import type { ClientConfig } from '../config/config.types.js';
+import { ConnectionRegistry } from '../connections/connection-registry.js';
+import { EventDto, EVENT_TYPE, eventBody } from './dto/event.dto.js';
+import { EVENT_FIELDS, eventMatcher, parseEventFilters, visibleConnections } from './event-filters.js';
+import { EventStore, type StoredEvent } from './event-store.js';
+
+/** A comment line keeps idle proxies from closing the stream and lets a client notice a dead one. */
+export const HEARTBEAT_MS = 15_000;
+/** Events read from the store per batch while catching up. */
+const BATCH = 500;
+
+interface Stream {
+  close(): void;
+}
+
+/** One SSE frame: the sequence as `id`, so `Last-Event-ID` resumes right after it. */
+const frame = (event: StoredEvent): string => `id: ${event.seq}\nevent: ${EVENT_TYPE}\ndata: ${JSON.stringify(eventBody(event))}\n\n`;
+
+/** Where a stream resumes: the `Last-Event-ID` header (what EventSource sends on reconnect) or `last_event_id`. */
+function resumeFrom(request: FastifyRequest, query: Record<string, string | string[] | undefined>): number | undefined {
+  const header = request.headers['last-event-id'];
+  const raw = query.last_event_id ?? header;
+  if (raw === undefined) return undefined;
+  const name = query.last_event_id !== undefined ? 'last_event_id' : 'Last-Event-ID';
+  if (Array.isArray(raw) || !/^\d{1,15}$/.test(raw.trim())) throw GatewayError.validation([{ name, message: 'must be the id (a sequence number) of an event of this stream' }]);
+  return Number(raw.trim());
+}
+
+@Injectable()
+export class EventsService implements OnModuleDestroy {
+  private readonly streams = new Set<Stream>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly registry: ConnectionRegistry,
+  ) {}
+
+  /** Validates the request, then turns the reply into an event stream that lives until the client leaves. */
+  open(client: ClientConfig, request: FastifyRequest, reply: FastifyReply): void {
+    const query = { ...((request.query ?? {}) as Record<string, string | string[] | undefined>) };
+    const from = resumeFrom(request, query);
+    delete query.last_event_id;
+    const filters = parseEventFilters(query);
+    const wanted = eventMatcher(visibleConnections(this.registry, client, filters), filters);
+    // Without a resume point the stream starts with what arrives from now on.
+    let cursor = from ?? this.store.lastSeq();
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: 1000\n: devicegate event stream, from sequence ${cursor}\n\n`);
+
+    let draining = false;
+    let again = false;
+    // Each wake-up reads the store from the cursor, so nothing is missed between replay and live events.
+    const drain = () => {
+      if (draining) {
+        again = true;
+        return;
+      }
+      draining = true;
+      try {
+        do {
+          again = false;
+          for (;;) {
+            const batch = this.store.eventsAfter(cursor, BATCH);
+            for (const event of batch) {
+              cursor = event.seq;
+              if (wanted(event) && !res.writableEnded) res.write(frame(event));
+            }
+            if (batch.length < BATCH) break;
+          }
+        } while (again);
+      } finally {
+        draining = false;
+      }
+    };
+    const heartbeat = setInterval(() => {
+      if (!res.writableEnded) res.write(': heartbeat\n\n');
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    const unsubscribe = this.store.onAppend(drain);
+    const stream: Stream = {
+      close: () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        this.streams.delete(stream);
+        if (!res.writableEnded) res.end();
+      },
+    };
+    this.streams.add(stream);
+    request.raw.once('close', () => stream.close());
+    res.once('close', () => stream.close());
+    if (from !== undefined) drain();
+  }
+
+  /** Streams never end by themselves; shutting down ends them so the server can close. */
+  onModuleDestroy(): void {
+    for (const stream of [...this.streams]) stream.close();
+  }
+}
+
+const FILTER_EXAMPLES: Record<string, string> = {
+  connection_id: 'sandbox-hardwario',
+  provider: 'hardwario',
+  device_id: 'sandbox-hardwario:018e3c67-c4b3-7538-83cb-00dddca059da',
+  type: 'data',
+  native_type: 'data',
+  direction: 'uplink',
+  created_at: '2024-04-17T11:08:27Z',
+};
+
+const OP_TEXT: Record<string, string> = { eq: 'equals', neq: 'does not equal', in: 'is one of (comma-separated)', nin: 'is none of (comma-separated)', lte: 'is at or before', gte: 'is at or after' };
+
+/** One query parameter per filterable field and operator, as lists document them (no paging arguments). */
+const ApiEventFilters = () =>
+  applyDecorators(
+    ...Object.entries(EVENT_FIELDS).flatMap(([field, spec]) =>
+      spec.ops.map((op) =>
+        ApiQuery({
+          name: op === 'eq' ? field : `${field}__${op}`,
+          required: false,
+          description: `Only events whose message's \`${field}\` ${OP_TEXT[op]}${spec.kind === 'datetime' ? ' (RFC 3339 or `20161130T162512Z`)' : ''}.`,
+          schema: { type: 'string' },
+          example: FILTER_EXAMPLES[field] ?? 'value',
+        }),
+      ),
+    ),
+  );
+
+@ApiTags('events')
+@Controller('v1/events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Get()
+  @V1Operation({
+    operationId: 'streamEvents',
+    summary: 'Stream events (Server-Sent Events)',
+    description: `A \`text/event-stream\` of the messages vendors push to devicegate (see \`receivePush\`), of the connections this key may reach, filtered like messages. Each event is one SSE frame: \`id\` is the event's sequence number, \`event\` is \`${EVENT_TYPE}\`, \`data\` is the Event JSON (its \`id\` is the message id, stable for de-duplication). A comment line is sent every 15 s.
+
+Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that sequence, then goes on live. Without one it starts with the events accepted from now on. Providers without push (Blynk) contribute no events; devicegate does not poll for them.`,
+    scope: 'read',
+  })
+  @ApiExtraModels(EventDto)
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The `id` (sequence) of the last event received; the stream resumes after it.', schema: { type: 'string' }, example: '42' })
+  @ApiQuery({ name: 'last_event_id', required: false, description: 'The same as the `Last-Event-ID` header, for clients that cannot set headers.', schema: { type: 'integer', minimum: 0 }, example: 42 })
+  @ApiEventFilters()
+  @ApiOkResponse({
+    description: 'The event stream: `id: <sequence>`, `event: message.created`, `data: <Event JSON>` frames, separated by blank lines.',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string', description: `Each frame's \`data\` is an [Event](${getSchemaPath(EventDto)}) as JSON.` },
+        example:
+          'id: 42\nevent: message.created\ndata: {"object":"event","id":"sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8","sequence":42,"type":"message.created","connection_id":"sandbox-hardwario","received_at":"2024-04-17T11:08:28.102Z","data":{"object":"message","id":"sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8"}}\n\n',
+      },
+    },
+  })
+  streamEvents(@CurrentClient() client: ClientConfig, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.events.open(client, request, reply);
+  }
+}

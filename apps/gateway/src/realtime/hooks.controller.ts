@@ -1,0 +1,115 @@
+import { Controller, Inject, Injectable, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Message } from '@devicegate/core';
+import { GatewayError } from '@devicegate/errors';
+import { LOGGER } from '../app.tokens.js';
+import { Public } from '../auth/auth.decorators.js';
+import { ApiErrors, ApiIdParam } from '../common/api.decorators.js';
+import { ConnectionRegistry } from '../connections/connection-registry.js';
+import type { Logger } from '../ops/logger.js';
+import { PushReceiptDto } from './dto/webhook.dto.js';
+import { EventStore } from './event-store.js';
+import { rawBodyOf } from './raw-body.js';
+
+/** One answer for every refused push: which check failed is not told to whoever sent it. */
+const refused = () => new GatewayError('invalid_auth', 'The push could not be authenticated for this connection.');
+
+@Injectable()
+export class HooksService {
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly store: EventStore,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Checks a vendor push against its connection's secret, then stores its messages; nothing is stored from a refused push. */
+  receive(connectionId: string, request: FastifyRequest): PushReceiptDto {
+    const live = this.registry.all().find((candidate) => candidate.config.id === connectionId);
+    const push = live?.definition.push;
+    const secret = live?.config.push?.secret;
+    if (!live || !push || !secret) throw refused();
+    const rawBody = rawBodyOf(request);
+    if (!push.verify({ method: request.method, headers: request.headers, rawBody, body: request.body }, secret)) {
+      this.log.warn({ reqId: request.id, connection: connectionId }, 'vendor push refused: bad or missing signature');
+      throw refused();
+    }
+    const receivedAt = Date.now();
+    const messages: Message[] = push.parse(request.body, connectionId, receivedAt);
+    const added = this.store.append(messages, connectionId, receivedAt);
+    this.log.debug({ reqId: request.id, connection: connectionId, received: messages.length, accepted: added.length }, 'vendor push stored');
+    return { object: 'push_receipt', connection_id: connectionId, received: messages.length, accepted: added.length };
+  }
+}
+
+const HOOK_DESCRIPTION = `Where a vendor cloud pushes its messages, in the vendor's own format. No client key: the push is authenticated by the connection's \`push.secret\`, checked the way the vendor can prove it:
+
+- **hardwario** (connector): the transformation posts \`{"message": job.message, "device": job.device}\` with \`Authorization: Bearer <secret>\`.
+- **disruptive** (data connector, HTTP_PUSH): the connector's \`signatureSecret\` is the secret; \`X-Dt-Signature\` (HS256 JWT with the body's SHA-256) is verified, expiry included.
+- **iottly** (webhook): a custom header \`Authorization: Bearer <secret>\` (or \`X-Devicegate-Secret\`); body \`{"msg": …}\`.
+- **izuma** (notification channel callback, HTTP PUT): registered with the header \`authorization: <secret>\`; body a NotificationMessage. Register it with \`include_uid\` and \`include_timestamp\`.
+- **blynk** has no documented push; its pushes are refused.
+
+Each message becomes an Event (see \`GET /v1/events\`) with the message id as its stable id: a repeated push is accepted again but stored once. The answer comes after the events are stored durably. A push that fails the check answers 401 and nothing of it is stored.`;
+
+const PUSH_EXAMPLES = {
+  hardwario: {
+    summary: 'HARDWARIO connector job',
+    value: {
+      message: { id: '018eebbe-678d-7c60-b4ef-d141f48378e8', type: 'data', direction: 'up', created_at: '2024-04-17T11:08:27.917Z', body: { thermometer: { temperature: 22.43 } } },
+      device: { id: '018a1535-fd39-7293-bd36-52df3e62e962', name: 'my-device', serial_number: '2159020389' },
+    },
+  },
+  disruptive: {
+    summary: 'Disruptive Technologies data connector push',
+    value: {
+      event: {
+        eventId: 'cpbg96qngr7ai7ldarrg',
+        targetName: 'projects/ccol8iuk9smqiha4e8l0/devices/emucdd6ef2eu277bo8f52vg',
+        eventType: 'temperature',
+        data: { temperature: { value: 27, updateTime: '2024-05-29T10:34:03.970415Z' } },
+        timestamp: '2024-05-29T10:34:03.970415Z',
+      },
+      labels: { name: 'test temp' },
+      metadata: { deviceId: 'emucdd6ef2eu277bo8f52vg', projectId: 'ccol8iuk9smqiha4e8l0', deviceType: 'temperature', productNumber: '' },
+    },
+  },
+  iottly: {
+    summary: 'iottly webhook',
+    value: { msg: { from: '4c8a0b1e-51a1-4bb5-9a77-1e0f62f6c0a1', to: '59c19cacecc01400075f3bc9', timestamp: '2024-04-17T11:08:27.917', devicetimestamp: '2024-04-17T11:08:27', type: 'userdefined', payload: { temperature: 21.5 } } },
+  },
+  izuma: {
+    summary: 'Izuma notification message',
+    value: { notifications: [{ ep: '01767982c9250000000000010011579e', path: '/3303/0/5700', ct: 'text/plain', payload: 'MjEuNQ==', 'max-age': 0, uid: '0d8e08c3-2311-4ede-aa53-fdaff2b3fad3', timestamp: 1614180566644 }] },
+  },
+};
+
+@ApiTags('hooks')
+@Controller('v1/hooks')
+export class HooksController {
+  constructor(private readonly hooks: HooksService) {}
+
+  @Post(':connection_id')
+  @Public()
+  @ApiOperation({ operationId: 'receivePush', summary: 'Receive a vendor push', description: HOOK_DESCRIPTION, security: [] })
+  @ApiIdParam('connection_id', 'The connection the vendor account belongs to.', 'sandbox-hardwario')
+  @ApiBody({ description: "The vendor's push, unchanged.", schema: { type: 'object', additionalProperties: true }, examples: PUSH_EXAMPLES })
+  @ApiAcceptedResponse({ description: 'Stored; the events are on their way to the stream and webhooks.', type: PushReceiptDto })
+  @ApiErrors(400, 401, 413, 415, 500)
+  receivePush(@Param('connection_id') connectionId: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    reply.status(202);
+    return this.hooks.receive(connectionId, request);
+  }
+
+  /** Izuma delivers notification batches with PUT and accepts only 200 or 204 as success. */
+  @Put(':connection_id')
+  @Public()
+  @ApiOperation({ operationId: 'receivePushPut', summary: 'Receive a vendor push (PUT)', description: 'The same as `receivePush`, for vendors that deliver with PUT (the Izuma notification channel, which takes only 200 or 204 as success): answers 200.', security: [] })
+  @ApiIdParam('connection_id', 'The connection the vendor account belongs to.', 'sandbox-izuma')
+  @ApiBody({ description: "The vendor's push, unchanged.", schema: { type: 'object', additionalProperties: true } })
+  @ApiOkResponse({ description: 'Stored.', type: PushReceiptDto })
+  @ApiErrors(400, 401, 413, 415, 500)
+  receivePushPut(@Param('connection_id') connectionId: string, @Req() request: FastifyRequest) {
+    return this.hooks.receive(connectionId, request);
+  }
+}

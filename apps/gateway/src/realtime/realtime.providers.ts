@@ -1,0 +1,21 @@
+import type { Provider, Type } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.types.js';
+import { EventStore } from './event-store.js';
+import { EventsController, EventsService } from './events.controller.js';
+import { HooksController, HooksService } from './hooks.controller.js';
+import { RawBodyCapture } from './raw-body.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { WebhooksController } from './webhooks.controller.js';
+import { WebhooksService } from './webhooks.service.js';
+
+/** Vendor pushes in (`/v1/hooks`), the event stream and webhooks out. */
+export const REALTIME_CONTROLLERS: Type[] = [HooksController, EventsController, WebhooksController];
+
+export const REALTIME_PROVIDERS: Provider[] = [
+  { provide: EventStore, useFactory: (config: GatewayConfig) => new EventStore(config.server.dataDir), inject: [GATEWAY_CONFIG] },
+  RawBodyCapture,
+  HooksService,
+  EventsService,
+  WebhooksService,
+  WebhookDispatcher,
+];

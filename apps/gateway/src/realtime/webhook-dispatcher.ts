@@ -1,0 +1,150 @@
+import { createHmac } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { backgroundContext } from '@devicegate/core';
+import { isGatewayError } from '@devicegate/errors';
+import { HttpClient } from '@devicegate/http-client';
+import { LOGGER } from '../app.tokens.js';
+import type { Logger } from '../ops/logger.js';
+import { eventBody } from './dto/event.dto.js';
+import { EventStore, type StoredDelivery } from './event-store.js';
+
+/** The retry policy of webhook deliveries (documented on the WebhookDelivery schema). */
+export const DELIVERY_POLICY = {
+  /** Delay after the first failed attempt; it doubles with each further one. */
+  baseDelayMs: 1_000,
+  maxDelayMs: 3_600_000,
+  /** After this many failed attempts a delivery is `failed`. */
+  maxAttempts: 12,
+  /** How long a subscriber may take to answer. */
+  timeoutMs: 10_000,
+  /** Deliveries in flight at once. */
+  concurrency: 16,
+} as const;
+
+/** `Devicegate-Signature`: HMAC-SHA256 over `<t>.<body>`, so a captured delivery cannot be replayed with another time. */
+export function signDelivery(secret: string, body: string, unixSeconds: number): string {
+  return `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')}`;
+}
+
+/** Delay before attempt `attempts + 1`, with ±20 % jitter so failed subscribers are not hit in lockstep. */
+export function retryDelayMs(attempts: number, random = Math.random()): number {
+  const base = Math.min(DELIVERY_POLICY.maxDelayMs, DELIVERY_POLICY.baseDelayMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.8 + 0.4 * random));
+}
+
+/**
+ * Sends the deliveries the store holds: at once for new events, later for retries, and at start for
+ * whatever an earlier process left pending. An attempt is recorded only after it ended, so a crash
+ * in between repeats it: delivery is at least once, and `Devicegate-Event-Id` lets a subscriber drop
+ * the repeat.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly http = new HttpClient({
+    baseUrl: 'http://webhooks.invalid',
+    timeoutMs: DELIVERY_POLICY.timeoutMs,
+    retries: 0,
+    connectionId: 'webhooks',
+    provider: 'webhook',
+    maxResponseBytes: 64 * 1024,
+    // Backoff per delivery replaces the circuit: one failing subscriber must not hold back the others.
+    circuit: { failureThreshold: Number.MAX_SAFE_INTEGER },
+  });
+  private readonly inFlight = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private stopped = true;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.unsubscribe = this.store.onAppend(() => this.schedule(0));
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    await this.http.close();
+    this.store.close();
+  }
+
+  /** Runs the dispatcher after `delayMs`, unless it is due to run sooner anyway. */
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    const at = Date.now() + Math.max(0, delayMs);
+    if (this.timer && at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.run();
+    }, Math.max(0, delayMs));
+    this.timer.unref();
+  }
+
+  private run(): void {
+    if (this.stopped) return;
+    const room = DELIVERY_POLICY.concurrency - this.inFlight.size;
+    const due = room > 0 ? this.store.dueDeliveries(Date.now(), room, this.inFlight) : [];
+    for (const delivery of due) {
+      this.inFlight.add(delivery.id);
+      void this.attempt(delivery).finally(() => {
+        this.inFlight.delete(delivery.id);
+        this.schedule(0);
+      });
+    }
+    const next = this.store.nextDueAt();
+    if (next !== undefined && this.inFlight.size < DELIVERY_POLICY.concurrency) this.schedule(Math.max(50, next - Date.now()));
+  }
+
+  private async attempt(delivery: StoredDelivery): Promise<void> {
+    const webhook = this.store.webhook(delivery.webhookId);
+    const event = this.store.eventBySeq(delivery.eventSeq);
+    if (!webhook || !event) return;
+    const body = JSON.stringify(eventBody(event));
+    const started = Date.now();
+    const attempt = delivery.attempts + 1;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const response = await this.http.request(
+        {
+          method: 'POST',
+          path: webhook.url,
+          body,
+          idempotent: false,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'devicegate-webhooks/1',
+            'devicegate-event-id': event.id,
+            'devicegate-delivery-id': delivery.id,
+            'devicegate-signature': signDelivery(webhook.secret, body, Math.floor(started / 1000)),
+          },
+        },
+        backgroundContext(delivery.id),
+      );
+      status = response.status;
+      if (status < 200 || status > 299) error = `answered ${status}`;
+    } catch (failure) {
+      error = isGatewayError(failure) ? `${failure.type}: ${failure.message}` : String(failure);
+    }
+    if (this.stopped) return;
+    const ok = error === null;
+    const last = !ok && attempt >= DELIVERY_POLICY.maxAttempts;
+    this.store.recordAttempt(
+      delivery,
+      { attempt, at: started, status, error, durationMs: Date.now() - started },
+      { status: ok ? 'succeeded' : last ? 'failed' : 'pending', nextAttemptAt: ok || last ? null : Date.now() + retryDelayMs(attempt) },
+    );
+    const level = ok ? 'debug' : 'info';
+    this.log[level]({ webhook: webhook.id, delivery: delivery.id, event: event.id, attempt, status, error }, ok ? 'webhook delivered' : last ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');
+  }
+}
