@@ -21,6 +21,9 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json openapi.yaml ./
+# Events and pending webhook deliveries live in server.data_dir (default ./data): keep it on a volume.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 USER node
 EXPOSE 3000
 # Mount the configuration file and set DEVICEGATE_CONFIG (see README); without one, sandbox mode listens on 127.0.0.1 only.

@@ -18,7 +18,9 @@ export interface RunningGateway {
 /** Starts the gateway on a free loopback port with a configuration document (as the YAML file would hold it). */
 export async function startGateway(document: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
   const providers = createProviderRegistry();
-  const config = buildConfig(document, providers, { ...env, PORT: '0' });
+  // Events and webhooks in memory, unless a test names a data directory.
+  const server = (document.server ?? {}) as Record<string, unknown>;
+  const config = buildConfig({ ...document, server: { data_dir: ':memory:', ...server } }, providers, { ...env, PORT: '0' });
   const app = await createApp(config, providers, { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
@@ -36,6 +38,7 @@ export async function startSandboxGateway(options: SandboxOptions = {}): Promise
   const app = await createApp({ ...sandbox.config, server: { ...sandbox.config.server, port: 0 } }, providers, { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
+  await sandbox.connectPush(`http://127.0.0.1:${address.port}`);
   return {
     url: `http://127.0.0.1:${address.port}`,
     app,

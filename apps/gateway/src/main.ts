@@ -4,7 +4,7 @@ import { ConfigError, loadConfigFile } from './config/config.loader.js';
 import type { GatewayConfig } from './config/config.types.js';
 import { createLogger } from './ops/logger.js';
 import { createProviderRegistry } from './providers.js';
-import { startSandbox, type Sandbox } from './sandbox/sandbox.js';
+import type { Sandbox } from './sandbox/sandbox.js';
 
 function configPathFromArgs(argv: string[]): string | undefined {
   const at = argv.indexOf('--config');
@@ -22,6 +22,8 @@ async function bootstrap(): Promise<void> {
   try {
     if (path) config = loadConfigFile(path, providers);
     else {
+      // The emulators are loaded only in sandbox mode: a configured gateway does not carry them.
+      const { startSandbox } = await import('./sandbox/sandbox.js');
       sandbox = await startSandbox(providers);
       config = sandbox.config;
     }
@@ -38,6 +40,8 @@ async function bootstrap(): Promise<void> {
   const { port } = app.getHttpServer().address() as { port: number };
   const address = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   if (sandbox) {
+    // The emulators push to the gateway's hooks, whose port is known only now.
+    await sandbox.connectPush(address);
     console.log(sandbox.banner(address));
   } else {
     logger.info({ host: config.server.host, port }, `listening; Swagger UI at ${address}/docs`);

@@ -37,6 +37,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('messages', 'What devices sent and received.')
     .addTag('commands', 'Commands to devices.')
     .addTag('passthrough', 'Raw vendor calls with the connection\'s credentials.')
+    .addTag('events', 'Messages vendors push, as a Server-Sent Events stream.')
+    .addTag('webhooks', 'Subscriptions that receive every event as a signed POST.')
+    .addTag('hooks', 'Where vendor clouds push their messages (authenticated by the connection\'s push secret, no client key).')
     .build();
   const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
   document.info.contact = { name: 'devicegate maintainers' };

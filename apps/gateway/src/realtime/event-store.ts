@@ -214,7 +214,9 @@ export class EventStore {
    * wants each new one. Returns the new events (none when every message was a repeat).
    */
   append(messages: readonly Message[], connectionId: string, now = Date.now()): StoredEvent[] {
-    const insert = this.db.prepare<[string, string, number, string]>('INSERT INTO events (id, connection_id, received_at, message) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
+    // Looked up first: an insert that conflicts would still use up a sequence number.
+    const exists = this.db.prepare<[string]>('SELECT 1 FROM events WHERE id = ?');
+    const insert = this.db.prepare<[string, string, number, string]>('INSERT INTO events (id, connection_id, received_at, message) VALUES (?, ?, ?, ?)');
     const queue = this.db.prepare<[string, string, number, number, number, number]>(
       "INSERT INTO deliveries (id, webhook_id, event_seq, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
@@ -223,8 +225,8 @@ export class EventStore {
       const webhooks = this.listAllWebhooks();
       for (const raw of messages) {
         const { native: _native, ...message } = raw;
+        if (exists.get(message.id) !== undefined) continue;
         const result = insert.run(message.id, connectionId, now, JSON.stringify(message));
-        if (result.changes === 0) continue;
         const event: StoredEvent = { seq: Number(result.lastInsertRowid), id: message.id, connectionId, receivedAt: now, message };
         added.push(event);
         for (const webhook of webhooks) {

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiCallbacks, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import { ApiIdParam, ApiIdempotencyKey, V1Operation } from '../common/api.decorators.js';
 import { RawQuery } from '../common/request.decorators.js';
 import type { ClientConfig } from '../config/config.types.js';
+import { EventDto } from './dto/event.dto.js';
 import { CreateWebhookDto, WebhookDeliveryListDto, WebhookDto, WebhookListDto } from './dto/webhook.dto.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -29,6 +30,7 @@ export class WebhooksController {
     errors: [413, 415],
   })
   @ApiIdempotencyKey()
+  @ApiCallbacks({ name: 'event', callbackUrl: '{$request.body#/url}', method: 'post', requestBody: { type: EventDto }, expectedResponse: { status: 200, description: 'Any 2xx answer within 10 s counts as delivered.' } })
   @ApiCreatedResponse({ description: 'The webhook, with its signing secret.', type: WebhookDto })
   createWebhook(@CurrentClient() client: ClientConfig, @Body() body: CreateWebhookDto) {
     return this.webhooks.create(client, body);

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ProviderId, ProviderRegistry } from '@devicegate/core';
 import { startBlynkEmulator } from '@devicegate/emulators/blynk';
 import { startDisruptiveEmulator } from '@devicegate/emulators/disruptive';
@@ -35,16 +38,29 @@ export interface SandboxEmulator {
   credentials: Record<string, string | number>;
   /** The root its vendor paths hang off. */
   baseUrl: string;
+  /** Points the emulator's push (connector, data connector, webhook, notification channel) at a URL; absent when the vendor has none. */
+  connectPush?: (hookUrl: string, secret: string) => Promise<void>;
 }
+
+/**
+ * The push secret of every sandbox connection: what the emulators present to `/v1/hooks/sandbox-*`
+ * (the DT emulator signs with it). Fixed, like every sandbox credential, so pushes can be tried by hand.
+ */
+export const SANDBOX_PUSH_SECRET = 'sandbox-push-secret';
 
 export interface Sandbox {
   config: GatewayConfig;
   emulators: SandboxEmulator[];
   banner(address: string): string;
+  /** Makes every emulator with push deliver to the gateway at `gatewayUrl` (known only once it listens). */
+  connectPush(gatewayUrl: string): Promise<void>;
   close(): Promise<void>;
 }
 
-type Starter = (options: SandboxOptions, port: number) => Promise<{ server: EmulatorServer; baseUrl: string; connection: Record<string, unknown>; credentials: Record<string, string | number> }>;
+type Starter = (
+  options: SandboxOptions,
+  port: number,
+) => Promise<{ server: EmulatorServer; baseUrl: string; connection: Record<string, unknown>; credentials: Record<string, string | number>; connectPush?: SandboxEmulator['connectPush'] }>;
 
 /** How each vendor's emulator is started and which connection the sandbox points at it. */
 const STARTERS: Record<ProviderId, Starter> = {
@@ -55,6 +71,7 @@ const STARTERS: Record<ProviderId, Starter> = {
       baseUrl: e.baseUrl,
       credentials: { api_key: e.credentials.apiKey, space_id: e.spaceId },
       connection: { space_id: e.spaceId, credentials: { api_key: e.credentials.apiKey } },
+      connectPush: async (url, secret) => e.setPushTarget({ url, headers: { authorization: `Bearer ${secret}` } }),
     };
   },
   disruptive: async (o, port) => {
@@ -64,6 +81,7 @@ const STARTERS: Record<ProviderId, Starter> = {
       baseUrl: e.baseUrl,
       credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email, organization_id: e.organizationId, token_url: e.tokenUrl },
       connection: { organization_id: e.organizationId, token_url: e.tokenUrl, credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email } },
+      connectPush: async (url, secret) => e.setPushTarget({ url, signatureSecret: secret }),
     };
   },
   iottly: async (o, port) => {
@@ -73,6 +91,7 @@ const STARTERS: Record<ProviderId, Starter> = {
       baseUrl: e.baseUrl,
       credentials: { api_key: e.credentials.apiKey, project_id: e.projectId },
       connection: { project_id: e.projectId, credentials: { api_key: e.credentials.apiKey } },
+      connectPush: async (url, secret) => e.setPushTarget({ url, headers: { authorization: `Bearer ${secret}` } }),
     };
   },
   izuma: async (o, port) => {
@@ -82,6 +101,7 @@ const STARTERS: Record<ProviderId, Starter> = {
       baseUrl: e.baseUrl,
       credentials: { api_key: e.credentials.apiKey },
       connection: { credentials: { api_key: e.credentials.apiKey } },
+      connectPush: (url, secret) => e.setPushTarget({ url, headers: { authorization: secret } }),
     };
   },
   blynk: async (o, port) => {
@@ -107,17 +127,20 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
     for (const provider of wanted) {
       const started = await STARTERS[provider](options, options.ports?.[provider] ?? 0);
       const connectionId = `sandbox-${provider}`;
-      emulators.push({ provider, connectionId, server: started.server, credentials: started.credentials, baseUrl: started.baseUrl });
+      emulators.push({ provider, connectionId, server: started.server, credentials: started.credentials, baseUrl: started.baseUrl, connectPush: started.connectPush });
       // Without the vendors' own limits (benchmarks, tests) devicegate's budgets step aside too.
       const budget = options.vendorRateLimits === false ? { rate_limit: 1_000_000 } : {};
-      connections.push({ id: connectionId, provider, base_url: started.baseUrl, timeout_ms: 10_000, ...budget, ...started.connection });
+      const push = started.connectPush ? { push: { secret: SANDBOX_PUSH_SECRET } } : {};
+      connections.push({ id: connectionId, provider, base_url: started.baseUrl, timeout_ms: 10_000, ...budget, ...push, ...started.connection });
     }
   } catch (error) {
     await Promise.all(emulators.map((e) => e.server.close()));
     throw error;
   }
+  // The sandbox's events and webhooks live as long as the sandbox: a fresh database at every start.
+  const dataDir = mkdtempSync(join(tmpdir(), 'devicegate-sandbox-'));
   const document = {
-    server: { host: '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 } },
+    server: { host: '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir },
     clients: [{ name: 'sandbox', key_sha256: createHash('sha256').update(SANDBOX_KEY).digest('hex'), scopes: ['read', 'write', 'commands', 'passthrough'], connections: ['*'] }],
     connections,
   };
@@ -134,10 +157,16 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
         `  Try:          curl -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/devices`,
         '  Emulated vendor clouds (point a vendor client at them; credentials below):',
         ...emulators.map((e) => `    ${e.connectionId.padEnd(20)} ${e.baseUrl.padEnd(36)} ${Object.entries(e.credentials).map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        `  Live events:  curl -N -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/events   (emulators with push deliver to ${address}/v1/hooks/<connection>)`,
         '',
       ].join('\n'),
+    connectPush: async (gatewayUrl) => {
+      const base = gatewayUrl.replace(/\/+$/, '');
+      await Promise.all(emulators.map((e) => e.connectPush?.(`${base}/v1/hooks/${e.connectionId}`, SANDBOX_PUSH_SECRET)));
+    },
     close: async () => {
       await Promise.all(emulators.map((e) => e.server.close()));
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,13 +1,15 @@
-import { startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { PushSender, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
 import { RateLimiter, TokenService, type RateLimit } from './auth.js';
 import type { DtDataConnector, DtDevice, DtEvent, DtRole } from './disruptive.types.js';
 import { buildRouter, dtError } from './routes.js';
 import { DEMO_DEVICE_COUNT, DISRUPTIVE_SANDBOX_CREDENTIALS, seedStore } from './seed.js';
+import { signPush } from './push.js';
 import { DisruptiveStore, type DataConnectorPush, type EmittedEvent } from './store.js';
 
 export { DISRUPTIVE_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT } from './seed.js';
 export { DT_TOKEN_URL, JWT_BEARER_GRANT, type RateLimit } from './auth.js';
 export { PayloadError } from './events.js';
+export { signPush } from './push.js';
 export type { DataConnectorPush, EmittedEvent } from './store.js';
 export type * from './disruptive.types.js';
 
@@ -78,6 +80,20 @@ export interface DisruptiveEmulator extends EmulatorServer {
   onEvent(listener: (event: EmittedEvent) => void): () => void;
   /** Hook for data-connector delivery: one call per push an active, matching connector would receive. */
   onDataConnectorPush(listener: (push: DataConnectorPush) => void): () => void;
+  /**
+   * Creates an HTTP_PUSH data connector in every project that forwards every event to `url`, signed with
+   * `X-Dt-Signature` when `signatureSecret` is given, and delivers its pushes over HTTP (connectors
+   * created through the REST API are only reported to `onDataConnectorPush`). `null` deletes them again.
+   */
+  setPushTarget(target: DisruptivePushTarget | null): void;
+  /** Resolves when every push so far has been answered (or given up). */
+  pushesSettled(): Promise<void>;
+}
+
+export interface DisruptivePushTarget {
+  url: string;
+  signatureSecret?: string;
+  headers?: Record<string, string>;
 }
 
 /** Starts a local Disruptive Technologies cloud: REST API v2, Emulator API and OAuth2 token endpoint. */
@@ -113,8 +129,48 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     return found;
   };
 
+  const sender = new PushSender();
+  const pushConnectors = new Set<string>();
+  store.onDataConnectorPush((push) => {
+    const http = push.connector.httpConfig;
+    if (!http || !pushConnectors.has(push.connector.name)) return;
+    // Compact JSON in the documented key order: the signature covers these exact bytes.
+    const body = JSON.stringify(push.body);
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...http.headers };
+    if (http.signatureSecret) headers['x-dt-signature'] = signPush(body, http.signatureSecret, store.nowMs());
+    sender.send({ method: 'POST', url: http.url, headers, body });
+  });
+  const setPushTarget = (target: DisruptivePushTarget | null) => {
+    for (const connector of [...store.connectors.values()]) {
+      if (!pushConnectors.has(connector.resource.name)) continue;
+      store.connectors.delete(connector.id);
+      pushConnectors.delete(connector.resource.name);
+    }
+    if (!target) return;
+    for (const projectId of store.sortedProjects().map((p) => p.id)) {
+      const id = store.newId();
+      const resource: DtDataConnector = {
+        name: `projects/${projectId}/dataconnectors/${id}`,
+        displayName: 'devicegate',
+        type: 'HTTP_PUSH',
+        status: 'ACTIVE',
+        events: [],
+        labels: ['name'],
+        httpConfig: { url: target.url, signatureSecret: target.signatureSecret ?? '', headers: { ...(target.headers ?? {}) } },
+      };
+      store.connectors.set(id, { id, projectId, resource, metrics: { successCount: 0, errorCount: 0, latency99p: '0s' } });
+      pushConnectors.add(resource.name);
+    }
+  };
+
   return {
     ...server,
+    close: async () => {
+      sender.close();
+      await server.close();
+    },
+    setPushTarget,
+    pushesSettled: () => sender.idle(),
     baseUrl: `${server.url}/v2`,
     emulatorBaseUrl: `${server.url}/emulator/v2`,
     tokenUrl,

@@ -1,4 +1,4 @@
-import { SeededRandom, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { PushSender, SeededRandom, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
 import { routeNotFound } from './hardwario.errors.js';
 import { buildRouter, type CloudContext } from './hardwario.routes.js';
 import { DEMO_DEVICE_COUNT, SANDBOX_SPACE, seedStore } from './hardwario.seed.js';
@@ -65,7 +65,23 @@ export interface HardwarioEmulator extends EmulatorServer {
   messagesOf(deviceId: string): HardwarioMessage[];
   /** Subscribes to new messages (the hook for connector delivery); returns the unsubscribe function. */
   onMessage(listener: (event: HardwarioMessageEvent) => void): () => void;
+  /**
+   * Delivers every new message of the space to `url`, as a connector whose transformation posts the job
+   * the reference recommends (`{"message", "device", "connector"}`) with the given headers (e.g. the
+   * receiver's `Authorization`). `null` stops it.
+   */
+  setPushTarget(target: HardwarioPushTarget | null): void;
+  /** Resolves when every push so far has been answered (or given up). */
+  pushesSettled(): Promise<void>;
 }
+
+export interface HardwarioPushTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/** The connector the push target stands for, as `job.connector` names it. */
+export const PUSH_CONNECTOR_ID = '018f0000-0000-7000-8000-00000000c0de';
 
 /** Downlink bodies posted as plain strings may not be JSON; hand those over as the string itself. */
 function decodeBody(body: string): unknown {
@@ -150,8 +166,31 @@ export async function startHardwarioEmulator(options: HardwarioEmulatorOptions =
     return store.renderMessage(message);
   };
 
+  const sender = new PushSender();
+  let pushTarget: HardwarioPushTarget | null = null;
+  store.onMessage((m) => {
+    if (!pushTarget) return;
+    const event = toEvent(m);
+    if (!event) return;
+    const { message } = event;
+    const job = {
+      message: { id: message.id, type: message.type, direction: message.direction, created_at: message.created_at, body: event.body },
+      device: event.device,
+      connector: { id: PUSH_CONNECTOR_ID },
+    };
+    sender.send({ method: 'POST', url: pushTarget.url, headers: { 'content-type': 'application/json', ...(pushTarget.headers ?? {}) }, body: JSON.stringify(job) });
+  });
+
   return {
     ...server,
+    close: async () => {
+      sender.close();
+      await server.close();
+    },
+    setPushTarget: (target) => {
+      pushTarget = target;
+    },
+    pushesSettled: () => sender.idle(),
     credentials: HARDWARIO_SANDBOX_CREDENTIALS,
     baseUrl: server.url,
     spaceId: store.space.id,

@@ -1,6 +1,8 @@
 export {
   HARDWARIO_SANDBOX_CREDENTIALS,
+  PUSH_CONNECTOR_ID as HARDWARIO_PUSH_CONNECTOR_ID,
   startHardwarioEmulator,
+  type HardwarioPushTarget,
   type AddUplinkOptions,
   type HardwarioCredentials,
   type HardwarioEmulator,

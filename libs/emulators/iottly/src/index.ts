@@ -1,7 +1,7 @@
-import { parseIsoUtc, SeededRandom, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { parseIsoUtc, PushSender, SeededRandom, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
 import { API_PREFIX, buildRouter, tornadoError } from './iottly.routes.js';
 import { DEMO_DEVICE_COUNT, IOTTLY_SANDBOX_CREDENTIALS, seedWorld, type IottlySandboxCredentials } from './iottly.seed.js';
-import type { ProjectStore } from './iottly.store.js';
+import { toPaginatedMessage, type ProjectStore } from './iottly.store.js';
 import type { IottlyDeviceProps, MessageType, MessageTypeDefinition, OperatingStatus, RecordedCommand, StoredMessage } from './iottly.types.js';
 
 export { IOTTLY_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT, type IottlySandboxCredentials };
@@ -58,6 +58,19 @@ export interface IottlyEmulator extends EmulatorServer {
   clearCommands(): void;
   /** The emulator clock, epoch ms. */
   now(): number;
+  /**
+   * A project webhook (reference §6) for every new device message of any project: POST `{"msg": …}` to
+   * `url` with the given custom headers. The message is in the paginated API's form. `null` removes it.
+   */
+  setPushTarget(target: IottlyPushTarget | null): void;
+  /** Resolves when every push so far has been answered (or given up). */
+  pushesSettled(): Promise<void>;
+}
+
+export interface IottlyPushTarget {
+  url: string;
+  /** Up to five custom headers, as the console allows. */
+  headers?: Record<string, string>;
 }
 
 const toMs = (value: number | string): number => {
@@ -78,10 +91,16 @@ export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): 
   // Runtime messages get ids from their own generator so seeded ids never depend on test activity.
   const runtimeIds = new SeededRandom(0xadd);
 
+  const sender = new PushSender();
+  let pushTarget: IottlyPushTarget | null = null;
   const store = (project: ProjectStore, message: Omit<StoredMessage, 'oid'>): StoredMessage => {
     const oid = Math.floor(message.timestamp / 1000).toString(16).padStart(8, '0') + runtimeIds.hex(16);
     const full: StoredMessage = { ...message, oid };
     project.messagesOf(message.from).add(full);
+    if (pushTarget) {
+      const headers = Object.fromEntries(Object.entries(pushTarget.headers ?? {}).slice(0, 5));
+      sender.send({ method: 'POST', url: pushTarget.url, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ msg: toPaginatedMessage(full) }) });
+    }
     return full;
   };
 
@@ -108,6 +127,14 @@ export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): 
 
   return {
     ...server,
+    close: async () => {
+      sender.close();
+      await server.close();
+    },
+    setPushTarget: (target) => {
+      pushTarget = target;
+    },
+    pushesSettled: () => sender.idle(),
     credentials: IOTTLY_SANDBOX_CREDENTIALS,
     baseUrl: `${server.url}${API_PREFIX}`,
     projectId: world.main.info.id,

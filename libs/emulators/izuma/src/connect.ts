@@ -1,4 +1,5 @@
-import type { EmulatorResponse } from '@devicegate/emulators/kit';
+import { randomUUID } from 'node:crypto';
+import { PushSender, type EmulatorResponse } from '@devicegate/emulators/kit';
 import type { AsyncResponse, DeviceRecord, DeviceRequestRecord, ResourceState } from './model.js';
 import { resourcesFor } from './seed.js';
 import type { IzumaStore } from './store.js';
@@ -26,8 +27,18 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** A registered webhook channel (`PUT /v2/notification/callback`). */
+export interface CallbackChannel {
+  url: string;
+  headers: Record<string, string>;
+  /** `serialization.cfg` flags that add `uid` / `timestamp` to every item. */
+  includeUid: boolean;
+  includeTimestamp: boolean;
+}
+
 interface Channel {
-  mechanism: 'LONG_POLLING' | null;
+  mechanism: 'LONG_POLLING' | 'CALLBACK' | null;
+  callback?: CallbackChannel;
   /** Set by DELETE: the next poll answers 410 CHANNEL_DELETED, as the spec warns. */
   deletedPending: boolean;
   queue: Array<{ key: NotificationKey; value: unknown }>;
@@ -50,6 +61,8 @@ export class ConnectService {
   private readonly pending = new Map<string, DeviceRequestRecord[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly wakeTimer: NodeJS.Timeout;
+  /** Callback batches go out one after another, each after the previous one was acknowledged (reference §6.3). */
+  private readonly sender = new PushSender();
 
   constructor(
     private readonly store: IzumaStore,
@@ -145,6 +158,10 @@ export class ConnectService {
   publish(key: NotificationKey, value: unknown, onlyApiKey?: string): void {
     for (const [apiKey, channel] of this.channels) {
       if (onlyApiKey !== undefined && apiKey !== onlyApiKey) continue;
+      if (channel.mechanism === 'CALLBACK' && channel.callback) {
+        this.sendCallback(channel.callback, key, value);
+        continue;
+      }
       channel.queue.push({ key, value });
       if (channel.queue.length > CHANNEL_QUEUE_LIMIT) channel.queue.splice(0, channel.queue.length - CHANNEL_QUEUE_LIMIT);
       if (channel.waiter) {
@@ -206,6 +223,69 @@ export class ConnectService {
     return text(200, 'REMOVED');
   }
 
+  /**
+   * `PUT /v2/notification/callback`: makes the application's channel a webhook. Registration through the
+   * API first checks the URL with a PUT of `{}`, as the service does; `verify: false` skips that.
+   */
+  async registerCallback(apiKey: string, body: unknown, verify = true): Promise<EmulatorResponse> {
+    const request = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    const url = typeof request?.url === 'string' ? request.url : '';
+    if (!/^https?:\/\/\S+$/.test(url)) return text(400, 'Invalid URL');
+    const headers = typeof request?.headers === 'object' && request.headers !== null ? (request.headers as Record<string, unknown>) : {};
+    if (Object.values(headers).some((value) => typeof value !== 'string')) return text(400, 'Invalid headers');
+    const serialization = (request?.serialization ?? {}) as { cfg?: Record<string, unknown> };
+    const flag = (value: unknown) => value === true || value === 'true';
+    const callback: CallbackChannel = {
+      url,
+      headers: headers as Record<string, string>,
+      includeUid: flag(serialization.cfg?.include_uid),
+      includeTimestamp: flag(serialization.cfg?.include_timestamp),
+    };
+    const channel = this.channel(apiKey);
+    if (channel.mechanism === 'LONG_POLLING') return text(400, 'Another channel type exists; delete it first');
+    if (verify) {
+      try {
+        const probe = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', ...callback.headers }, body: '{}', redirect: 'manual', signal: AbortSignal.timeout(20_000) });
+        await probe.arrayBuffer();
+        if (probe.status !== 200 && probe.status !== 204) return text(400, 'URL not accessible');
+      } catch {
+        return text(400, 'URL not accessible');
+      }
+    }
+    channel.mechanism = 'CALLBACK';
+    channel.callback = callback;
+    return { status: 204 };
+  }
+
+  /** `GET /v2/notification/callback`. */
+  callbackInfo(apiKey: string): EmulatorResponse {
+    const callback = this.channel(apiKey).callback;
+    if (!callback) return text(404);
+    return { status: 200, body: { url: callback.url, headers: callback.headers, serialization: { type: 'v2', max_chunk_size: MAX_CHUNK, cfg: { include_uid: callback.includeUid, include_timestamp: callback.includeTimestamp } } } };
+  }
+
+  /** `DELETE /v2/notification/callback`. */
+  deleteCallback(apiKey: string): EmulatorResponse {
+    const channel = this.channel(apiKey);
+    if (channel.mechanism !== 'CALLBACK') return text(404);
+    channel.mechanism = null;
+    channel.callback = undefined;
+    return { status: 204 };
+  }
+
+  /** Resolves when every callback batch so far has been acknowledged (or given up). */
+  callbacksSettled(): Promise<void> {
+    return this.sender.idle();
+  }
+
+  private sendCallback(callback: CallbackChannel, key: NotificationKey, value: unknown): void {
+    let item = value;
+    if (typeof value === 'object' && value !== null && (callback.includeUid || callback.includeTimestamp)) {
+      item = { ...value, ...(callback.includeUid ? { uid: randomUUID() } : {}), ...(callback.includeTimestamp ? { timestamp: Date.now() } : {}) };
+    }
+    this.sender.send({ method: 'PUT', url: callback.url, headers: { 'content-type': 'application/json', ...callback.headers }, body: JSON.stringify({ [key]: [item] }) });
+  }
+
   /** `GET /v2/notification/channel`. */
   channelInfo(apiKey: string): EmulatorResponse {
     const mechanism = this.channel(apiKey).mechanism;
@@ -213,6 +293,7 @@ export class ConnectService {
   }
 
   close(): void {
+    this.sender.close();
     clearInterval(this.wakeTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();

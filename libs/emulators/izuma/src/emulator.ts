@@ -58,6 +58,18 @@ export interface IzumaEmulator extends EmulatorServer {
   deliverQueuedRequests(deviceId: string): number;
   /** Current value of a device resource (as the simulated device holds it). */
   resourceValue(deviceId: string, path: string): string | undefined;
+  /**
+   * The device reports a new value of an observed resource: the value is stored and a `notifications`
+   * item goes out on every notification channel. Returns the base64 payload sent.
+   */
+  notifyResource(deviceId: string, path: string, value: string): string;
+  /**
+   * Registers the sandbox application's webhook channel (`PUT /v2/notification/callback` without the URL
+   * check) with `uid` and `timestamp` in every item; `null` deletes it.
+   */
+  setPushTarget(target: { url: string; headers?: Record<string, string> } | null): Promise<void>;
+  /** Resolves when every callback batch so far has been acknowledged (or given up). */
+  pushesSettled(): Promise<void>;
 }
 
 interface Context {
@@ -440,6 +452,18 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
     .get(
       '/v2/notification/channel',
       authed((_req, ctx) => connect.channelInfo(ctx.apiKey)),
+    )
+    .put(
+      '/v2/notification/callback',
+      authed((req, ctx) => (req.bodyInvalid ? { status: 400, body: 'Malformed JSON' } : connect.registerCallback(ctx.apiKey, req.body))),
+    )
+    .get(
+      '/v2/notification/callback',
+      authed((_req, ctx) => connect.callbackInfo(ctx.apiKey)),
+    )
+    .delete(
+      '/v2/notification/callback',
+      authed((_req, ctx) => connect.deleteCallback(ctx.apiKey)),
     );
 
   const withRequestId = (answer: EmulatorResponse, requestId: string): EmulatorResponse => ({ ...answer, headers: { 'x-request-id': requestId } });
@@ -489,6 +513,30 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
     },
     deviceRequests: () => connect.deviceRequests(),
     deliverQueuedRequests: (deviceId) => connect.deliverQueued(deviceId),
+    notifyResource: (deviceId, path, value) => {
+      const device = store.devices.get(deviceId);
+      if (!device) throw new Error(`unknown device ${deviceId}`);
+      device.resources ??= resourcesFor(device);
+      const resource = device.resources.get(path);
+      if (!resource) throw new Error(`device ${deviceId} has no resource ${path}`);
+      resource.value = value;
+      const payload = Buffer.from(value).toString('base64');
+      connect.publish('notifications', { ep: device.id, path, ct: resource.ct, payload, 'max-age': 0 });
+      return payload;
+    },
+    setPushTarget: async (target) => {
+      if (!target) {
+        connect.deleteCallback(credentials.apiKey);
+        return;
+      }
+      const answer = await connect.registerCallback(
+        credentials.apiKey,
+        { url: target.url, headers: target.headers ?? {}, serialization: { type: 'v2', cfg: { include_uid: true, include_timestamp: true } } },
+        false,
+      );
+      if (answer.status !== 204) throw new Error(`callback registration failed: ${answer.status}`);
+    },
+    pushesSettled: () => connect.callbacksSettled(),
     resourceValue: (deviceId, path) => {
       const device = store.devices.get(deviceId);
       if (!device) return undefined;

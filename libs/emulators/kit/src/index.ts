@@ -2,3 +2,4 @@ export * from './router.js';
 export * from './server.js';
 export * from './random.js';
 export * from './time.js';
+export * from './push.js';

@@ -1,9 +1,11 @@
 import type { Capabilities, ProviderDefinition } from '@devicegate/core';
 import { DEFAULT_TOKEN_URL } from './disruptive.client.js';
 import { DisruptiveConnection } from './disruptive.provider.js';
+import { disruptivePush } from './disruptive.push.js';
 
 export { DisruptiveConnection, type DisruptiveSettings } from './disruptive.provider.js';
 export { DEFAULT_TOKEN_URL } from './disruptive.client.js';
+export { disruptivePush, parseDisruptivePush, verifyDisruptivePush } from './disruptive.push.js';
 
 /** API.md §4 for DT: sensors are claimed in DT Studio, cannot be deleted through the API and take no commands. */
 const capabilities: Capabilities = {
@@ -55,5 +57,6 @@ export const disruptiveProvider: ProviderDefinition = {
     else: { properties: { credentials: { required: ['email'] } } },
   },
   capabilities,
+  push: disruptivePush,
   create: (connection, deps) => new DisruptiveConnection(connection, deps),
 };

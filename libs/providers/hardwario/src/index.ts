@@ -1,7 +1,9 @@
 import type { ProviderDefinition } from '@devicegate/core';
 import { DEFAULT_ONLINE_WINDOW_S, HardwarioConnection } from './hardwario.provider.js';
+import { hardwarioPush } from './hardwario.push.js';
 
 export { HardwarioConnection, DEFAULT_ONLINE_WINDOW_S } from './hardwario.provider.js';
+export { hardwarioPush, parseHardwarioPush, verifyHardwarioPush } from './hardwario.push.js';
 
 /**
  * HARDWARIO Cloud v2: one connection is one space, reached with a space-scoped API key (`X-Api-Key`).
@@ -51,5 +53,6 @@ export const hardwarioProvider: ProviderDefinition = {
     'commands.get': true,
     passthrough: true,
   },
+  push: hardwarioPush,
   create: (connection, deps) => new HardwarioConnection(connection, deps.http),
 };

@@ -1,8 +1,10 @@
 import type { ProviderDefinition } from '@devicegate/core';
 import { IottlyConnection } from './iottly.provider.js';
+import { iottlyPush } from './iottly.push.js';
 
 export { IottlyConnection, MESSAGE_PAGE_MAX } from './iottly.provider.js';
 export { AUTH_HEADER } from './iottly.client.js';
+export { iottlyPush, parseIottlyPush, verifyIottlyPush } from './iottly.push.js';
 
 /**
  * iottly v1.0: one connection is one project, reached with a project API key sent as
@@ -52,5 +54,6 @@ export const iottlyProvider: ProviderDefinition = {
     'commands.get': true,
     passthrough: true,
   },
+  push: iottlyPush,
   create: (connection, deps) => new IottlyConnection(connection, deps.http),
 };

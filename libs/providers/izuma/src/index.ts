@@ -1,7 +1,9 @@
 import type { ProviderDefinition } from '@devicegate/core';
 import { IzumaConnection } from './izuma.provider.js';
+import { izumaPush } from './izuma.push.js';
 
 export { IzumaConnection } from './izuma.provider.js';
+export { izumaPush, parseIzumaPush, verifyIzumaPush } from './izuma.push.js';
 
 /**
  * Izuma Device Management (ex Pelion / Mbed Cloud): the account of an access key, its Device Directory,
@@ -43,5 +45,6 @@ export const izumaProvider: ProviderDefinition = {
     'commands.get': true,
     passthrough: true,
   },
+  push: izumaPush,
   create: (connection, deps) => new IzumaConnection(connection, deps),
 };

@@ -1,0 +1,76 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message } from '@devicegate/core';
+import { EventStore } from './event-store.js';
+import { retryDelayMs, signDelivery } from './webhook-dispatcher.js';
+
+const message = (id: string): Message => ({
+  object: 'message',
+  id: `hw:${id}`,
+  device_id: 'hw:d',
+  connection_id: 'hw',
+  provider: 'hardwario',
+  direction: 'uplink',
+  type: 'data',
+  native_type: 'data',
+  created_at: '2024-04-17T11:08:27.917Z',
+  device_time: null,
+  data: { n: id },
+  native: { secret: 'vendor object' },
+});
+
+describe('EventStore', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'devicegate-store-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stores each event id once, in sequence, without the vendor object, and keeps it across reopening', () => {
+    const store = new EventStore(dir);
+    const seen: string[] = [];
+    store.onAppend((events) => seen.push(...events.map((e) => e.id)));
+    expect(store.append([message('a'), message('b'), message('a')], 'hw').map((e) => e.seq)).toEqual([1, 2]);
+    expect(store.append([message('b')], 'hw')).toEqual([]);
+    expect(seen).toEqual(['hw:a', 'hw:b']);
+    store.close();
+    const reopened = new EventStore(dir);
+    expect(reopened.eventsAfter(0, 10).map((e) => [e.seq, e.id])).toEqual([[1, 'hw:a'], [2, 'hw:b']]);
+    expect(reopened.eventsAfter(1, 10)[0].message).not.toHaveProperty('native');
+    expect(reopened.append([message('c')], 'hw')[0].seq).toBe(3);
+    reopened.close();
+  });
+
+  it('queues a delivery per matching webhook in the same transaction, and keeps it pending across reopening', () => {
+    const store = new EventStore(dir, (webhook, event) => webhook.filterParams.type !== 'status' && event.connectionId === 'hw');
+    store.createWebhook({ id: 'whk_1', owner: 'a', url: 'http://127.0.0.1:1/x', description: null, secret: 's', filterParams: {}, filters: [], createdAt: 1 });
+    store.createWebhook({ id: 'whk_2', owner: 'a', url: 'http://127.0.0.1:1/y', description: null, secret: 's', filterParams: { type: 'status' }, filters: [], createdAt: 1 });
+    store.append([message('a')], 'hw', 1000);
+    store.close();
+    const reopened = new EventStore(dir);
+    const due = reopened.dueDeliveries(1000, 10, new Set());
+    expect(due.map((d) => [d.webhookId, d.eventId, d.status, d.attempts])).toEqual([['whk_1', 'hw:a', 'pending', 0]]);
+    reopened.recordAttempt(due[0], { attempt: 1, at: 1000, status: 500, error: 'answered 500', durationMs: 3 }, { status: 'pending', nextAttemptAt: 3000 });
+    expect(reopened.dueDeliveries(2000, 10, new Set())).toEqual([]);
+    expect(reopened.nextDueAt()).toBe(3000);
+    expect(reopened.attempts(due[0].id)).toEqual([{ attempt: 1, at: 1000, status: 500, error: 'answered 500', durationMs: 3 }]);
+    expect(reopened.deleteWebhook('whk_1')).toBe(true);
+    expect(reopened.nextDueAt()).toBeUndefined();
+    reopened.close();
+  });
+});
+
+describe('webhook signatures and backoff', () => {
+  it('signs "<t>.<body>" with HMAC-SHA256', () => {
+    const expected = createHmac('sha256', 'whsec_x').update('1700000000.{"a":1}').digest('hex');
+    expect(signDelivery('whsec_x', '{"a":1}', 1700000000)).toBe(`t=1700000000,v1=${expected}`);
+    expect(signDelivery('whsec_x', '{"a":2}', 1700000000)).not.toBe(`t=1700000000,v1=${expected}`);
+  });
+
+  it('doubles the delay after each failure, within ±20 %, up to an hour', () => {
+    expect(retryDelayMs(1, 0.5)).toBe(1000);
+    expect(retryDelayMs(2, 0.5)).toBe(2000);
+    expect(retryDelayMs(4, 0)).toBe(6400);
+    expect(retryDelayMs(30, 1)).toBe(4_320_000);
+  });
+});

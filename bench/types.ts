@@ -1,0 +1,25 @@
+/** Shapes shared by the benchmark's parent process and its children. */
+
+export interface EmulatorSetSpec {
+  providers: string[];
+  latencyMs?: number;
+  deviceCount?: number;
+}
+
+export interface StartedEmulatorInfo {
+  provider: string;
+  /** The root the vendor paths hang off (what a connection's `base_url` is). */
+  baseUrl: string;
+  /** Provider-specific connection keys for the gateway configuration. */
+  connection: Record<string, unknown>;
+  /** Headers a vendor client sends (HARDWARIO only). */
+  vendorHeaders?: Record<string, string>;
+  spaceId?: string;
+  sampleDeviceId?: string;
+  deviceCount?: number;
+}
+
+export interface EmulatorSetInfo {
+  pid: number;
+  emulators: Array<StartedEmulatorInfo & { statsUrl: string }>;
+}

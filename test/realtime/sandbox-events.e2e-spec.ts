@@ -1,0 +1,109 @@
+import type { DisruptiveEmulator } from '@devicegate/emulators/disruptive';
+import type { HardwarioEmulator } from '@devicegate/emulators/hardwario';
+import type { IottlyEmulator } from '@devicegate/emulators/iottly';
+import type { IzumaEmulator } from '@devicegate/emulators/izuma';
+import { startSandboxGateway, type RunningSandbox } from '../support/gateway-harness.js';
+import { openEventStream, type SseClient, type SseEvent } from './support.js';
+
+/**
+ * Sandbox mode end to end: an emulator creates a message, pushes it in its vendor's format to the
+ * gateway's hook, and an SSE client of `GET /v1/events` sees it within a second.
+ */
+describe('sandbox: live events from every emulator with push', () => {
+  let gw: RunningSandbox;
+  let sse: SseClient;
+  const emulator = <T>(provider: string): T => gw.sandbox.emulators.find((e) => e.provider === provider)!.server as unknown as T;
+  const get = async (path: string) => {
+    const res = await fetch(`${gw.url}${path}`, { headers: { authorization: 'Bearer sandbox' } });
+    return { status: res.status, body: (await res.json()) as { data: Array<{ id: string }> } };
+  };
+  /** Waits for the event of a message created at `createdAt` and checks it arrived within a second. */
+  const seen = async (match: (event: SseEvent) => boolean, createdAt: number): Promise<SseEvent> => {
+    const event = await sse.next(match, 3000);
+    expect(event.at - createdAt).toBeLessThan(1000);
+    return event;
+  };
+  const message = (event: SseEvent) => event.data.data as Record<string, unknown>;
+
+  beforeAll(async () => {
+    gw = await startSandboxGateway();
+    sse = await openEventStream(`${gw.url}/v1/events`, 'sandbox');
+    expect(sse.status).toBe(200);
+    expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  });
+
+  afterAll(async () => {
+    // Shutting down ends open streams, so the server can close while a client still listens.
+    const started = Date.now();
+    await gw?.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+    sse?.close();
+  });
+
+  it('publishes the new operations in the OpenAPI document that Swagger UI shows', async () => {
+    const spec = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string; responses: Record<string, { content?: Record<string, unknown> }> }>> };
+    expect(spec.paths['/v1/events'].get.responses['200'].content).toHaveProperty(['text/event-stream']);
+    expect(spec.paths['/v1/hooks/{connection_id}'].post.operationId).toBe('receivePush');
+    expect(Object.keys(spec.paths['/v1/webhooks']).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(spec.paths['/v1/webhooks/{webhook_id}']).sort()).toEqual(['delete', 'get']);
+    expect(spec.paths['/v1/webhooks/{webhook_id}/deliveries'].get.operationId).toBe('listWebhookDeliveries');
+    expect((await fetch(`${gw.url}/docs`)).status).toBe(200);
+  });
+
+  it('hardwario: a new uplink arrives as an event whose id is the message id the messages list shows', async () => {
+    const hw = emulator<HardwarioEmulator>('hardwario');
+    const deviceId = hw.demoDeviceIds()[0];
+    const createdAt = Date.now();
+    const uplink = hw.addUplink(deviceId, { thermometer: { temperature: 23.25 } });
+    const event = await seen((e) => e.data.id === `sandbox-hardwario:${uplink.id}`, createdAt);
+    expect(event.event).toBe('message.created');
+    expect(event.data).toMatchObject({ object: 'event', type: 'message.created', connection_id: 'sandbox-hardwario' });
+    expect(message(event)).toMatchObject({ object: 'message', device_id: `sandbox-hardwario:${deviceId}`, provider: 'hardwario', type: 'data', direction: 'uplink', data: { thermometer: { temperature: 23.25 } } });
+    const listed = await get(`/v1/devices/sandbox-hardwario:${deviceId}/messages?limit=5`);
+    expect(listed.body.data.map((m) => m.id)).toContain(event.data.id);
+  });
+
+  it('disruptive: a published event arrives through a signed data-connector push', async () => {
+    const dt = emulator<DisruptiveEmulator>('disruptive');
+    const deviceId = dt.deviceIds().find((id) => dt.getDevice(id)?.type === 'temperature')!;
+    const createdAt = Date.now();
+    const published = dt.publish(deviceId, { temperature: { value: 4.5 } });
+    const event = await seen((e) => e.data.id === `sandbox-disruptive:${published.eventId}`, createdAt);
+    expect(message(event)).toMatchObject({ device_id: `sandbox-disruptive:${deviceId}`, native_type: 'temperature', type: 'data' });
+    expect((message(event).data as { temperature: { value: number } }).temperature.value).toBe(4.5);
+  });
+
+  it('iottly: a new device message arrives through the project webhook, with the id the messages list derives', async () => {
+    const iottly = emulator<IottlyEmulator>('iottly');
+    const deviceId = iottly.deviceIds()[0];
+    const createdAt = Date.now();
+    iottly.addMessage(deviceId, { payload: { probe: { temperature: 19.75 } } });
+    const event = await seen((e) => message(e).device_id === `sandbox-iottly:${deviceId}` && JSON.stringify(message(e).data).includes('19.75'), createdAt);
+    expect(message(event)).toMatchObject({ provider: 'iottly', native_type: 'userdefined' });
+    const listed = await get(`/v1/devices/sandbox-iottly:${deviceId}/messages?limit=5`);
+    expect(listed.body.data.map((m) => m.id)).toContain(event.data.id);
+  });
+
+  it('izuma: a resource notification arrives through the notification channel callback', async () => {
+    const izuma = emulator<IzumaEmulator>('izuma');
+    const deviceId = izuma.deviceIds().find((id) => izuma.device(id)?.state === 'registered' && izuma.resourceValue(id, '/3303/0/5700') !== undefined)!;
+    const createdAt = Date.now();
+    izuma.notifyResource(deviceId, '/3303/0/5700', '5.25');
+    const event = await seen((e) => message(e).device_id === `sandbox-izuma:${deviceId}` && message(e).native_type === 'notification', createdAt);
+    expect(message(event)).toMatchObject({ type: 'data', data: { path: '/3303/0/5700', value: '5.25' } });
+  });
+
+  it('resumes with Last-Event-ID: a second client replays what came after the id it names', async () => {
+    const first = sse.events[0];
+    const resumed = await openEventStream(`${gw.url}/v1/events?connection_id__in=sandbox-hardwario,sandbox-disruptive`, 'sandbox', { 'last-event-id': String(Number(first.id) - 1) });
+    try {
+      const replayed = await resumed.next((e) => e.id === first.id);
+      expect(replayed.data).toEqual(first.data);
+      const disruptive = await resumed.next((e) => e.data.connection_id === 'sandbox-disruptive');
+      expect(Number(disruptive.id)).toBeGreaterThan(Number(first.id));
+      expect(resumed.events.every((e) => ['sandbox-hardwario', 'sandbox-disruptive'].includes(String(e.data.connection_id)))).toBe(true);
+    } finally {
+      resumed.close();
+    }
+  });
+});
