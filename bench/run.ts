@@ -94,7 +94,8 @@ async function startGateway(connections: Array<Record<string, unknown>>, extraNo
   writeFileSync(file, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env, PORT: String(port) };
-  const fromEnv = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // The gateway runs with the flags `npm start` gives it (package.json), plus any from the environment.
+  const fromEnv = ['--max-old-space-size=192', ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
   const child = await spawnServerChild([...fromEnv, ...extraNodeArgs, '--enable-source-maps', GATEWAY_MAIN, '--config', file], ROOT, `${url}/healthz`, env);
   return { child, url };
 }

@@ -23,7 +23,7 @@ class RecordingHttpClient extends HttpClient {
 
   override async request(req: HttpRequest, ctx: Parameters<HttpClient['request']>[1]): Promise<HttpResponse> {
     const res = await super.request(req, ctx);
-    const url = this.url(req.path);
+    const url = new URL(req.path, this.baseUrl);
     this.exchanges.push({ method: req.method, path: url.pathname, status: res.status, contentType: res.headers['content-type'] ?? '', body: res.body });
     return res;
   }

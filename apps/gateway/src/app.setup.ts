@@ -93,8 +93,7 @@ export function configureApp(app: NestFastifyApplication): void {
     const route = request.routeOptions.url ?? 'unmatched';
     const state = stateOf(request);
     const durationMs = performance.now() - state.startedAt;
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.requestDuration.observe({ method: request.method, route }, durationMs / 1000);
+    metrics.request(request.method, route, reply.statusCode, durationMs / 1000);
     request.log.info(
       {
         method: request.method,

@@ -47,7 +47,7 @@ interface SegmentState<T> {
 type Position<T> = SegmentState<T>[];
 
 export interface ListingOptions {
-  /** Positions remembered for `after` (default 10,000). */
+  /** Positions remembered for `after` (default 2,000). */
   maxPositions?: number;
   /** How long a position is remembered (default 15 minutes). */
   positionTtlMs?: number;
@@ -56,6 +56,9 @@ export interface ListingOptions {
 }
 
 type Identified = { id: string };
+
+/** Items a remembered position may hold (the rest of a vendor page, or of a list read whole to reverse it). */
+const MAX_BUFFERED_ITEMS = 5000;
 
 /**
  * Serves Izuma-style pages over any number of connections, whatever each vendor's paging style.
@@ -68,7 +71,7 @@ export class ListingEngine {
   private readonly totals: TtlCache<number>;
 
   constructor(options: ListingOptions = {}) {
-    this.positions = new TtlCache(options.maxPositions ?? 10_000, options.positionTtlMs ?? 15 * 60_000);
+    this.positions = new TtlCache(options.maxPositions ?? 2_000, options.positionTtlMs ?? 15 * 60_000);
     this.totals = new TtlCache(options.maxPositions ?? 10_000, options.totalTtlMs ?? 60_000);
   }
 
@@ -138,7 +141,8 @@ export class ListingEngine {
       const extra = items[args.limit];
       const rest = position.slice(index);
       rest[0] = { ...rest[0], buffer: [extra, ...rest[0].buffer] };
-      this.positions.set(`${signature}|${last.id}`, rest as Position<Identified>);
+      // A position holding a whole reversed list is not kept: memory stays bounded, and that `after` is found by scanning.
+      if (rest.reduce((n, state) => n + state.buffer.length, 0) <= MAX_BUFFERED_ITEMS) this.positions.set(`${signature}|${last.id}`, rest as Position<Identified>);
     }
 
     const result: ListPage<T> = { items: page, hasMore, unreachable };

@@ -17,13 +17,24 @@ export function findClient(clients: readonly ClientConfig[], key: string): Clien
   return found;
 }
 
+/** Keys recently matched; only keys that matched are kept, so unknown keys always take the constant-time path. */
+const KNOWN_KEYS_MAX = 1000;
+
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
+  private readonly known = new Map<string, ClientConfig>();
+
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     super();
   }
 
   validate(token: string): ClientConfig | false {
-    return findClient(this.config.clients, token) ?? false;
+    const cached = this.known.get(token);
+    if (cached) return cached;
+    const client = findClient(this.config.clients, token);
+    if (!client) return false;
+    if (this.known.size >= KNOWN_KEYS_MAX) this.known.clear();
+    this.known.set(token, client);
+    return client;
   }
 }

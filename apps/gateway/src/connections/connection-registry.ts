@@ -50,6 +50,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
           this.metrics.vendorCall(event);
           const failed = event.error !== undefined || (event.status ?? 0) >= 500;
           const level = failed || event.durationMs > SLOW_CALL_MS ? 'info' : 'debug';
+          if (!this.log.isLevelEnabled(level)) return;
           this.log[level](
             { reqId: event.requestId, connection: event.connectionId, provider: event.provider, method: event.method, path: event.path, status: event.status, error: event.error, durationMs: Math.round(event.durationMs * 10) / 10, attempt: event.attempt },
             'vendor call',

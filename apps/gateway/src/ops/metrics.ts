@@ -47,6 +47,8 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   private readonly circuits = new Map<string, () => CircuitSnapshot>();
+  /** Labelled children by label values, so the hot path does not hash label objects per request. */
+  private readonly children = new Map<string, { inc(): void } | { observe(value: number): void }>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'devicegate_' });
@@ -66,10 +68,29 @@ export class GatewayMetrics {
     this.circuits.set(connection, snapshot);
   }
 
+  /** Counts an answered request and its duration. */
+  request(method: string, route: string, status: number, seconds: number): void {
+    this.counter(`r|${method}|${route}|${status}`, () => this.requests.labels(method, route, String(status))).inc();
+    this.histogram(`d|${method}|${route}`, () => this.requestDuration.labels(method, route)).observe(seconds);
+  }
+
   vendorCall(event: VendorCallEvent): void {
-    const labels = { connection: event.connectionId, provider: event.provider };
-    this.vendorCalls.inc({ ...labels, outcome: event.status !== undefined ? String(event.status) : (event.error ?? 'unknown') });
-    if (event.status !== undefined) this.vendorDuration.observe(labels, event.durationMs / 1000);
-    if (event.error || (event.status !== undefined && event.status >= 500)) this.vendorErrors.inc({ ...labels, type: event.error ?? 'upstream_error' });
+    const { connectionId: connection, provider } = event;
+    const outcome = event.status !== undefined ? String(event.status) : (event.error ?? 'unknown');
+    this.counter(`v|${connection}|${outcome}`, () => this.vendorCalls.labels(connection, provider, outcome)).inc();
+    if (event.status !== undefined) this.histogram(`vd|${connection}`, () => this.vendorDuration.labels(connection, provider)).observe(event.durationMs / 1000);
+    if (event.error || (event.status !== undefined && event.status >= 500)) this.vendorErrors.inc({ connection, provider, type: event.error ?? 'upstream_error' });
+  }
+
+  private counter(key: string, make: () => { inc(): void }): { inc(): void } {
+    let child = this.children.get(key) as { inc(): void } | undefined;
+    if (!child) this.children.set(key, (child = make()));
+    return child;
+  }
+
+  private histogram(key: string, make: () => { observe(value: number): void }): { observe(value: number): void } {
+    let child = this.children.get(key) as { observe(value: number): void } | undefined;
+    if (!child) this.children.set(key, (child = make()));
+    return child;
   }
 }

@@ -14,7 +14,8 @@ export function safeVendorPath(raw: string): string {
   if (raw.length > 2048) throw invalid('is longer than 2048 characters');
   const forms = [raw];
   let current = raw;
-  for (let round = 0; round < 5; round++) {
+  // Nothing encoded: the path is its only form.
+  for (let round = 0; round < 5 && current.includes('%'); round++) {
     let decoded: string;
     try {
       decoded = decodeURIComponent(current);

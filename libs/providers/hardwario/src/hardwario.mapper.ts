@@ -24,7 +24,11 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * RFC 3339 UTC with milliseconds. The API sends `…mmmZ` already; a zone-less ISO string is read as UTC
  * (the reference's guess for query values, applied to answers too) and a number as epoch ms.
  */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function toIso(value: unknown): string | null {
+  // The usual case, already in the contract's form: checked once, returned as is.
+  if (typeof value === 'string' && CANONICAL.test(value) && !Number.isNaN(Date.parse(value))) return value;
   let ms: number;
   if (typeof value === 'number') ms = value;
   else if (typeof value === 'string' && value.trim() !== '') {
