@@ -5,3 +5,4 @@ export * from './context.js';
 export * from './provider.js';
 export * from './provider-registry.js';
 export * from './push.js';
+export * from './labels.js';

@@ -129,18 +129,8 @@ export function mapDevice(device: HwDevice, ctx: DeviceMapContext): Device {
   };
 }
 
-/**
- * PATCH semantics of the contract on the vendor's wholesale `label` map: keys set to null are removed,
- * other keys are set, keys not named stay.
- */
-export function mergeLabels(current: Record<string, string>, patch: Record<string, string | null>): Record<string, string> {
-  const merged = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete merged[key];
-    else merged[key] = value;
-  }
-  return merged;
-}
+/** The label merge of the contract's PATCH, shared by every provider. */
+export { mergeLabels } from '@devicegate/core';
 
 /** Tag name → tag ids of the space (names are unique by the naming rule, but a list keeps a duplicate visible). */
 export function tagIndex(tags: HwTag[]): Map<string, string[]> {

@@ -168,18 +168,8 @@ export function mapEvent(event: IzDeviceEvent, deviceId: string, ctx: MapContext
   };
 }
 
-/**
- * PATCH semantics of the contract on the vendor's wholesale `custom_attributes` map: keys set to null are
- * removed, other keys are set, keys not named stay.
- */
-export function mergeLabels(current: Record<string, string>, patch: Record<string, string | null>): Record<string, string> {
-  const merged = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete merged[key];
-    else merged[key] = value;
-  }
-  return merged;
-}
+/** The label merge of the contract's PATCH, shared by every provider. */
+export { mergeLabels } from '@devicegate/core';
 
 /** `DeviceDataPostRequest` fields a caller may add through `params` (those not covered by the contract's own fields). */
 export const CREATE_PARAM_FIELDS: readonly string[] = [
