@@ -69,3 +69,13 @@ describe('HttpClient', () => {
     });
   });
 });
+
+describe('vendor error messages', () => {
+  it('cut out every form of a connection secret the vendor echoes', async () => {
+    const { redactSecrets, sanitizeVendorMessage } = await import('./upstream-errors.js');
+    const secret = 'client:s3cr3t/value';
+    const echoed = `bad ${secret} ${encodeURIComponent(secret)} ${Buffer.from(secret).toString('base64')} Bearer eyJa.b.c`;
+    expect(redactSecrets(echoed, [secret])).toBe('bad [redacted] [redacted] [redacted] Bearer eyJa.b.c');
+    expect(sanitizeVendorMessage(echoed, [secret])).toBe('bad [redacted] [redacted] [redacted] [redacted]');
+  });
+});

@@ -1,12 +1,18 @@
 import { GatewayError, type ErrorType, type FieldError } from '@devicegate/errors';
 import { parseRetryAfter, type HttpResponse } from './http-client.js';
 
-export interface UpstreamErrorDetails {
+/** Who an error is attributed to: the connection whose vendor call caused it. */
+export interface ErrorAttribution {
   connectionId: string;
   provider: string;
-  /** A short message from the vendor's body, already stripped of anything sensitive. */
+}
+
+export interface UpstreamErrorDetails extends ErrorAttribution {
+  /** A short message from the vendor's body. */
   message?: string;
   fields?: FieldError[];
+  /** The connection's credentials (keys, secrets, tokens): cut out of the message should the vendor echo one. */
+  secrets?: readonly string[];
 }
 
 /** The nearest contract error for a vendor status (API.md §2.4). */
@@ -24,10 +30,21 @@ export function typeForUpstreamStatus(status: number): ErrorType {
 
 const MAX_MESSAGE = 300;
 
-/** Keeps a vendor message short, on one line, and free of anything that looks like a credential. */
-export function sanitizeVendorMessage(message: unknown): string | undefined {
+/** Removes every given secret from a text, as sent and in the URL-encoded and base64 forms a vendor might echo it in. */
+export function redactSecrets(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined) return undefined;
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64')])) out = out.split(form).join('[redacted]');
+  }
+  return out;
+}
+
+/** Keeps a vendor message short, on one line, and free of the given secrets and of anything that looks like a credential. */
+export function sanitizeVendorMessage(message: unknown, secrets: readonly string[] = []): string | undefined {
   if (typeof message !== 'string' || message.trim() === '') return undefined;
-  const oneLine = message.replace(/\s+/g, ' ').trim();
+  const oneLine = redactSecrets(message, secrets)!.replace(/\s+/g, ' ').trim();
   const redacted = oneLine.replace(/\b(?:bearer|basic|apikey)\s+\S+/gi, '[redacted]').replace(/\b(ak_[A-Za-z0-9]+|eyJ[\w-]+\.[\w-]+\.[\w-]+)/g, '[redacted]');
   return redacted.length > MAX_MESSAGE ? `${redacted.slice(0, MAX_MESSAGE)}…` : redacted;
 }
@@ -35,7 +52,7 @@ export function sanitizeVendorMessage(message: unknown): string | undefined {
 /** A GatewayError for a vendor answer that is not a success. */
 export function upstreamError(response: HttpResponse, details: UpstreamErrorDetails): GatewayError {
   const type = typeForUpstreamStatus(response.status);
-  const vendorMessage = sanitizeVendorMessage(details.message);
+  const vendorMessage = sanitizeVendorMessage(details.message, details.secrets);
   const message = vendorMessage ? `The vendor answered ${response.status}: ${vendorMessage}` : `The vendor answered ${response.status}.`;
   return new GatewayError(type, message, {
     connectionId: details.connectionId,
@@ -43,5 +60,13 @@ export function upstreamError(response: HttpResponse, details: UpstreamErrorDeta
     upstreamStatus: response.status,
     fields: type === 'validation_error' ? (details.fields ?? []) : undefined,
     retryAfter: response.status === 429 || response.status === 503 ? (parseRetryAfter(response.headers['retry-after']) ?? 1) : undefined,
+  });
+}
+
+/** An answer whose status is fine but whose body is not what the vendor documents. */
+export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
+  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
+    ...who,
+    upstreamStatus: status,
   });
 }

@@ -1,11 +1,7 @@
 import { GatewayError, type FieldError } from '@devicegate/errors';
-import { sanitizeVendorMessage, upstreamError, type HttpResponse } from '@devicegate/http-client';
+import { redactSecrets, sanitizeVendorMessage, upstreamError, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
 
-/** Who an error is attributed to. */
-export interface ErrorAttribution {
-  connectionId: string;
-  provider: string;
-}
+export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
 
 /**
  * What a vendor 400 is about. `upstream`: a parameter devicegate itself chose (page size, sort key) — the
@@ -48,25 +44,13 @@ export function vendorMessage(response: HttpResponse): string | undefined {
   return text.startsWith('<') ? undefined : text;
 }
 
-/** Removes every given secret (client secret, access token) from a text, should the vendor echo one. */
-export function redact(text: string | undefined, secrets: readonly string[]): string | undefined {
-  if (text === undefined) return undefined;
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    // As sent, and in the URL-encoded and base64 forms a vendor might echo it in.
-    for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64')])) out = out.split(form).join('[redacted]');
-  }
-  return out;
-}
-
 /**
  * A GatewayError for a non-2xx Platform API answer (API.md §2.4): 401/403 → `upstream_auth_failed`,
  * 404 "not found or access denied" → `not_found`, 429 → `upstream_rate_limited` with `Retry-After`,
  * 400 → `validation_error` naming the blamed fields (or `upstream_error` for devicegate's own parameters).
  */
 export function vendorError(response: HttpResponse, who: ErrorAttribution, secrets: readonly string[], hints: ErrorHints = {}): GatewayError {
-  const message = redact(vendorMessage(response), secrets);
+  const message = redactSecrets(vendorMessage(response), secrets);
   if (response.status === 400 && hints.badRequest === 'upstream') {
     const short = sanitizeVendorMessage(message);
     return new GatewayError('upstream_error', `The vendor rejected a request devicegate built (400${short ? `: ${short}` : ''}).`, {
@@ -92,20 +76,13 @@ export function vendorError(response: HttpResponse, who: ErrorAttribution, secre
  */
 export function tokenError(response: HttpResponse, who: ErrorAttribution, secrets: readonly string[]): GatewayError {
   if (response.status === 400 || response.status === 401 || response.status === 403) {
-    const short = sanitizeVendorMessage(redact(vendorMessage(response), secrets));
+    const short = sanitizeVendorMessage(vendorMessage(response), secrets);
     return new GatewayError('upstream_auth_failed', `The vendor refused the OAuth2 client credentials (${response.status}${short ? `: ${short}` : ''}).`, {
       ...who,
       upstreamStatus: response.status,
       retryable: false,
     });
   }
-  return upstreamError(response, { ...who, message: redact(vendorMessage(response), secrets) });
+  return upstreamError(response, { ...who, message: vendorMessage(response), secrets });
 }
 
-/** An answer whose status is fine but whose body is not what the reference documents. */
-export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
-  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
-    ...who,
-    upstreamStatus: status,
-  });
-}

@@ -1,12 +1,8 @@
 import { GatewayError, type ErrorType } from '@devicegate/errors';
-import { sanitizeVendorMessage, upstreamError, type HttpResponse } from '@devicegate/http-client';
-import type { DtBatchError } from './disruptive.types.js';
+import { sanitizeVendorMessage, upstreamError, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
 
-/** Who an error is attributed to. */
-export interface ErrorAttribution {
-  connectionId: string;
-  provider: string;
-}
+export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
+import type { DtBatchError } from './disruptive.types.js';
 
 /** The `error` summary of a `{error, code, help}` body (§3.6); plain text when the body is not JSON. */
 export function vendorMessage(response: HttpResponse): string | undefined {
@@ -33,26 +29,12 @@ export function vendorMessage(response: HttpResponse): string | undefined {
 }
 
 /**
- * Cuts every given secret (key id, key secret, service-account email, access token) out of a text, should
- * the vendor echo one back: they must never reach a caller or a log line (API.md §2.2).
- */
-export function redact(text: string | undefined, secrets: readonly string[]): string | undefined {
-  if (text === undefined) return undefined;
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64')])) out = out.split(form).join('[redacted]');
-  }
-  return out;
-}
-
-/**
  * A GatewayError for a non-2xx API answer (API.md §2.4): 400 → validation_error, 401/403 →
  * upstream_auth_failed, 404 → not_found, 409 → conflict, 429 → upstream_rate_limited with Retry-After,
  * 5xx → upstream_error / upstream_unavailable / upstream_timeout. `secrets` are cut out of the vendor's text.
  */
 export function vendorError(response: HttpResponse, who: ErrorAttribution, secrets: readonly string[] = []): GatewayError {
-  return upstreamError(response, { ...who, message: redact(vendorMessage(response), secrets) });
+  return upstreamError(response, { ...who, message: vendorMessage(response), secrets });
 }
 
 /**
@@ -69,13 +51,6 @@ export function tokenError(response: HttpResponse, who: ErrorAttribution, secret
   return vendorError(response, who, secrets);
 }
 
-/** An answer whose status is fine but whose body is not what the reference documents. */
-export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
-  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
-    ...who,
-    upstreamStatus: status,
-  });
-}
 
 /** The documented `status.code` values of a per-device batch failure; any other is an upstream_error. */
 const BATCH_CODES: Record<string, ErrorType> = {
@@ -92,7 +67,7 @@ export function batchError(errors: DtBatchError[], who: ErrorAttribution, field:
   const first = errors[0];
   const code = typeof first?.status?.code === 'string' ? first.status.code : 'UNKNOWN';
   const type = BATCH_CODES[code] ?? 'upstream_error';
-  const detail = sanitizeVendorMessage(redact(first?.status?.message, secrets));
+  const detail = sanitizeVendorMessage(first?.status?.message, secrets);
   const message = `The vendor refused the change (${code})${detail ? `: ${detail}` : '.'}`;
   return new GatewayError(type, message, {
     ...who,

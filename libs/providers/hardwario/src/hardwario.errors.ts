@@ -1,11 +1,7 @@
 import { GatewayError, type FieldError } from '@devicegate/errors';
-import { upstreamError, type HttpResponse } from '@devicegate/http-client';
+import { redactSecrets, upstreamError, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
 
-/** Who an error is attributed to. */
-export interface ErrorAttribution {
-  connectionId: string;
-  provider: string;
-}
+export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
 
 /**
  * The short vendor message of an error answer. The error body is undocumented (§3 of the reference):
@@ -54,15 +50,8 @@ export function vendorFields(message: string | undefined): FieldError[] {
  */
 export function vendorError(response: HttpResponse, who: ErrorAttribution, secret?: string): GatewayError {
   const raw = vendorMessage(response);
-  const message = secret && raw ? raw.split(secret).join('[redacted]') : raw;
+  const message = redactSecrets(raw, secret ? [secret] : []);
   const parsed = vendorFields(message);
   return upstreamError(response, { ...who, message, fields: parsed });
 }
 
-/** An answer whose status is fine but whose body is not what the reference documents. */
-export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
-  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
-    ...who,
-    upstreamStatus: status,
-  });
-}

@@ -1,11 +1,7 @@
 import { GatewayError, type FieldError } from '@devicegate/errors';
-import { upstreamError, type HttpResponse } from '@devicegate/http-client';
+import { redactSecrets, upstreamError, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
 
-/** Who an error is attributed to. */
-export interface ErrorAttribution {
-  connectionId: string;
-  provider: string;
-}
+export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
 
 /**
  * The vendor's own text of an error answer: the `error` member of `{"error": "…"}` (§3.4). Plain text is
@@ -34,15 +30,8 @@ export function vendorMessage(response: HttpResponse): string | undefined {
  */
 export function vendorError(response: HttpResponse, who: ErrorAttribution, fields: FieldError[] = [], secret?: string): GatewayError {
   const raw = vendorMessage(response);
-  const message = secret && raw ? raw.split(secret).join('[redacted]') : raw;
+  const message = redactSecrets(raw, secret ? [secret] : []);
   const described = fields.map((field) => ({ name: field.name, message: message ? `${field.message}: ${message.slice(0, 200)}` : field.message }));
   return upstreamError(response, { ...who, message, fields: described });
 }
 
-/** An answer whose status is fine but whose body is not what the reference documents. */
-export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
-  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
-    ...who,
-    upstreamStatus: status,
-  });
-}

@@ -1,12 +1,8 @@
 import { GatewayError, type ErrorType, type FieldError } from '@devicegate/errors';
-import { parseRetryAfter, sanitizeVendorMessage, typeForUpstreamStatus, type HttpResponse } from '@devicegate/http-client';
-import type { IzErrorBody } from './izuma.types.js';
+import { parseRetryAfter, sanitizeVendorMessage, typeForUpstreamStatus, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
 
-/** Who an error is attributed to. */
-export interface ErrorAttribution {
-  connectionId: string;
-  provider: string;
-}
+export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
+import type { IzErrorBody } from './izuma.types.js';
 
 /** What the failed call was about, so a vendor 400 can be told apart: the caller's input or devicegate's own request. */
 export interface ErrorScene extends ErrorAttribution {
@@ -132,10 +128,3 @@ export function izumaError(response: HttpResponse, scene: ErrorScene): GatewayEr
   return build(typeForUpstreamStatus(status), response, scene, failure.message);
 }
 
-/** An answer whose status is fine but whose body does not fit the vendor's documented shape. */
-export function shapeError(who: ErrorAttribution, status: number, what: string): GatewayError {
-  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
-    ...who,
-    upstreamStatus: status,
-  });
-}
