@@ -94,20 +94,20 @@ export class ListingEngine {
       position = remembered ? remembered.map(copyState) : await this.scanTo(args.after, segments, reader);
     }
 
+    /** Reads a segment's next vendor page; with `partial`, a failing connection is named and skipped instead. */
+    const advance = async (state: SegmentState<T>): Promise<void> => {
+      try {
+        await reader.advance(state);
+      } catch (error) {
+        if (!args.partial) throw attribute(error, bySource.get(state.connectionId)!);
+        unreachable.push(describe(error, state.connectionId));
+        state.buffer = [];
+        state.done = true;
+      }
+    };
+
     // Start every segment that has not been read yet at once, so a list over several connections waits for the slowest, not for the sum.
-    await Promise.all(
-      position.map(async (state) => {
-        if (state.started) return;
-        try {
-          await reader.advance(state);
-        } catch (error) {
-          if (!args.partial) throw attribute(error, bySource.get(state.connectionId)!);
-          unreachable.push(describe(error, state.connectionId));
-          state.buffer = [];
-          state.done = true;
-        }
-      }),
-    );
+    await Promise.all(position.filter((state) => !state.started).map(advance));
 
     const items: T[] = [];
     let index = 0;
@@ -118,14 +118,7 @@ export class ListingEngine {
           index += 1;
           continue;
         }
-        try {
-          await reader.advance(state);
-        } catch (error) {
-          if (!args.partial) throw attribute(error, bySource.get(state.connectionId)!);
-          unreachable.push(describe(error, state.connectionId));
-          state.buffer = [];
-          state.done = true;
-        }
+        await advance(state);
         continue;
       }
       const take = Math.min(state.buffer.length, args.limit + 1 - items.length);

@@ -1,4 +1,4 @@
-import type { FastRandom } from './hardwario.random.js';
+import type { SeededRandom } from '@devicegate/emulators/kit';
 
 // Bound once: global lookups are slow inside Jest's vm context and the seed calls these thousands of times.
 const { floor, sin, PI, max, round } = Math;
@@ -76,7 +76,7 @@ export const PRODUCTS: Record<ChesterProduct, ProductInfo> = {
 
 /** The per-device state a payload builder reads, kept across one device's week of messages. */
 export interface BodyContext {
-  rng: FastRandom;
+  rng: SeededRandom;
   product: ChesterProduct;
   serialNumber: string;
   imei: number;

@@ -1,5 +1,5 @@
 import { DAY, HOUR } from '@devicegate/emulators/kit';
-import { FastRandom } from './hardwario.random.js';
+import { SeededRandom } from '@devicegate/emulators/kit';
 import { PRODUCTS, dataBody, sessionBody, statsBody, type BodyContext, type ChesterProduct } from './hardwario.bodies.js';
 import type { ConnectorRecord, DeviceRecord, HardwarioStore, MessageRecord, TagRecord } from './hardwario.store.js';
 import type { HardwarioSpace, MessageType, TagAccessType } from './hardwario.types.js';
@@ -77,7 +77,7 @@ const sec = (ms: number) => Math.floor(ms / 1000);
 
 /** Codec and config hashes follow the firmware, so devices of one product share them. */
 function productHashes(): Record<ChesterProduct, { config: string; decoder: string; encoder: string }> {
-  const rng = new FastRandom(0x4857_0001);
+  const rng = new SeededRandom(0x4857_0001);
   const out = {} as Record<ChesterProduct, { config: string; decoder: string; encoder: string }>;
   for (const product of Object.keys(PRODUCTS) as ChesterProduct[]) {
     out[product] = { config: rng.hex(32), decoder: rng.hex(32), encoder: rng.hex(32) };
@@ -93,7 +93,7 @@ export interface SeedOptions {
 /** Fills the store with the demo space: the same ids, names and payloads at every start (times follow `now`). */
 export function seedStore(store: HardwarioStore, options: SeedOptions): void {
   const { now } = options;
-  const idRng = new FastRandom(0x4857_0002);
+  const idRng = new SeededRandom(0x4857_0002);
   const hashes = productHashes();
 
   const tagIds = new Map<string, string>();
@@ -134,7 +134,7 @@ export function seedStore(store: HardwarioStore, options: SeedOptions): void {
   seedExtraDevices(store, options, hashes, [...tagIds.values()]);
 
   const messages: MessageRecord[] = [];
-  const msgRng = new FastRandom(0x4857_0003);
+  const msgRng = new SeededRandom(0x4857_0003);
   demoRecords.forEach((device, i) => messages.push(...weekOfMessages(device, DEMO[i], i, now, msgRng)));
   messages.sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const m of messages) store.addMessage(m, false);
@@ -162,7 +162,7 @@ export function seedStore(store: HardwarioStore, options: SeedOptions): void {
 function seedExtraDevices(store: HardwarioStore, options: SeedOptions, hashes: ReturnType<typeof productHashes>, tags: string[]): void {
   const { now, deviceCount } = options;
   if (deviceCount <= DEMO.length) return;
-  const rng = new FastRandom(0x4857_0004);
+  const rng = new SeededRandom(0x4857_0004);
   const out: DeviceRecord[] = [];
   for (let i = DEMO.length; i < deviceCount; i++) {
     const product = EXTRA_PRODUCTS[i % EXTRA_PRODUCTS.length];
@@ -226,9 +226,9 @@ function downlinkPlan(name: string, now: number, lastUplink: number): DownlinkPl
   }
 }
 
-function weekOfMessages(device: DeviceRecord, seed: DemoSeed, index: number, now: number, idRng: FastRandom): MessageRecord[] {
+function weekOfMessages(device: DeviceRecord, seed: DemoSeed, index: number, now: number, idRng: SeededRandom): MessageRecord[] {
   if (seed.activity.kind === 'never') return [];
-  const rng = new FastRandom(0x4857_1000 + index);
+  const rng = new SeededRandom(0x4857_1000 + index);
   const product = PRODUCTS[seed.product];
   const windowStart = now - 7 * DAY;
   const lastUplink = (seed.activity.kind === 'stale' ? now - seed.activity.days * DAY - rng.int(5, 300) * MINUTE : now - rng.int(3, 40) * MINUTE) - rng.int(0, 59_999);

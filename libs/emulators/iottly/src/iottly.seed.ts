@@ -273,25 +273,8 @@ export interface SeededWorld {
   other: ProjectStore;
 }
 
-/**
- * Hex drawn 32 bits per generator step (the kit's `hex` spends one step per character), so that
- * seeding 10,000 devices stays cheap.
- */
-function hex(rng: SeededRandom, length: number): string {
-  let out = '';
-  while (out.length < length) out += Math.floor(rng.next() * 0x100000000).toString(16).padStart(8, '0');
-  return out.slice(0, length);
-}
-
-/** A version-4 shaped UUID from `hex`. */
-function uuid4(rng: SeededRandom): string {
-  const h = hex(rng, 32);
-  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20)}`;
-}
-
 function mac(rng: SeededRandom, ouis: readonly string[] = PI_OUIS): string {
-  const tail = hex(rng, 6);
+  const tail = rng.hex(6);
   return `${rng.pick(ouis)}:${tail.slice(0, 2)}:${tail.slice(2, 4)}:${tail.slice(4, 6)}`;
 }
 
@@ -306,7 +289,7 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
 
   // Identities come from their own generator so that the message seed never shifts them.
   const idRng = new SeededRandom(0x1077);
-  const groups = [uuid4(idRng), uuid4(idRng)];
+  const groups = [idRng.uuid4(), idRng.uuid4()];
   const demoCount = Math.min(deviceCount, DEMO_DEVICES.length);
   for (let i = 0; i < demoCount; i++) {
     const demo = DEMO_DEVICES[i];
@@ -317,9 +300,9 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
       pair_code: '',
       fwsyncstatus: 'sync',
       operatingstatus: demo.status,
-      token: hex(idRng, 32),
+      token: idRng.hex(32),
       agent_version: demo.agentVersion,
-      ID: uuid4(idRng),
+      ID: idRng.uuid4(),
       deploymentgroup: groups[i % 5 === 4 ? 1 : 0],
     };
     main.addDevice(device);
@@ -336,16 +319,16 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
       pair_code: '',
       fwsyncstatus: 'sync',
       operatingstatus: extraRng.bool(0.7) ? 'connected' : 'disconnected',
-      token: hex(extraRng, 32),
+      token: extraRng.hex(32),
       agent_version: extraRng.pick(['1.7.4', '1.7.2', '1.6.9']),
-      ID: uuid4(extraRng),
+      ID: extraRng.uuid4(),
       deploymentgroup: groups[extraRng.int(0, 1)],
     });
   }
 
   // Unused tokens of the license pool.
   const licenseRng = new SeededRandom(0x11c);
-  for (let i = 0; i < 4; i++) main.addFreeLicense(hex(licenseRng, 32));
+  for (let i = 0; i < 4; i++) main.addFreeLicense(licenseRng.hex(32));
 
   const other = new ProjectStore(
     { id: IOTTLY_SANDBOX_CREDENTIALS.otherProjectId, name: 'Warehouse pilot', board: 'Linux AMD64', agentVersion: '1.7.4', agentArch: 'AMD64' },
@@ -353,7 +336,7 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
     DEFAULT_COMMANDS,
   );
   const otherRng = new SeededRandom(0x07e2);
-  const otherGroup = uuid4(otherRng);
+  const otherGroup = otherRng.uuid4();
   for (const name of ['Dock door 1', 'Forklift charger']) {
     const device: IottlyDeviceProps = {
       macaddress: mac(otherRng, ['00:1e:06']),
@@ -362,9 +345,9 @@ export function seedWorld({ now, deviceCount }: SeedOptions): SeededWorld {
       pair_code: '',
       fwsyncstatus: 'sync',
       operatingstatus: 'connected',
-      token: hex(otherRng, 32),
+      token: otherRng.hex(32),
       agent_version: '1.7.4',
-      ID: uuid4(otherRng),
+      ID: otherRng.uuid4(),
       deploymentgroup: otherGroup,
     };
     other.addDevice(device);
