@@ -2,3 +2,4 @@ export * from './http-client.js';
 export * from './upstream-errors.js';
 export * from './circuit-breaker.js';
 export * from './vendor-budget.js';
+export * from './token-cache.js';

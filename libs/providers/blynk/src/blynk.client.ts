@@ -1,5 +1,5 @@
 import type { CallContext } from '@devicegate/core';
-import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { TokenCache, type HttpClient, type HttpRequest, type HttpResponse, type IssuedToken } from '@devicegate/http-client';
 import { shapeError, tokenError, vendorError, type ErrorAttribution, type ErrorHints } from './blynk.errors.js';
 import type {
   BlynkCreateDeviceBody,
@@ -24,18 +24,10 @@ const API = '/api/v1/organization';
 const TOKEN_PATH = '/oauth2/token';
 /** Lifetime assumed when a token answer lacks `expires_in` (the legacy example showed 300 s). */
 const FALLBACK_TTL_S = 300;
-/** A token is replaced this long before it expires (at most a tenth of its lifetime). */
-const REFRESH_MARGIN_MS = 60_000;
 
 export interface BlynkCredentials {
   clientId: string;
   clientSecret: string;
-}
-
-interface CachedToken {
-  value: string;
-  /** Epoch ms from which the token is no longer handed out. */
-  refreshAt: number;
 }
 
 /** A parsed vendor page (`BlynkPage`), with `totalElements` only when the vendor sent a number. */
@@ -57,14 +49,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * from the cache (revoked, or expired early) drops it and retries the call once with a fresh one. No 401 is
  * documented; it is what an expired bearer most plausibly gets (§7.10).
  */
-/** How many past access tokens are kept out of error messages. */
-const RECENT_TOKENS = 4;
-
 export class BlynkClient {
-  private token?: CachedToken;
-  /** The last tokens this connection held: a vendor may still echo one after it was replaced. */
-  private readonly recentTokens: string[] = [];
-  private pending?: Promise<string>;
+  private readonly tokens = new TokenCache((ctx) => this.requestToken(ctx));
 
   constructor(
     private readonly http: HttpClient,
@@ -76,26 +62,11 @@ export class BlynkClient {
 
   /** `Authorization: Bearer …` for a raw vendor call (passthrough). */
   async authHeaders(ctx: CallContext): Promise<Record<string, string>> {
-    const { value } = await this.accessToken(ctx);
-    return { authorization: `Bearer ${value}` };
+    return { authorization: `Bearer ${await this.tokens.get(ctx)}` };
   }
 
-  /** A valid token and whether it came from the cache (only then is a 401 worth one retry). */
-  private async accessToken(ctx: CallContext): Promise<{ value: string; cached: boolean }> {
-    if (this.token && Date.now() < this.token.refreshAt) return { value: this.token.value, cached: true };
-    if (!this.pending) {
-      // The shared request must not die with the caller that happened to start it: it gets no abort signal.
-      const shared: CallContext = { requestId: ctx.requestId, recordUpstream: (ms) => ctx.recordUpstream(ms) };
-      this.pending = this.requestToken(shared).finally(() => {
-        this.pending = undefined;
-      });
-    }
-    return { value: await this.pending, cached: false };
-  }
-
-  private async requestToken(ctx: CallContext): Promise<string> {
+  private async requestToken(ctx: CallContext): Promise<IssuedToken> {
     const basic = Buffer.from(`${this.credentials.clientId}:${this.credentials.clientSecret}`, 'utf8').toString('base64');
-    const started = Date.now();
     const response = await this.http.request(
       {
         method: 'POST',
@@ -114,32 +85,24 @@ export class BlynkClient {
     }
     const token = body as unknown as BlynkToken;
     const ttlMs = (typeof token.expires_in === 'number' && token.expires_in > 0 ? token.expires_in : FALLBACK_TTL_S) * 1000;
-    this.token = { value: token.access_token, refreshAt: started + ttlMs - Math.min(REFRESH_MARGIN_MS, ttlMs / 10) };
-    this.recentTokens.push(token.access_token);
-    if (this.recentTokens.length > RECENT_TOKENS) this.recentTokens.shift();
-    return token.access_token;
-  }
-
-  /** Forgets a token the vendor refused, unless a newer one has replaced it meanwhile. */
-  private dropToken(value: string): void {
-    if (this.token?.value === value) this.token = undefined;
+    return { token: token.access_token, ttlMs };
   }
 
   /** Values that must never show in an error message. */
   private secrets(): string[] {
     const { clientId, clientSecret } = this.credentials;
     const basic = Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64');
-    return [clientSecret, clientId, basic, ...this.recentTokens];
+    return [clientSecret, clientId, basic, ...this.tokens.recentTokens()];
   }
 
   /** One authenticated call; answers the 2xx response or throws the mapped GatewayError. */
   private async call(request: HttpRequest, ctx: CallContext, hints?: ErrorHints): Promise<HttpResponse> {
     const send = (token: string) => this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } }, ctx);
-    const first = await this.accessToken(ctx);
+    const first = await this.tokens.acquire(ctx);
     let response = await send(first.value);
     if (response.status === 401 && first.cached) {
-      this.dropToken(first.value);
-      response = await send((await this.accessToken(ctx)).value);
+      this.tokens.invalidate(first.value);
+      response = await send(await this.tokens.get(ctx));
     }
     if (response.status >= 200 && response.status < 300) return response;
     throw vendorError(response, this.who, this.secrets(), hints);

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { CallContext } from '@devicegate/core';
-import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { TokenCache, type HttpClient, type HttpRequest, type HttpResponse } from '@devicegate/http-client';
 import { shapeError, tokenError, vendorError, type ErrorAttribution } from './disruptive.errors.js';
 import type {
   DtBatchUpdateBody,
@@ -55,56 +55,6 @@ export function signAssertion(auth: Omit<OAuth2Auth, 'mode'>, nowMs: number): st
   const signingInput = `${encode(header)}.${encode(claims)}`;
   const signature = createHmac('sha256', auth.secret).update(signingInput).digest('base64url');
   return `${signingInput}.${signature}`;
-}
-
-interface CachedToken {
-  value: string;
-  /** Epoch ms after which the token is fetched anew. */
-  refreshAt: number;
-}
-
-/**
- * The access token of one connection: fetched once and shared until shortly before it expires.
- * Concurrent callers that find no valid token wait for the same exchange (single flight).
- */
-export class TokenCache {
-  private current?: CachedToken;
-  private inflight?: Promise<string>;
-  /** The last tokens handed out, newest last. */
-  private readonly recent: string[] = [];
-
-  constructor(private readonly exchange: (ctx: CallContext) => Promise<{ token: string; ttlMs: number }>) {}
-
-  async get(ctx: CallContext): Promise<string> {
-    if (this.current && Date.now() < this.current.refreshAt) return this.current.value;
-    if (!this.inflight) {
-      // The exchange serves every waiting caller, so it must not die with the first caller's cancellation.
-      const shared: CallContext = { requestId: ctx.requestId, recordUpstream: (ms) => ctx.recordUpstream(ms) };
-      const started = Date.now();
-      this.inflight = this.exchange(shared)
-        .then(({ token, ttlMs }) => {
-          // Refresh a tenth of the lifetime early (at most a minute), so no call leaves with a token about to lapse.
-          this.current = { value: token, refreshAt: started + ttlMs - Math.min(60_000, ttlMs / 10) };
-          this.recent.push(token);
-          if (this.recent.length > 4) this.recent.shift();
-          return token;
-        })
-        .finally(() => {
-          this.inflight = undefined;
-        });
-    }
-    return this.inflight;
-  }
-
-  /** The last few tokens (the current one included), to keep them out of error messages even after a refresh. */
-  recentTokens(): string[] {
-    return [...this.recent];
-  }
-
-  /** Forgets a token the API refused (only if it is still the current one: another caller may have replaced it). */
-  invalidate(token: string): void {
-    if (this.current?.value === token) this.current = undefined;
-  }
 }
 
 /**
