@@ -10,6 +10,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: "Decorator > CallExpression[callee.name='Body']", message: 'Use @ValidBody() (common/validation.ts): a body is always checked against its DTO.' },
+      ],
       'no-restricted-imports': [
         'error',
         {

@@ -1,13 +1,11 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import type { ProviderRegistry } from '@devicegate/core';
 import { ListingEngine } from '@devicegate/listing';
-import { BearerAuthGuard } from './auth/auth.guard.js';
-import { BearerStrategy } from './auth/bearer.strategy.js';
+import { ApiKeyGuard, RATE_LIMIT_STORE } from './auth/auth.guard.js';
+import { ClientKeys } from './auth/client-keys.js';
 import { MemoryRateLimitStore } from './auth/rate-limit.js';
-import { RATE_LIMIT_STORE, RateLimitGuard } from './auth/rate-limit.guard.js';
 import { RedisRateLimitStore } from './auth/redis-rate-limit.store.js';
 import { MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency/idempotency.store.js';
 import { IDEMPOTENCY_STORE, LOGGER, REDIS } from './app.tokens.js';
@@ -40,7 +38,6 @@ export class AppModule implements OnApplicationShutdown {
     const redis = config.server.redisUrl ? new Redis(config.server.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
     return {
       module: AppModule,
-      imports: [PassportModule],
       controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, CommandsController, PassthroughController, ...REALTIME_CONTROLLERS],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -56,13 +53,12 @@ export class AppModule implements OnApplicationShutdown {
         ...REALTIME_PROVIDERS,
         GatewayMetrics,
         OpenApiDocument,
-        BearerStrategy,
-        { provide: APP_GUARD, useClass: BearerAuthGuard },
+        ClientKeys,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: REDIS, useValue: redis },
         { provide: LOGGER, useValue: logger },
         { provide: RATE_LIMIT_STORE, useValue: redis ? new RedisRateLimitStore(redis, perSecond, burst) : new MemoryRateLimitStore(perSecond, burst) },
         { provide: IDEMPOTENCY_STORE, useValue: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore() },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
     };
   }

@@ -1,12 +1,10 @@
 import 'reflect-metadata';
-import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { ValidationError } from 'class-validator';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ProviderRegistry } from '@devicegate/core';
-import { GatewayError, sendError, type FieldError } from '@devicegate/errors';
+import { GatewayError, sendError } from '@devicegate/errors';
 import { AppModule } from './app.module.js';
 import { GatewayExceptionFilter } from '@devicegate/errors';
 import { requestIdFor, serverTiming, stateOf } from '@devicegate/request-context';
@@ -20,39 +18,6 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { createLogger, PinoNestLogger, type Logger } from './ops/logger.js';
 
 export const BODY_LIMIT = 1024 * 1024;
-
-function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
-  return errors.flatMap((error) => {
-    const name = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = error.constraints
-      ? [{ name: name || 'body', message: Object.values(error.constraints).join('; ').replace(/^property (\S+) should not exist$/, 'is not a known field') }]
-      : [];
-    return [...own, ...flatten(error.children ?? [], name)];
-  });
-}
-
-/** A JSON body must be an object before its fields can be checked. */
-class BodyValidationPipe extends ValidationPipe {
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      throw GatewayError.validation([{ name: 'body', message: 'must be a JSON object' }], 'The body must be a JSON object.');
-    }
-    return super.transform(value, metadata);
-  }
-}
-
-/** Strict input at the edge: unknown fields are refused, and every bad one is named. */
-export const validationPipe = () =>
-  new BodyValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const fields = flatten(errors);
-      return GatewayError.validation(fields, fields.length === 1 ? `The field '${fields[0].name}' is invalid.` : 'One or more body fields are invalid.');
-    },
-  });
 
 /** Turns a route pattern (`/v1/devices/:device_id`, `/x/*`) into a matcher of concrete paths. */
 const routeMatcher = (url: string): RegExp =>
@@ -111,7 +76,6 @@ export function configureApp(app: NestFastifyApplication): void {
 
   registerIdempotency(fastify, app.get<IdempotencyStore>(IDEMPOTENCY_STORE));
 
-  app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new GatewayExceptionFilter(pathHasOtherMethod));
 }
 

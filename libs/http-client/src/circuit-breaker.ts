@@ -20,6 +20,9 @@ export interface CircuitSnapshot {
  * One connection's circuit: after repeated vendor failures it opens and calls fail at once; after a
  * pause it lets a single probe through, whose outcome closes or re-opens it.
  */
+/** The answer of a closed circuit, shared: the common case allocates nothing. */
+const PASS = Object.freeze({ allowed: true, probe: false } as const);
+
 export class CircuitBreaker {
   private state: CircuitState = 'closed';
   private failures = 0;
@@ -37,7 +40,7 @@ export class CircuitBreaker {
 
   /** Whether a call may go out now; when not, how many ms until a probe may. */
   acquire(): { allowed: true; probe: boolean } | { allowed: false; retryInMs: number } {
-    if (this.state === 'closed') return { allowed: true, probe: false };
+    if (this.state === 'closed') return PASS;
     const elapsed = this.now() - this.openedAt;
     if (this.state === 'open' && elapsed >= this.openMs) this.state = 'half_open';
     if (this.state === 'half_open' && !this.probing) {

@@ -102,10 +102,12 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  // undici hands header names over in lower case already.
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(raw)) {
+  for (const key in raw) {
+    const value = raw[key];
     if (value === undefined) continue;
-    out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    out[key] = typeof value === 'string' ? value : value.join(', ');
   }
   return out;
 }
@@ -123,6 +125,28 @@ function queryString(query: HttpRequest['query']): string {
   return params.toString();
 }
 
+/** A vendor answer, read completely. */
+class VendorResponse implements HttpResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: Buffer,
+    private readonly attribution: { connectionId: string; provider: string },
+  ) {}
+
+  text(): string {
+    return this.body.toString('utf8');
+  }
+
+  json<T>(): T {
+    try {
+      return JSON.parse(this.body.toString('utf8')) as T;
+    } catch {
+      throw new GatewayError('upstream_error', 'The vendor answered a body that is not valid JSON.', { upstreamStatus: this.status, ...this.attribution });
+    }
+  }
+}
+
 /**
  * The one place that speaks HTTP to vendors. Every call has a timeout, carries the request id,
  * is retried only when it is idempotent, and never lets a credential into an error message.
@@ -133,6 +157,7 @@ export class HttpClient {
   private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
   private secretHeaderNames?: Set<string>;
+  private attributionValue?: { connectionId: string; provider: string };
   private readonly budget?: VendorBudget;
 
   constructor(options: HttpClientOptions) {
@@ -178,7 +203,8 @@ export class HttpClient {
     }
 
     for (let attempt = 0; ; attempt++) {
-      const admission = await this.admit(ctx);
+      const admitted = this.admit(ctx);
+      const probe = typeof admitted === 'boolean' ? admitted : await admitted;
       let response: HttpResponse | undefined;
       let failure: GatewayError | undefined;
       const started = performance.now();
@@ -187,7 +213,7 @@ export class HttpClient {
       } catch (error) {
         failure = this.toGatewayError(error);
       }
-      this.settle(admission.probe, failure, response);
+      this.settle(probe, failure, response);
       this.options.onCall?.({
         connectionId: this.options.connectionId,
         provider: this.options.provider,
@@ -220,8 +246,11 @@ export class HttpClient {
     return this.circuit.snapshot();
   }
 
-  /** Lets a call out when the circuit is not open and the vendor budget has room (waiting briefly for it if needed). */
-  private async admit(ctx: CallContext): Promise<{ probe: boolean }> {
+  /**
+   * Lets a call out when the circuit is not open and the vendor budget has room, waiting briefly for it
+   * if needed. Answers whether the call is the circuit's probe; synchronously when nothing has to wait.
+   */
+  private admit(ctx: CallContext): boolean | Promise<boolean> {
     const gate = this.circuit.acquire();
     if (!gate.allowed) {
       throw new GatewayError('upstream_unavailable', 'The connection is failing repeatedly; devicegate holds calls back until the vendor recovers.', {
@@ -229,13 +258,16 @@ export class HttpClient {
         retryAfter: Math.max(1, Math.ceil(gate.retryInMs / 1000)),
       });
     }
-    if (!this.budget) return { probe: gate.probe };
+    if (!this.budget) return gate.probe;
+    const wait = this.budget.take();
+    return wait === 0 ? gate.probe : this.awaitBudget(wait, gate.probe, ctx);
+  }
+
+  private async awaitBudget(wait: number, probe: boolean, ctx: CallContext): Promise<boolean> {
     for (;;) {
-      const wait = this.budget.take();
-      if (wait === 0) return { probe: gate.probe };
       const longest = Math.min(this.options.maxBudgetWaitMs, ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now());
       if (wait > longest) {
-        this.circuit.release(gate.probe);
+        this.circuit.release(probe);
         throw new GatewayError('upstream_rate_limited', "The vendor account's request budget is spent for now.", {
           ...this.attribution(),
           retryAfter: Math.max(1, Math.ceil(wait / 1000)),
@@ -244,9 +276,11 @@ export class HttpClient {
       try {
         await delay(wait, ctx.signal);
       } catch (error) {
-        this.circuit.release(gate.probe);
+        this.circuit.release(probe);
         throw error;
       }
+      wait = this.budget!.take();
+      if (wait === 0) return probe;
     }
   }
 
@@ -260,67 +294,72 @@ export class HttpClient {
 
   private async once(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, ctx: CallContext): Promise<HttpResponse> {
     const started = performance.now();
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+    // One controller and one timer per call: the whole call, body included, ends by the timeout.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const callerGone = ctx.signal ? () => controller.abort(ctx.signal!.reason) : undefined;
+    if (callerGone) {
+      if (ctx.signal!.aborted) callerGone();
+      else ctx.signal!.addEventListener('abort', callerGone, { once: true });
+    }
     try {
       const res: Dispatcher.ResponseData = await undiciRequest(url, {
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
         dispatcher: this.agent,
-        signal,
+        signal: controller.signal,
       });
-      const tooLarge = () =>
-        new GatewayError('upstream_error', `The vendor's answer is larger than ${this.options.maxResponseBytes} bytes.`, {
-          upstreamStatus: res.statusCode,
-          ...this.attribution(),
-        });
       const declared = Number(res.headers['content-length']);
       if (declared > this.options.maxResponseBytes) {
         res.body.destroy();
-        throw tooLarge();
+        throw this.tooLarge(res.statusCode);
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > this.options.maxResponseBytes) {
-          res.body.destroy();
-          throw tooLarge();
-        }
-        chunks.push(chunk as Buffer);
-      }
-      const buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      const responseHeaders = flattenHeaders(res.headers as Record<string, string | string[] | undefined>);
-      const attribution = this.attribution();
-      return {
-        status: res.statusCode,
-        headers: responseHeaders,
-        body: buffer,
-        text: () => buffer.toString('utf8'),
-        json: <T>() => {
-          try {
-            return JSON.parse(buffer.toString('utf8')) as T;
-          } catch {
-            throw new GatewayError('upstream_error', 'The vendor answered a body that is not valid JSON.', {
-              upstreamStatus: res.statusCode,
-              ...attribution,
-            });
-          }
-        },
-      };
+      const buffer = await this.readBody(res);
+      return new VendorResponse(res.statusCode, flattenHeaders(res.headers as Record<string, string | string[] | undefined>), buffer, this.attribution());
     } catch (error) {
-      if (timeout.aborted && !(error instanceof GatewayError)) {
+      if (timedOut && !(error instanceof GatewayError)) {
         throw new GatewayError('upstream_timeout', `The vendor did not answer within ${this.options.timeoutMs} ms.`, this.attribution());
       }
       throw error;
     } finally {
+      clearTimeout(timer);
+      if (callerGone) ctx.signal!.removeEventListener('abort', callerGone);
       ctx.recordUpstream(performance.now() - started);
     }
   }
 
-  private attribution() {
-    return { connectionId: this.options.connectionId, provider: this.options.provider };
+  /** The whole answer body, refused as soon as it grows past the limit. */
+  private readBody(res: Dispatcher.ResponseData): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const stream = res.body;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.options.maxResponseBytes) {
+          stream.destroy();
+          reject(this.tooLarge(res.statusCode));
+        } else chunks.push(chunk);
+      });
+      stream.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+      stream.once('error', reject);
+    });
+  }
+
+  private tooLarge(status: number): GatewayError {
+    return new GatewayError('upstream_error', `The vendor's answer is larger than ${this.options.maxResponseBytes} bytes.`, {
+      upstreamStatus: status,
+      ...this.attribution(),
+    });
+  }
+
+  private attribution(): { connectionId: string; provider: string } {
+    return (this.attributionValue ??= { connectionId: this.options.connectionId, provider: this.options.provider });
   }
 
   private toGatewayError(error: unknown): GatewayError {

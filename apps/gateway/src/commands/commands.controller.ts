@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Injectable, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Injectable, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { requireUnifiedId, type CallContext, type Command } from '@devicegate/core';
@@ -13,6 +13,7 @@ import { ConnectionRegistry } from '../connections/connection-registry.js';
 import { requireCapability } from '../connections/connections.service.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { CommandDto, SendCommandDto } from './command.dto.js';
+import { ValidBody } from '../common/validation.js';
 
 @Injectable()
 export class CommandsService {
@@ -66,7 +67,7 @@ export class CommandsController {
   @ApiIdempotencyKey()
   @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
   @ApiAcceptedResponse({ description: 'The queued command.', type: CommandDto })
-  sendDeviceCommand(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: SendCommandDto, @Ctx() ctx: CallContext) {
+  sendDeviceCommand(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @ValidBody() body: SendCommandDto, @Ctx() ctx: CallContext) {
     return this.commands.send(client, deviceId, body, ctx);
   }
 

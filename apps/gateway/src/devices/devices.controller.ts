@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { CallContext } from '@devicegate/core';
 import { DEVICE_FIELDS, parseListArgs } from '@devicegate/listing';
@@ -8,6 +8,7 @@ import { ApiIdempotencyKey, ApiIdParam, ApiListQuery, V1Operation } from '../com
 import { Ctx, RawQuery } from '../common/request.decorators.js';
 import { CreateDeviceDto, DeviceDto, DeviceListDto, DeviceStatusDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
 import { DevicesService } from './devices.service.js';
+import { ValidBody } from '../common/validation.js';
 
 const DEVICE_ID_EXAMPLE = 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001';
 const DeviceIdParam = () => ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', DEVICE_ID_EXAMPLE);
@@ -42,7 +43,7 @@ export class DevicesController {
   })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ description: 'The created device.', type: DeviceDto })
-  createDevice(@CurrentClient() client: ClientConfig, @Body() body: CreateDeviceDto, @Ctx() ctx: CallContext) {
+  createDevice(@CurrentClient() client: ClientConfig, @ValidBody() body: CreateDeviceDto, @Ctx() ctx: CallContext) {
     return this.devices.create(client, body, ctx);
   }
 
@@ -64,7 +65,7 @@ export class DevicesController {
   })
   @DeviceIdParam()
   @ApiOkResponse({ description: 'The updated device.', type: DeviceDto })
-  updateDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: UpdateDeviceDto, @Ctx() ctx: CallContext) {
+  updateDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @ValidBody() body: UpdateDeviceDto, @Ctx() ctx: CallContext) {
     return this.devices.update(client, deviceId, body, ctx);
   }
 
@@ -97,7 +98,7 @@ export class DevicesController {
   @ApiIdempotencyKey()
   @DeviceIdParam()
   @ApiOkResponse({ description: 'The device after the transfer.', type: DeviceDto })
-  transferDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Body() body: TransferDeviceDto, @Ctx() ctx: CallContext) {
+  transferDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @ValidBody() body: TransferDeviceDto, @Ctx() ctx: CallContext) {
     return this.devices.transfer(client, deviceId, body, ctx);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCallbacks, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import { ApiIdParam, ApiIdempotencyKey, V1Operation } from '../common/api.decorators.js';
@@ -7,6 +7,7 @@ import type { ClientConfig } from '../config/config.types.js';
 import { EventDto } from './dto/event.dto.js';
 import { CreateWebhookDto, WebhookDeliveryListDto, WebhookDto, WebhookListDto } from './dto/webhook.dto.js';
 import { WebhooksService } from './webhooks.service.js';
+import { ValidBody } from '../common/validation.js';
 
 const WEBHOOK_ID = 'whk_5f0c2a9e6b1d4f7a0c5e9b2d';
 const WebhookIdParam = () => ApiIdParam('webhook_id', 'The webhook id.', WEBHOOK_ID);
@@ -32,7 +33,7 @@ export class WebhooksController {
   @ApiIdempotencyKey()
   @ApiCallbacks({ name: 'event', callbackUrl: '{$request.body#/url}', method: 'post', requestBody: { type: EventDto }, expectedResponse: { status: 200, description: 'Any 2xx answer within 10 s counts as delivered.' } })
   @ApiCreatedResponse({ description: 'The webhook, with its signing secret.', type: WebhookDto })
-  createWebhook(@CurrentClient() client: ClientConfig, @Body() body: CreateWebhookDto) {
+  createWebhook(@CurrentClient() client: ClientConfig, @ValidBody() body: CreateWebhookDto) {
     return this.webhooks.create(client, body);
   }
 

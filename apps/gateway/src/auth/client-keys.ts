@@ -1,6 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
-import { Strategy } from 'passport-http-bearer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 
@@ -20,21 +18,20 @@ export function findClient(clients: readonly ClientConfig[], key: string): Clien
 /** Keys recently matched; only keys that matched are kept, so unknown keys always take the constant-time path. */
 const KNOWN_KEYS_MAX = 1000;
 
+/** The configured client keys, with the keys seen recently remembered so a request costs one map lookup. */
 @Injectable()
-export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
+export class ClientKeys {
   private readonly known = new Map<string, ClientConfig>();
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    super();
-  }
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  validate(token: string): ClientConfig | false {
-    const cached = this.known.get(token);
+  find(key: string): ClientConfig | undefined {
+    const cached = this.known.get(key);
     if (cached) return cached;
-    const client = findClient(this.config.clients, token);
-    if (!client) return false;
+    const client = findClient(this.config.clients, key);
+    if (!client) return undefined;
     if (this.known.size >= KNOWN_KEYS_MAX) this.known.clear();
-    this.known.set(token, client);
+    this.known.set(key, client);
     return client;
   }
 }
