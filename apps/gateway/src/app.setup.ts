@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ProviderRegistry } from '@devicegate/core';
 import { GatewayError, sendError } from '@devicegate/errors';
 import { AppModule } from './app.module.js';
@@ -11,10 +11,11 @@ import { requestIdFor, serverTiming, stateOf } from '@devicegate/request-context
 import type { GatewayConfig } from './config/config.types.js';
 import { buildOpenApiDocument } from './openapi/openapi-builder.js';
 import { OpenApiDocument } from './openapi/openapi-document.js';
-import { IDEMPOTENCY_STORE } from './app.tokens.js';
+import { IDEMPOTENCY_STORE, LOGGER } from './app.tokens.js';
 import { registerIdempotency } from './idempotency/idempotency.hooks.js';
 import type { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { GatewayMetrics } from './ops/metrics.js';
+import { AccessLog } from './ops/access-log.js';
 import { createLogger, PinoNestLogger, type Logger } from './ops/logger.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -44,34 +45,37 @@ export function configureApp(app: NestFastifyApplication): void {
   fastify.removeContentTypeParser(['text/plain']);
 
   const metrics = app.get(GatewayMetrics);
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Hooks run on every request, so they are callback-style: no promise per hook when there is nothing to wait for.
+  fastify.addHook('onRequest', (request, reply, done) => {
     stateOf(request);
     reply.header('x-request-id', request.id);
+    done();
   });
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (request.url.startsWith('/v1')) reply.header('server-timing', serverTiming(request));
     // While shutting down, answers close their connection so keep-alive clients do not hold the exit back.
     if (closing.has(app)) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+  const accessLog = new AccessLog(app.get<Logger>(LOGGER));
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions;
+    const url = route.url ?? 'unmatched';
     const state = stateOf(request);
     const durationMs = performance.now() - state.startedAt;
-    metrics.request(request.method, route, reply.statusCode, durationMs / 1000);
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url,
-        route,
-        status: reply.statusCode,
-        durationMs: Math.round(durationMs * 10) / 10,
-        upstreamCalls: state.upstreamCalls,
-        upstreamMs: Math.round(state.upstreamMs * 10) / 10,
-        client: (request as { user?: { name?: string } }).user?.name,
-      },
-      'request',
-    );
+    metrics.request(route.config ?? fastify, request.method, url, reply.statusCode, durationMs / 1000);
+    accessLog.write({
+      reqId: request.id,
+      method: request.method,
+      url: request.url,
+      route: url,
+      status: reply.statusCode,
+      durationMs: Math.round(durationMs * 10) / 10,
+      upstreamCalls: state.upstreamCalls,
+      upstreamMs: Math.round(state.upstreamMs * 10) / 10,
+      client: (request as { user?: { name?: string } }).user?.name,
+    });
+    done();
   });
 
   registerIdempotency(fastify, app.get<IdempotencyStore>(IDEMPOTENCY_STORE));
@@ -120,6 +124,8 @@ export async function createApp(config: GatewayConfig, providers: ProviderRegist
     loggerInstance: logger,
     // One access line per request is written in onResponse, with the vendor time it cost.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request: every line that concerns a request names its `reqId` itself.
+    childLoggerFactory: (parent: FastifyBaseLogger) => parent,
     bodyLimit: BODY_LIMIT,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFor(req.headers['x-request-id']),
     trustProxy: false,

@@ -18,12 +18,11 @@ const applies = (request: FastifyRequest) =>
  * caller's credentials, so one caller can never see another's answers.
  */
 export function registerIdempotency(fastify: FastifyInstance, store: IdempotencyStore): void {
-  fastify.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers['idempotency-key'];
-    if (header === undefined || !applies(request)) return;
+  /** Claims the key for this request, or answers the request itself; resolves whether the handler should run. */
+  const claim = async (request: FastifyRequest, reply: FastifyReply, header: string | string[]): Promise<boolean> => {
     if (typeof header !== 'string' || header.length < 1 || header.length > 255) {
       sendError(GatewayError.validation([{ name: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }]), request, reply);
-      return reply;
+      return false;
     }
     const key = `${sha256(request.headers.authorization ?? '')}:${sha256(header)}`;
     const fingerprint = sha256(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`);
@@ -31,31 +30,44 @@ export function registerIdempotency(fastify: FastifyInstance, store: Idempotency
     switch (begun.state) {
       case 'new':
         (request as Claimed)[CLAIM] = { key, fingerprint };
-        return;
+        return true;
       case 'replay':
         reply.header('idempotent-replayed', 'true').header('content-type', begun.answer.contentType).status(begun.answer.status).send(begun.answer.payload);
-        return reply;
+        return false;
       case 'conflict':
         sendError(new GatewayError('conflict', 'This Idempotency-Key was already used with another request body.', { retryable: false }), request, reply);
-        return reply;
+        return false;
       case 'busy':
         sendError(new GatewayError('conflict', 'A request with this Idempotency-Key is still in progress.', { retryable: true, retryAfter: 1 }), request, reply);
-        return reply;
+        return false;
     }
+  };
+
+  /** Keeps the answer for replays; answers that may differ on a retry (5xx, rate limits) are not kept: the retry runs again. */
+  const record = (request: FastifyRequest, reply: FastifyReply, payload: unknown, claimed: { key: string; fingerprint: string }): Promise<void> =>
+    reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string'
+      ? store.abandon(claimed.key)
+      : store.complete(claimed.key, claimed.fingerprint, { status: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json'), payload });
+
+  // Callback-style hooks: requests without an Idempotency-Key (nearly all) pass without a promise.
+  fastify.addHook('preHandler', (request, reply, done) => {
+    const header = request.headers['idempotency-key'];
+    if (header === undefined || !applies(request)) return done();
+    claim(request, reply, header).then((proceed) => {
+      if (proceed) done();
+    }, done);
   });
 
-  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    const claim = (request as Claimed)[CLAIM];
-    if (!claim) return payload;
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const claimed = (request as Claimed)[CLAIM];
+    if (!claimed) return done(null, payload);
     (request as Claimed)[CLAIM] = undefined;
-    // Answers that may differ on a retry (5xx, rate limits) are not kept: the retry runs again.
-    if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string') await store.abandon(claim.key);
-    else await store.complete(claim.key, claim.fingerprint, { status: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json'), payload });
-    return payload;
+    record(request, reply, payload, claimed).then(() => done(null, payload), done);
   });
 
-  fastify.addHook('onResponse', async (request: FastifyRequest) => {
-    const claim = (request as Claimed)[CLAIM];
-    if (claim) await store.abandon(claim.key);
+  fastify.addHook('onResponse', (request, _reply, done) => {
+    const claimed = (request as Claimed)[CLAIM];
+    if (!claimed) return done();
+    store.abandon(claimed.key).then(() => done(), done);
   });
 }
