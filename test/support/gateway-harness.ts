@@ -61,15 +61,24 @@ export interface ListPageBody<T = Record<string, unknown>> {
   data: T[];
 }
 
-/** Pages a list to its end with `after`, checking the page rules on the way; returns the ids in order. */
+/**
+ * Pages a list to its end with `after`, checking the page rules on the way; returns the ids in order.
+ * Like any client it waits and asks again when the key's rate limit answers 429 (the sandbox key
+ * allows 50 requests a second, which a test paging as fast as it can does exceed).
+ */
 export async function pageThrough(
   get: (query: Record<string, string>) => Promise<{ status: number; body: ListPageBody }>,
   query: Record<string, string>,
 ): Promise<string[]> {
   const ids: string[] = [];
   let after: string | undefined;
+  let throttled = 0;
   for (let guard = 0; guard < 5000; guard++) {
     const { status, body } = await get({ ...query, ...(after ? { after } : {}) });
+    if (status === 429 && (body as unknown as { type?: string }).type === 'rate_limited' && throttled++ < 20) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
     if (status !== 200) throw new Error(`page answered ${status}: ${JSON.stringify(body)}`);
     if (body.has_more && body.data.length !== body.limit) throw new Error(`a page before the last has ${body.data.length} items, not ${body.limit}`);
     ids.push(...body.data.map((item) => String(item.id)));

@@ -492,7 +492,8 @@ export function buildRouter(ctx: RouteContext): Router {
       const rawStart = param(req, 'start_time');
       const rawEnd = param(req, 'end_time');
       const startUs = rawStart ? parseRfc3339Micros(rawStart) : nowUs - 24 * 3_600_000_000;
-      const endUs = rawEnd ? parseRfc3339Micros(rawEnd) : nowUs;
+      // Without end_time the range runs up to and including now: an event published this very microsecond is listed.
+      const endUs = rawEnd ? parseRfc3339Micros(rawEnd) : nowUs + 1;
       if (Number.isNaN(startUs)) return dtError(400, 'start_time must be an RFC 3339 timestamp');
       if (Number.isNaN(endUs)) return dtError(400, 'end_time must be an RFC 3339 timestamp');
       if (startUs > endUs) return dtError(400, 'start_time must not be after end_time');
