@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
 import type { CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
@@ -123,6 +124,22 @@ function queryString(query: HttpRequest['query']): string {
     else params.append(key, String(value));
   }
   return params.toString();
+}
+
+/**
+ * The abort signal of one vendor call. undici takes an EventEmitter as well as an AbortSignal; an
+ * AbortController costs several times more (it is an EventTarget), and every call needs one.
+ */
+class CallSignal extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
 }
 
 /** A vendor answer, read completely. */
@@ -294,14 +311,14 @@ export class HttpClient {
 
   private async once(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, ctx: CallContext): Promise<HttpResponse> {
     const started = performance.now();
-    // One controller and one timer per call: the whole call, body included, ends by the timeout.
-    const controller = new AbortController();
+    // One signal and one timer per call: the whole call, body included, ends by the timeout.
+    const signal = new CallSignal();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      signal.abort();
     }, this.options.timeoutMs);
-    const callerGone = ctx.signal ? () => controller.abort(ctx.signal!.reason) : undefined;
+    const callerGone = ctx.signal ? () => signal.abort(ctx.signal!.reason) : undefined;
     if (callerGone) {
       if (ctx.signal!.aborted) callerGone();
       else ctx.signal!.addEventListener('abort', callerGone, { once: true });
@@ -312,7 +329,7 @@ export class HttpClient {
         headers,
         body,
         dispatcher: this.agent,
-        signal: controller.signal,
+        signal,
       });
       const declared = Number(res.headers['content-length']);
       if (declared > this.options.maxResponseBytes) {
