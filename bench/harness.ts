@@ -214,6 +214,10 @@ export interface LoadResult {
   cpu: { tested: number; others: number[]; loadGenerator: number; machine: number; rest: number };
   /** The measured run on the monotonic clock, in microseconds (to cut a CPU profile to it). */
   window: { fromUs: number; toUs: number };
+  /** Length of the measured run(s), in seconds. */
+  seconds: number;
+  /** Every 2xx response time in ms, sorted. */
+  samples: Float64Array;
 }
 
 function runAutocannon(options: Record<string, unknown>, onResponse?: (status: number, ms: number) => void): Promise<AutocannonResult> {
@@ -275,6 +279,50 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
     hwmBytes: memory.hwm,
     cpu,
     window,
+    seconds: elapsed,
+    samples: sorted,
+  };
+}
+
+/**
+ * Several measured runs of the same target as one: requests and CPU over their summed time, percentiles
+ * over all their samples, the highest RSS. The benchmark interleaves the runs of the rows it compares
+ * (proxy, passthrough, translated, in turn), so a machine that drifts slower or faster during the
+ * benchmark affects each row alike.
+ */
+export function mergeLoads(parts: LoadResult[]): LoadResult {
+  if (parts.length === 1) return parts[0];
+  const seconds = parts.reduce((sum, p) => sum + p.seconds, 0);
+  const samples = new Float64Array(parts.reduce((sum, p) => sum + p.samples.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    samples.set(p.samples, at);
+    at += p.samples.length;
+  }
+  samples.sort();
+  const weighted = (pick: (p: LoadResult) => number) => parts.reduce((sum, p) => sum + pick(p) * p.seconds, 0) / seconds;
+  const statusCodes: Record<string, number> = {};
+  for (const p of parts) for (const [code, n] of Object.entries(p.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    requests: samples.length,
+    rps: samples.length / seconds,
+    p50: quantile(samples, 0.5),
+    p99: quantile(samples, 0.99),
+    mean: samples.reduce((a, b) => a + b, 0) / (samples.length || 1),
+    failures: parts.reduce((sum, p) => sum + p.failures, 0),
+    statusCodes,
+    peakRssBytes: Math.max(...parts.map((p) => p.peakRssBytes)),
+    hwmBytes: Math.max(...parts.map((p) => p.hwmBytes)),
+    cpu: {
+      tested: weighted((p) => p.cpu.tested),
+      others: parts[0].cpu.others.map((_, i) => weighted((p) => p.cpu.others[i])),
+      loadGenerator: weighted((p) => p.cpu.loadGenerator),
+      machine: weighted((p) => p.cpu.machine),
+      rest: weighted((p) => p.cpu.rest),
+    },
+    window: parts[0].window,
+    seconds,
+    samples,
   };
 }
 

@@ -12,9 +12,13 @@
  * The emulators, the proxy and the gateway each run in their own child process (`node dist/...`); the
  * gateway's JSON logs go to /dev/null at the default level. It prints the table and writes BENCHMARKS.md.
  *
+ * Rows 1, 2, 3 and 4a are measured interleaved, in BENCH_ROUNDS rounds, so that they are compared under
+ * the same machine conditions.
+ *
  * Options: `--rows 1,3,4a` (a subset; BENCHMARKS.md is then not written), `--no-write`,
- * `--profile [dir]` (row 4a only, with the gateway under `--cpu-prof`, then a self-time summary).
- * Environment: BENCH_CONNECTIONS (32), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_DEVICES (10000),
+ * `--profile [dir]` (row 4a unless `--rows` says otherwise, measured in one piece, with the gateway under
+ * `--cpu-prof`, then a self-time summary).
+ * Environment: BENCH_CONNECTIONS (32), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (5), BENCH_DEVICES (10000),
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway, e.g. `--max-old-space-size=128`).
  */
 import { createHash } from 'node:crypto';
@@ -23,7 +27,7 @@ import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProfileSummary, summarizeProfile } from './cpu-profile.js';
-import { freePort, getJson, machineBusyPercent, measureLoad, memoryOf, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, vendorCalls, type Child, type LoadResult } from './harness.js';
+import { freePort, getJson, machineBusyPercent, measureLoad, memoryOf, mergeLoads, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, vendorCalls, type Child, type LoadResult } from './harness.js';
 import type { EmulatorSetInfo, EmulatorSetSpec } from './types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,6 +37,7 @@ const GATEWAY_MAIN = join(DIST, 'apps/gateway/src/main.js');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+
 const PAGING_DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const VENDOR_LATENCY_MS = 50;
 const PAGE = 100;
@@ -47,6 +52,8 @@ const profileDir = profileAt >= 0 ? (args[profileAt + 1] && !args[profileAt + 1]
 const rowsArg = args.indexOf('--rows') >= 0 ? args[args.indexOf('--rows') + 1] : undefined;
 const wanted = new Set((rowsArg ?? (profileDir ? '4a' : '1,1b,2,3,4a,4b,5,6')).split(',').map((r) => r.trim()));
 const fullRun = !rowsArg && !profileDir;
+// A CPU profile is cut to one row's measured run, so profiling measures each row in one piece.
+const ROUNDS = profileDir ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
 const write = fullRun && !args.includes('--no-write');
 
 // ── results ─────────────────────────────────────────────────────────────────
@@ -106,17 +113,57 @@ async function check(url: string, headers: Record<string, string>, what: string)
   return res.body;
 }
 
-function load(url: string, headers: Record<string, string>, pid: number, statsUrls: string[], emulatorPid?: number, connections = CONNECTIONS): Promise<LoadResult & { vendorCalls: number }> {
+function load(
+  url: string,
+  headers: Record<string, string>,
+  pid: number,
+  statsUrls: string[],
+  emulatorPid?: number,
+  connections = CONNECTIONS,
+  timing = { warmupSeconds: WARMUP, durationSeconds: DURATION },
+): Promise<LoadResult & { vendorCalls: number }> {
   return measureLoad({
     url,
     headers,
     pid,
     otherPids: emulatorPid !== undefined && emulatorPid !== pid ? [emulatorPid] : [],
     connections,
-    warmupSeconds: WARMUP,
-    durationSeconds: DURATION,
+    ...timing,
     beforeMeasure: () => resetVendorCalls(statsUrls),
   }).then(async (result) => ({ ...result, vendorCalls: (await vendorCalls(statsUrls)) / Math.max(1, result.requests + result.failures) }));
+}
+
+/** A target of the interleaved rows. */
+interface Target {
+  id: string;
+  url: string;
+  headers: Record<string, string>;
+  pid: number;
+  emulatorPid?: number;
+}
+
+/**
+ * Rows 1–4a in ROUNDS rounds: each round measures every row once, in turn, for DURATION / ROUNDS seconds
+ * after its own warm-up; a row's result is all its rounds together. Run back to back instead, a row would
+ * carry whatever the shared machine was doing during its ten seconds, and the ratios to row 2 with it.
+ */
+async function interleaved(targets: Target[], statsUrls: string[]): Promise<Map<string, LoadResult & { vendorCalls: number; perRound: number[] }>> {
+  const parts = new Map<string, Array<LoadResult & { vendorCalls: number }>>(targets.map((t) => [t.id, []]));
+  const timing = { warmupSeconds: Math.max(1, WARMUP / 2), durationSeconds: DURATION / ROUNDS };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const t of targets) {
+      const r = await load(t.url, t.headers, t.pid, statsUrls, t.emulatorPid, CONNECTIONS, timing);
+      log(`  round ${round}/${ROUNDS}, row ${t.id}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(2)} ms`);
+      parts.get(t.id)!.push(r);
+    }
+  }
+  const out = new Map<string, LoadResult & { vendorCalls: number; perRound: number[] }>();
+  for (const [id, runs] of parts) {
+    const merged = mergeLoads(runs);
+    const calls = runs.reduce((sum, r) => sum + r.vendorCalls * (r.requests + r.failures), 0) / Math.max(1, merged.requests + merged.failures);
+    out.set(id, { ...merged, vendorCalls: calls, perRound: runs.map((r) => r.rps) });
+  }
+  return out;
 }
 
 function describeLoad(id: string, r: LoadResult & { vendorCalls?: number }): void {
@@ -150,30 +197,19 @@ async function hardwarioRows(): Promise<void> {
   try {
     await check(`${hw.baseUrl}${vendorDevicePath}`, vendorHeaders, 'row 1');
 
-    if (wanted.has('1')) {
-      const r = await load(`${hw.baseUrl}${vendorDevicePath}`, vendorHeaders, emu.child.pid, stats);
-      describeLoad('1', r);
-      rows.push({ id: '1', title: 'emulator direct: `GET /v2/spaces/{s}/devices/{id}`', process: 'emulator', load: r, vendorCalls: r.vendorCalls });
-    }
-    if (wanted.has('1b')) {
-      const r = await load(`${hw.baseUrl}${vendorListPath}`, vendorHeaders, emu.child.pid, stats);
-      describeLoad('1b', r);
-      rows.push({ id: '1b', title: 'emulator direct: `GET /v2/spaces/{s}/devices?limit=50` (baseline of 4b)', process: 'emulator', load: r, vendorCalls: r.vendorCalls });
-    }
+    // Everything the interleaved rows need runs before the first of them is measured.
+    let proxyUrl: string | undefined;
     if (wanted.has('2')) {
       log('starting the minimal proxy …');
       const started = await spawnJsonChild<{ port: number }>(['--enable-source-maps', join(DIST, 'bench/minimal-proxy.js'), hw.baseUrl, JSON.stringify(vendorHeaders)], ROOT);
       proxy = started.child;
-      const url = `http://127.0.0.1:${started.info.port}${vendorDevicePath}`;
-      await check(url, {}, 'row 2');
-      const r = await load(url, {}, proxy.pid, stats, emu.child.pid);
-      describeLoad('2', r);
-      rows.push({ id: '2', title: 'minimal proxy (node:http + undici) → emulator', process: 'proxy', load: r, vendorCalls: r.vendorCalls, baseline: '1' });
-      await proxy.stop();
-      proxy = undefined;
+      proxyUrl = `http://127.0.0.1:${started.info.port}${vendorDevicePath}`;
+      await check(proxyUrl, {}, 'row 2');
     }
-
     const needsGateway = ['3', '4a', '4b', '6'].some((r) => wanted.has(r));
+    let passthroughUrl = '';
+    let deviceUrl = '';
+    let listUrl = '';
     if (needsGateway) {
       log('starting devicegate …');
       gateway = await startGateway(
@@ -182,27 +218,47 @@ async function hardwarioRows(): Promise<void> {
       );
       const gw = gateway;
       diagnostics.push(`devicegate RSS after start-up, before any load: ${f(mb(memoryOf(gw.child.pid).rss), 0)} MB`);
-      const passthroughUrl = `${gw.url}/v1/connections/${HW_CONNECTION}/passthrough${vendorDevicePath}`;
-      const deviceUrl = `${gw.url}/v1/devices/${HW_CONNECTION}:${deviceId}`;
-      const listUrl = `${gw.url}/v1/devices?limit=50`;
+      passthroughUrl = `${gw.url}/v1/connections/${HW_CONNECTION}/passthrough${vendorDevicePath}`;
+      deviceUrl = `${gw.url}/v1/devices/${HW_CONNECTION}:${deviceId}`;
+      listUrl = `${gw.url}/v1/devices?limit=50`;
       await check(passthroughUrl, BEARER, 'row 3');
       const device = (await check(deviceUrl, BEARER, 'row 4a')) as { id?: string };
       if (device.id !== `${HW_CONNECTION}:${deviceId}`) throw new Error(`row 4a: unexpected device ${JSON.stringify(device).slice(0, 300)}`);
       const list = (await check(listUrl, BEARER, 'row 4b')) as { data?: unknown[] };
       if (list.data?.length !== 50) throw new Error(`row 4b: expected 50 devices, got ${list.data?.length}`);
+    }
 
-      if (wanted.has('3')) {
-        const r = await load(passthroughUrl, BEARER, gw.child.pid, stats, emu.child.pid);
-        profileWindow ??= r.window;
-        describeLoad('3', r);
-        rows.push({ id: '3', title: 'devicegate passthrough: `GET /v1/connections/{c}/passthrough/v2/…/devices/{id}`', process: 'gateway', load: r, vendorCalls: r.vendorCalls, baseline: '1' });
-      }
-      if (wanted.has('4a')) {
-        const r = await load(deviceUrl, BEARER, gw.child.pid, stats, emu.child.pid);
-        profileWindow ??= r.window;
-        describeLoad('4a', r);
-        rows.push({ id: '4a', title: 'devicegate translated: `GET /v1/devices/{id}`', process: 'gateway', load: r, vendorCalls: r.vendorCalls, baseline: '1' });
-      }
+    const targets: Target[] = [];
+    if (wanted.has('1')) targets.push({ id: '1', url: `${hw.baseUrl}${vendorDevicePath}`, headers: vendorHeaders, pid: emu.child.pid });
+    if (proxy && proxyUrl) targets.push({ id: '2', url: proxyUrl, headers: {}, pid: proxy.pid, emulatorPid: emu.child.pid });
+    if (gateway && wanted.has('3')) targets.push({ id: '3', url: passthroughUrl, headers: BEARER, pid: gateway.child.pid, emulatorPid: emu.child.pid });
+    if (gateway && wanted.has('4a')) targets.push({ id: '4a', url: deviceUrl, headers: BEARER, pid: gateway.child.pid, emulatorPid: emu.child.pid });
+    const measured = await interleaved(targets, stats);
+    const titles: Record<string, { title: string; process: string; baseline?: string }> = {
+      '1': { title: 'emulator direct: `GET /v2/spaces/{s}/devices/{id}`', process: 'emulator' },
+      '2': { title: 'minimal proxy (node:http + undici) → emulator', process: 'proxy', baseline: '1' },
+      '3': { title: 'devicegate passthrough: `GET /v1/connections/{c}/passthrough/v2/…/devices/{id}`', process: 'gateway', baseline: '1' },
+      '4a': { title: 'devicegate translated: `GET /v1/devices/{id}`', process: 'gateway', baseline: '1' },
+    };
+    for (const [id, r] of measured) {
+      describeLoad(id, r);
+      if (id === '3' || id === '4a') profileWindow ??= r.window;
+      rows.push({ id, ...titles[id], load: r, vendorCalls: r.vendorCalls });
+      if (ROUNDS > 1) diagnostics.push(`row ${id} per round: ${r.perRound.map((v) => f(v, 0)).join(', ')} req/s`);
+    }
+    if (proxy) {
+      await proxy.stop();
+      proxy = undefined;
+    }
+
+    if (wanted.has('1b')) {
+      const r = await load(`${hw.baseUrl}${vendorListPath}`, vendorHeaders, emu.child.pid, stats);
+      describeLoad('1b', r);
+      rows.push({ id: '1b', title: 'emulator direct: `GET /v2/spaces/{s}/devices?limit=50` (baseline of 4b)', process: 'emulator', load: r, vendorCalls: r.vendorCalls });
+    }
+
+    if (gateway) {
+      const gw = gateway;
       if (wanted.has('4b')) {
         const r = await load(listUrl, BEARER, gw.child.pid, stats, emu.child.pid);
         profileWindow ??= r.window;
@@ -416,7 +472,8 @@ function report(startedAt: Date, seconds: number): string {
     'npm run bench        # builds, then node --enable-source-maps dist/bench/run.js; rewrites this file',
     '```',
     '',
-    `Load: autocannon, ${CONNECTIONS} keep-alive connections, ${WARMUP} s warm-up then ${DURATION} s measured per row, loopback only. ` +
+    `Load: autocannon, ${CONNECTIONS} keep-alive connections, loopback only. Rows 1, 2, 3 and 4a are measured interleaved: ${ROUNDS} rounds, each measuring every one of them in turn ` +
+      `for ${f(DURATION / ROUNDS, 1)} s after a ${f(Math.max(1, WARMUP / 2), 0)} s warm-up, so that the shared machine's drift affects them alike; the other rows get a ${WARMUP} s warm-up, then ${DURATION} s measured. ` +
       'The emulator(s), the minimal proxy and devicegate each run in their own Node.js process; autocannon runs in the benchmark process. ' +
       'devicegate runs from `dist/` as `npm start` runs it, with a configuration whose client-key budget and vendor budgets are far above the load, ' +
       'logging at its default level (`info`, one access line per request) to /dev/null. The vendor emulators run with their own rate limits off. ' +
@@ -463,6 +520,8 @@ async function main(): Promise<void> {
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   await hardwarioRows();
   if (wanted.has('5')) await fiveVendorRow();
+  const order = ['1', '1b', '2', '3', '4a', '4b', '6', '5', '5′'];
+  rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const seconds = (performance.now() - t0) / 1000;
   const text = report(startedAt, seconds);
   console.log(text);
