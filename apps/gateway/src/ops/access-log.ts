@@ -25,6 +25,9 @@ export interface AccessEntry {
 export class AccessLog {
   private readonly destination: { write(line: string): unknown };
   private readonly bindings: string;
+  /** The time field of the current millisecond: a busy gateway writes many lines per millisecond. */
+  private timeMs = 0;
+  private time = '';
 
   constructor(private readonly logger: Logger) {
     this.destination = (logger as unknown as Record<symbol, { write(line: string): unknown }>)[pino.symbols.streamSym];
@@ -34,8 +37,13 @@ export class AccessLog {
 
   write(entry: AccessEntry): void {
     if (!this.logger.isLevelEnabled('info')) return;
+    const now = Date.now();
+    if (now !== this.timeMs) {
+      this.timeMs = now;
+      this.time = `{"level":"info","time":"${new Date(now).toISOString()}",${this.bindings}`;
+    }
     this.destination.write(
-      `{"level":"info","time":"${new Date().toISOString()}",${this.bindings}"reqId":${json(entry.reqId)},"method":${json(entry.method)},"url":${json(entry.url)},` +
+      `${this.time}"reqId":${json(entry.reqId)},"method":${json(entry.method)},"url":${json(entry.url)},` +
         `"route":${json(entry.route)},"status":${entry.status},"durationMs":${entry.durationMs},"upstreamCalls":${entry.upstreamCalls},"upstreamMs":${entry.upstreamMs}` +
         `${entry.client === undefined ? '' : `,"client":${json(entry.client)}`},"msg":"request"}\n`,
     );
