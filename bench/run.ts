@@ -22,7 +22,7 @@
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway, e.g. `--max-old-space-size=128`).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,14 @@ async function startEmulators(spec: EmulatorSetSpec): Promise<{ child: Child; in
   return spawnJsonChild<EmulatorSetInfo>(['--enable-source-maps', join(DIST, 'bench/emulators.js'), JSON.stringify(spec)], ROOT, 120_000);
 }
 
+/** The node flags of the `start` script in package.json (`node <flags> dist/…/main.js`). */
+function startFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = scripts.start.split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json: the start script does not run node: ${scripts.start}`);
+  return words.slice(1).filter((word) => word.startsWith('--'));
+}
+
 async function startGateway(connections: Array<Record<string, unknown>>, extraNodeArgs: string[] = []): Promise<{ child: Child; url: string }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'devicegate-bench-'));
@@ -101,9 +109,9 @@ async function startGateway(connections: Array<Record<string, unknown>>, extraNo
   writeFileSync(file, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env, PORT: String(port) };
-  // The gateway runs with the flags `npm start` gives it (package.json), plus any from the environment.
-  const fromEnv = ['--max-old-space-size=192', ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
-  const child = await spawnServerChild([...fromEnv, ...extraNodeArgs, '--enable-source-maps', GATEWAY_MAIN, '--config', file], ROOT, `${url}/healthz`, env);
+  // The gateway runs with the node flags `npm start` gives it (read from package.json), plus any from the environment.
+  const flags = [...startFlags(), ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+  const child = await spawnServerChild([...flags, ...extraNodeArgs, GATEWAY_MAIN, '--config', file], ROOT, `${url}/healthz`, env);
   return { child, url };
 }
 
