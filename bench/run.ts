@@ -483,7 +483,7 @@ function report(startedAt: Date, seconds: number): string {
     `Load: autocannon, ${CONNECTIONS} keep-alive connections, loopback only. Rows 1, 2, 3 and 4a are measured interleaved: ${ROUNDS} rounds, each measuring every one of them in turn ` +
       `for ${f(DURATION / ROUNDS, 1)} s after a ${f(Math.max(1, WARMUP / 2), 0)} s warm-up, so that the shared machine's drift affects them alike; the other rows get a ${WARMUP} s warm-up, then ${DURATION} s measured. ` +
       'The emulator(s), the minimal proxy and devicegate each run in their own Node.js process; autocannon runs in the benchmark process. ' +
-      'devicegate runs from `dist/` as `npm start` runs it, with a configuration whose client-key budget and vendor budgets are far above the load, ' +
+      `devicegate runs from \`dist/\` as \`npm start\` runs it (node ${startFlags().join(' ')}), with a configuration whose client-key budget and vendor budgets are far above the load, ` +
       'logging at its default level (`info`, one access line per request) to /dev/null. The vendor emulators run with their own rate limits off. ' +
       'Latency percentiles are exact over every 2xx answer of the measured run. Peak RSS is the highest VmRSS of the process under test, sampled every 100 ms from /proc. ' +
       'CPU is from /proc during the measured run, in % of one core; "rest" is the machine\'s remaining busy time (kernel loopback work and any other process).',
