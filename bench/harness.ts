@@ -233,6 +233,17 @@ export function quantile(sorted: Float64Array | number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
+/** Rate and latency of a run from its sorted 2xx response times. */
+function latencyOf(sorted: Float64Array, seconds: number): Pick<LoadResult, 'requests' | 'rps' | 'p50' | 'p99' | 'mean'> {
+  return {
+    requests: sorted.length,
+    rps: sorted.length / seconds,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    mean: sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1),
+  };
+}
+
 /**
  * A warm-up, then a measured run of `durationSeconds` at `connections` concurrent keep-alive connections.
  * Latency percentiles are exact (every 2xx response time in ms, from autocannon's response events), not
@@ -268,11 +279,7 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   const sorted = Float64Array.from(times).sort();
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   return {
-    requests: sorted.length,
-    rps: sorted.length / elapsed,
-    p50: quantile(sorted, 0.5),
-    p99: quantile(sorted, 0.99),
-    mean: sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1),
+    ...latencyOf(sorted, elapsed),
     failures: failures + result.errors + result.timeouts,
     statusCodes,
     peakRssBytes: memory.peakRss,
@@ -304,11 +311,7 @@ export function mergeLoads(parts: LoadResult[]): LoadResult {
   const statusCodes: Record<string, number> = {};
   for (const p of parts) for (const [code, n] of Object.entries(p.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
   return {
-    requests: samples.length,
-    rps: samples.length / seconds,
-    p50: quantile(samples, 0.5),
-    p99: quantile(samples, 0.99),
-    mean: samples.reduce((a, b) => a + b, 0) / (samples.length || 1),
+    ...latencyOf(samples, seconds),
     failures: parts.reduce((sum, p) => sum + p.failures, 0),
     statusCodes,
     peakRssBytes: Math.max(...parts.map((p) => p.peakRssBytes)),
