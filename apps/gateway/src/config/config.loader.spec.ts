@@ -27,7 +27,8 @@ describe('configuration', () => {
       settings: { space_id: 'space-1' },
       credentials: { api_key: 'secret-key' },
     });
-    expect(config.server).toMatchObject({ port: 3000, rateLimit: { perSecond: 50, burst: 100 } });
+    expect(config.server).toMatchObject({ port: 3000, rateLimit: { perSecond: 50, burst: 100 }, eventRetentionHours: 168 });
+    expect(buildConfig({ server: { event_retention_hours: 1.5 }, connections: [] }, providers, {}).server.eventRetentionHours).toBe(1.5);
     expect([...config.clients[0].connections]).toEqual(['*']);
     expect(buildConfig({ connections: [] }, providers, { PORT: '8080' }).server.port).toBe(8080);
   });
@@ -44,6 +45,7 @@ describe('configuration', () => {
     [{ connections: [hw()], clients: [{ name: 'x', key_sha256: HASH, scopes: ['admin'] }] }, undefined, 'clients[0].scopes[0]: must be one of read, write, commands, passthrough'],
     [{ connections: [hw()], clients: [{ name: 'x', key_sha256: HASH, scopes: ['read'], connections: ['nope'] }] }, undefined, "clients[0].connections[0]: no connection has the id 'nope'"],
     [{ connections: [hw()], server: { prot: 1 } }, undefined, 'server.prot: is not a known key'],
+    [{ connections: [hw()], server: { event_retention_hours: 0 } }, undefined, 'server.event_retention_hours: must be > 0'],
     [{}, undefined, 'connections: is required'],
   ])('names the key: %j', (document, env, message) => {
     expect(failure(document, env ?? { HW_KEY: 'k' })).toContain(message);

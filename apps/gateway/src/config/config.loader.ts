@@ -14,6 +14,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** A week of events: `Last-Event-ID` replays and failed webhook deliveries can be looked at for that long. */
+export const DEFAULT_EVENT_RETENTION_HOURS = 168;
+
 /** Relative to the working directory, like any relative `data_dir`. */
 export const DEFAULT_DATA_DIR = 'data';
 
@@ -70,7 +73,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   const raw = interpolate(document as Json, env) as Record<string, Json>;
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
-  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string };
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
   (raw.connections as Array<Record<string, Json>>).forEach((entry, index) => {
@@ -130,6 +133,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       rateLimit: { perSecond, burst: server.rate_limit?.burst ?? Math.max(1, Math.ceil(perSecond * 2)) },
       redisUrl: server.redis_url || undefined,
       dataDir: server.data_dir ?? DEFAULT_DATA_DIR,
+      eventRetentionHours: server.event_retention_hours ?? DEFAULT_EVENT_RETENTION_HOURS,
     },
     clients,
     connections,

@@ -24,6 +24,7 @@ export const CONFIG_SCHEMA = {
         },
         redis_url: { type: 'string' },
         data_dir: { type: 'string', minLength: 1 },
+        event_retention_hours: { type: 'number', exclusiveMinimum: 0, maximum: 87600 },
       },
     },
     clients: {

@@ -22,6 +22,8 @@ export interface ServerConfig {
    * inside it); `:memory:` (and no value, as in a configuration built by hand) keeps them in memory only.
    */
   dataDir?: string;
+  /** How long accepted events (and finished webhook deliveries) are kept, in hours (default a week). */
+  eventRetentionHours?: number;
 }
 
 export interface GatewayConfig {

@@ -60,6 +60,38 @@ describe('EventStore', () => {
   });
 });
 
+describe('EventStore retention', () => {
+  const webhook = { id: 'whk_1', owner: 'a', url: 'http://127.0.0.1:1/x', description: null, secret: 's', filterParams: {}, filters: [], createdAt: 1 };
+
+  it('forgets old events with their finished deliveries, and keeps those a webhook still waits for', () => {
+    const store = new EventStore(':memory:');
+    store.createWebhook(webhook);
+    store.append([message('old-done'), message('old-pending')], 'hw', 1_000);
+    store.append([message('new')], 'hw', 9_000);
+    const [done, pending] = store.dueDeliveries(1_000, 10, new Set());
+    store.recordAttempt(done, { attempt: 1, at: 1_500, status: 200, error: null, durationMs: 2 }, { status: 'succeeded', nextAttemptAt: null });
+    store.recordAttempt(pending, { attempt: 1, at: 1_500, status: 500, error: 'answered 500', durationMs: 2 }, { status: 'pending', nextAttemptAt: 20_000 });
+
+    expect(store.prune(5_000)).toEqual({ events: 1, deliveries: 1 });
+    expect(store.eventsAfter(0, 10).map((e) => e.id)).toEqual(['hw:old-pending', 'hw:new']);
+    expect(store.delivery(done.id)).toBeUndefined();
+    expect(store.attempts(done.id)).toEqual([]);
+    expect(store.delivery(pending.id)?.status).toBe('pending');
+
+    // Once its delivery has ended, the old event goes too; sequence numbers are never reused.
+    store.recordAttempt(pending, { attempt: 2, at: 20_000, status: 500, error: 'answered 500', durationMs: 2 }, { status: 'failed', nextAttemptAt: null });
+    expect(store.prune(5_000)).toEqual({ events: 1, deliveries: 1 });
+    expect(store.prune(10_000)).toEqual({ events: 0, deliveries: 0 });
+    const [fresh] = store.dueDeliveries(9_000, 10, new Set());
+    store.recordAttempt(fresh, { attempt: 1, at: 9_500, status: 204, error: null, durationMs: 2 }, { status: 'succeeded', nextAttemptAt: null });
+    expect(store.prune(10_000)).toEqual({ events: 1, deliveries: 1 });
+    expect(store.eventsAfter(0, 10)).toEqual([]);
+    expect(store.lastSeq()).toBe(3);
+    expect(store.append([message('next')], 'hw', 11_000)[0].seq).toBe(4);
+    store.close();
+  });
+});
+
 describe('webhook signatures and backoff', () => {
   it('signs "<t>.<body>" with HMAC-SHA256', () => {
     const expected = createHmac('sha256', 'whsec_x').update('1700000000.{"a":1}').digest('hex');

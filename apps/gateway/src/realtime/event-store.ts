@@ -255,9 +255,27 @@ export class EventStore {
     return row ? toEvent(row) : undefined;
   }
 
-  /** The sequence of the newest event (0 when there is none). */
+  /** The sequence of the newest event ever stored (0 when there was none), pruned or not. */
   lastSeq(): number {
-    return (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM events').get() as { seq: number }).seq;
+    const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  /**
+   * Forgets events received before `before` (epoch ms), with their settled deliveries and the attempts
+   * of those. An event with a delivery still pending is kept until that delivery ends. Answers how many
+   * events and deliveries went.
+   */
+  prune(before: number): { events: number; deliveries: number } {
+    return this.db.transaction(() => {
+      const deliveries = this.db
+        .prepare(
+          "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events WHERE received_at < ?) AND event_seq NOT IN (SELECT event_seq FROM deliveries WHERE status = 'pending')",
+        )
+        .run(before).changes;
+      const events = this.db.prepare('DELETE FROM events WHERE received_at < ? AND seq NOT IN (SELECT event_seq FROM deliveries)').run(before).changes;
+      return { events, deliveries };
+    })();
   }
 
   createWebhook(webhook: StoredWebhook): void {

@@ -151,7 +151,7 @@ export class EventsController {
     summary: 'Stream events (Server-Sent Events)',
     description: `A \`text/event-stream\` of the messages vendors push to devicegate (see \`receivePush\`), of the connections this key may reach, filtered like messages. Each event is one SSE frame: \`id\` is the event's sequence number, \`event\` is \`${EVENT_TYPE}\`, \`data\` is the Event JSON (its \`id\` is the message id, stable for de-duplication). A comment line is sent every 15 s.
 
-Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that sequence, then goes on live. Without one it starts with the events accepted from now on. Providers without push (Blynk) contribute no events; devicegate does not poll for them.`,
+Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that sequence, then goes on live. Events are stored for \`server.event_retention_hours\` (a week by default); an older \`Last-Event-ID\` replays from the oldest event still stored. Without one it starts with the events accepted from now on. Providers without push (Blynk) contribute no events; devicegate does not poll for them.`,
     scope: 'read',
   })
   @ApiExtraModels(EventDto)

@@ -1,5 +1,6 @@
 import type { Provider, Type } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.types.js';
+import { EventRetention } from './event-retention.js';
 import { EventStore } from './event-store.js';
 import { EventsController, EventsService } from './events.controller.js';
 import { HooksController, HooksService } from './hooks.controller.js';
@@ -18,4 +19,5 @@ export const REALTIME_PROVIDERS: Provider[] = [
   EventsService,
   WebhooksService,
   WebhookDispatcher,
+  EventRetention,
 ];
