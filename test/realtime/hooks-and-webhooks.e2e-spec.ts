@@ -149,6 +149,12 @@ describe('vendor pushes in, events and webhooks out', () => {
       expect(invalidFilters.status).toBe(400);
       expect(invalidFilters.body.type).toBe('validation_error');
       expect((invalidFilters.body.fields as Array<{ name: string }>).map((f) => f.name).sort()).toEqual(['filters.colour', 'filters.type__in']);
+      for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://metadata.google.internal/computeMetadata/v1/', 'http://[fe80::1]/x']) {
+        const metadata = await api('POST', '/v1/webhooks', 'key-all', { url });
+        expect(metadata.status).toBe(400);
+        expect(metadata.body.type).toBe('validation_error');
+        expect((metadata.body.fields as Array<{ name: string }>).map((f) => f.name)).toEqual(['url']);
+      }
       expect((await api('POST', '/v1/webhooks', 'key-read', { url: subscriber.url })).status).toBe(403);
       expect((await api('POST', '/v1/webhooks', 'key-io', { url: subscriber.url, filters: { connection_id: 'hw' } })).status).toBe(404);
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
 import type { CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
@@ -75,6 +76,8 @@ export interface HttpClientOptions {
   maxBudgetWaitMs?: number;
   /** Told about every vendor call that went out. */
   onCall?: (event: VendorCallEvent) => void;
+  /** Resolves host names for new connections (default: the system resolver), e.g. to refuse some addresses. */
+  lookup?: LookupFunction;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -171,7 +174,7 @@ class VendorResponse implements HttpResponse {
 export class HttpClient {
   readonly baseUrl: string;
   private readonly agent: Agent;
-  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall' | 'lookup'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
   private secretHeaderNames?: Set<string>;
   private attributionValue?: { connectionId: string; provider: string };
@@ -196,7 +199,7 @@ export class HttpClient {
       connections: this.options.connections,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+      connect: { timeout: Math.min(options.timeoutMs, 10_000), ...(options.lookup ? { lookup: options.lookup } : {}) },
     });
   }
 

@@ -73,7 +73,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   const raw = interpolate(document as Json, env) as Record<string, Json>;
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
-  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number };
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[] };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
   (raw.connections as Array<Record<string, Json>>).forEach((entry, index) => {
@@ -134,6 +134,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       redisUrl: server.redis_url || undefined,
       dataDir: server.data_dir ?? DEFAULT_DATA_DIR,
       eventRetentionHours: server.event_retention_hours ?? DEFAULT_EVENT_RETENTION_HOURS,
+      webhookAllowedHosts: server.webhook_allowed_hosts,
     },
     clients,
     connections,

@@ -24,6 +24,8 @@ export interface ServerConfig {
   dataDir?: string;
   /** How long accepted events (and finished webhook deliveries) are kept, in hours (default a week). */
   eventRetentionHours?: number;
+  /** The only hosts webhooks may be sent to (`*.example.com` for subdomains); any host when absent. */
+  webhookAllowedHosts?: string[];
 }
 
 export interface GatewayConfig {

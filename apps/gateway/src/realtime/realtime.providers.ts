@@ -6,6 +6,7 @@ import { EventsController, EventsService } from './events.controller.js';
 import { HooksController, HooksService } from './hooks.controller.js';
 import { RawBodyCapture } from './raw-body.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { WebhookTargets } from './webhook-targets.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -20,4 +21,5 @@ export const REALTIME_PROVIDERS: Provider[] = [
   WebhooksService,
   WebhookDispatcher,
   EventRetention,
+  { provide: WebhookTargets, useFactory: (config: GatewayConfig) => new WebhookTargets(config.server.webhookAllowedHosts), inject: [GATEWAY_CONFIG] },
 ];

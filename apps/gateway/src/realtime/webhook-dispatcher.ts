@@ -6,7 +6,8 @@ import { HttpClient } from '@devicegate/http-client';
 import { LOGGER } from '../app.tokens.js';
 import type { Logger } from '../ops/logger.js';
 import { eventBody } from './dto/event.dto.js';
-import { EventStore, type StoredDelivery } from './event-store.js';
+import { EventStore, type StoredDelivery, type StoredEvent, type StoredWebhook } from './event-store.js';
+import { WebhookTargets } from './webhook-targets.js';
 
 /** The retry policy of webhook deliveries (documented on the WebhookDelivery schema). */
 export const DELIVERY_POLICY = {
@@ -40,16 +41,7 @@ export function retryDelayMs(attempts: number, random = Math.random()): number {
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly http = new HttpClient({
-    baseUrl: 'http://webhooks.invalid',
-    timeoutMs: DELIVERY_POLICY.timeoutMs,
-    retries: 0,
-    connectionId: 'webhooks',
-    provider: 'webhook',
-    maxResponseBytes: 64 * 1024,
-    // Backoff per delivery replaces the circuit: one failing subscriber must not hold back the others.
-    circuit: { failureThreshold: Number.MAX_SAFE_INTEGER },
-  });
+  private readonly http: HttpClient;
   private readonly inFlight = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -58,8 +50,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly store: EventStore,
+    private readonly targets: WebhookTargets,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+  ) {
+    this.http = new HttpClient({
+      baseUrl: 'http://webhooks.invalid',
+      timeoutMs: DELIVERY_POLICY.timeoutMs,
+      retries: 0,
+      connectionId: 'webhooks',
+      provider: 'webhook',
+      maxResponseBytes: 64 * 1024,
+      // Backoff per delivery replaces the circuit: one failing subscriber must not hold back the others.
+      circuit: { failureThreshold: Number.MAX_SAFE_INTEGER },
+      // A name that resolves to a blocked address is refused when the socket connects.
+      lookup: targets.lookup,
+    });
+  }
 
   onApplicationBootstrap(): void {
     this.stopped = false;
@@ -112,8 +118,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const body = JSON.stringify(eventBody(event));
     const started = Date.now();
     const attempt = delivery.attempts + 1;
-    let status: number | null = null;
-    let error: string | null = null;
+    // The allowed hosts may have changed since the webhook was created: a URL now refused is not tried again.
+    const refused = this.targets.refusal(webhook.url);
+    const { status, error } = refused ? { status: null, error: `refused: the url ${refused}` } : await this.send(webhook, event, delivery, body, started);
+    if (this.stopped) return;
+    const ok = error === null;
+    const last = !ok && (refused !== undefined || attempt >= DELIVERY_POLICY.maxAttempts);
+    this.store.recordAttempt(
+      delivery,
+      { attempt, at: started, status, error, durationMs: Date.now() - started },
+      { status: ok ? 'succeeded' : last ? 'failed' : 'pending', nextAttemptAt: ok || last ? null : Date.now() + retryDelayMs(attempt) },
+    );
+    const level = ok ? 'debug' : 'info';
+    this.log[level]({ webhook: webhook.id, delivery: delivery.id, event: event.id, attempt, status, error }, ok ? 'webhook delivered' : last ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');
+  }
+
+  private async send(webhook: StoredWebhook, event: StoredEvent, delivery: StoredDelivery, body: string, started: number): Promise<{ status: number | null; error: string | null }> {
     try {
       const response = await this.http.request(
         {
@@ -131,20 +151,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         },
         backgroundContext(delivery.id),
       );
-      status = response.status;
-      if (status < 200 || status > 299) error = `answered ${status}`;
+      const status = response.status;
+      return { status, error: status < 200 || status > 299 ? `answered ${status}` : null };
     } catch (failure) {
-      error = isGatewayError(failure) ? `${failure.type}: ${failure.message}` : String(failure);
+      return { status: null, error: isGatewayError(failure) ? `${failure.type}: ${failure.message}` : String(failure) };
     }
-    if (this.stopped) return;
-    const ok = error === null;
-    const last = !ok && attempt >= DELIVERY_POLICY.maxAttempts;
-    this.store.recordAttempt(
-      delivery,
-      { attempt, at: started, status, error, durationMs: Date.now() - started },
-      { status: ok ? 'succeeded' : last ? 'failed' : 'pending', nextAttemptAt: ok || last ? null : Date.now() + retryDelayMs(attempt) },
-    );
-    const level = ok ? 'debug' : 'info';
-    this.log[level]({ webhook: webhook.id, delivery: delivery.id, event: event.id, attempt, status, error }, ok ? 'webhook delivered' : last ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');
   }
 }

@@ -26,7 +26,7 @@ export class WebhooksController {
     operationId: 'createWebhook',
     summary: 'Subscribe a webhook',
     description:
-      'From now on every event (see `GET /v1/events`) that matches the filters, of the connections this key may reach, is POSTed to `url` as the Event JSON, with `Devicegate-Event-Id`, `Devicegate-Delivery-Id` and `Devicegate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`. A 2xx answer within 10 s counts as delivered; anything else is retried with exponential backoff, across restarts too. Delivery is at least once: de-duplicate by `Devicegate-Event-Id`. The answer holds the signing `secret`, shown this once.',
+      'From now on every event (see `GET /v1/events`) that matches the filters, of the connections this key may reach, is POSTed to `url` as the Event JSON, with `Devicegate-Event-Id`, `Devicegate-Delivery-Id` and `Devicegate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`. A 2xx answer within 10 s counts as delivered; anything else is retried with exponential backoff, across restarts too. Delivery is at least once: de-duplicate by `Devicegate-Event-Id`. The answer holds the signing `secret`, shown this once. A `url` whose host is a cloud metadata service or a link-local, unspecified, multicast or reserved address is refused with 400 (names resolving there are refused when delivering), and when the operator sets `server.webhook_allowed_hosts`, only those hosts are accepted.',
     scope: 'write',
     errors: [413, 415],
   })

@@ -7,6 +7,7 @@ import { ConnectionRegistry, mayReach } from '../connections/connection-registry
 import type { CreateWebhookDto, DeliveryAttemptDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto.js';
 import { eventMatcher, parseEventFilters, visibleConnections } from './event-filters.js';
 import { EventStore, newId, type StoredDelivery, type StoredWebhook } from './event-store.js';
+import { WebhookTargets } from './webhook-targets.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -39,6 +40,7 @@ export class WebhooksService {
     private readonly store: EventStore,
     private readonly registry: ConnectionRegistry,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly targets: WebhookTargets,
   ) {
     // A webhook gets an event when its owner (as configured now) may reach the connection and its filters match.
     this.store.setMatcher((webhook, event) => {
@@ -49,6 +51,8 @@ export class WebhooksService {
   }
 
   create(client: ClientConfig, input: CreateWebhookDto): WebhookDto {
+    const refused = this.targets.refusal(input.url);
+    if (refused) throw GatewayError.validation([{ name: 'url', message: refused }], 'Webhooks may not be sent to this URL.');
     const filterParams = input.filters ?? {};
     const filters = parseEventFilters(filterParams, 'filters.');
     visibleConnections(this.registry, client, filters);
