@@ -1,3 +1,4 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import type { DisruptiveEmulator } from '@devicegate/emulators/disruptive';
 import type { HardwarioEmulator } from '@devicegate/emulators/hardwario';
 import type { IottlyEmulator } from '@devicegate/emulators/iottly';
@@ -71,6 +72,26 @@ describe('sandbox: live events from every emulator with push', () => {
     const event = await seen((e) => e.data.id === `sandbox-disruptive:${published.eventId}`, createdAt);
     expect(message(event)).toMatchObject({ device_id: `sandbox-disruptive:${deviceId}`, native_type: 'temperature', type: 'data' });
     expect((message(event).data as { temperature: { value: number } }).temperature.value).toBe(4.5);
+    // The sandbox connectors have no signatureSecret, as DT sets them up today: Dt-Asymmetric-Signature alone proved the push.
+    expect(dt.dataConnectors().every((c) => c.httpConfig?.signatureSecret === '')).toBe(true);
+  });
+
+  it('disruptive: a push whose Dt-Asymmetric-Signature is not from the issuer\'s key is refused', async () => {
+    const dt = emulator<DisruptiveEmulator>('disruptive');
+    const jwks = (await (await fetch(`${dt.pushIssuer}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+    const body = JSON.stringify({ event: { eventId: 'forged00000000000000', targetName: `projects/${dt.projectIds[0]}/devices/${dt.deviceIds()[0]}`, eventType: 'touch', data: { touch: { updateTime: new Date().toISOString() } }, timestamp: new Date().toISOString() }, labels: {}, metadata: {} });
+    const forger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const token = (kid: string) => {
+      const iat = Math.floor(Date.now() / 1000);
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const unsigned = `${part({ alg: 'ES256', typ: 'JWT', kid })}.${part({ iss: dt.pushIssuer, sub: dt.organizationId, iat, exp: iat + 3600, checksum_sha256: createHash('sha256').update(body).digest('hex') })}`;
+      return `${unsigned}.${sign('sha256', Buffer.from(unsigned), { key: forger.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+    };
+    const attempts: Array<Record<string, string>> = [{ 'dt-asymmetric-signature': token(jwks.keys[0].kid) }, { 'dt-asymmetric-signature': token('unknown-kid') }, {}];
+    for (const headers of attempts) {
+      const res = await fetch(`${gw.url}/v1/hooks/sandbox-disruptive`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      expect(res.status).toBe(401);
+    }
   });
 
   it('iottly: a new device message arrives through the project webhook, with the id the messages list derives', async () => {

@@ -55,8 +55,11 @@ export interface ConnectionConfig {
   settings: Record<string, unknown>;
   /** Vendor credentials; never logged, never answered. */
   credentials: Record<string, string>;
-  /** The secret the vendor's pushes to `/v1/hooks/{id}` are checked with; without it pushes are refused. Never logged. */
-  push?: { secret: string };
+  /**
+   * Present when the connection takes pushes at `/v1/hooks/{id}`; `secret` is what they are checked with
+   * (optional only where the vendor signs with published keys). Never logged.
+   */
+  push?: { secret?: string };
 }
 
 /** How a provider's vendor pages a list, cursor opaque to everyone but the provider. JSON-serializable. */
@@ -157,16 +160,30 @@ export interface PushRequest {
   body: unknown;
 }
 
+/** What a push is checked against: the connection's secret and settings, and the vendor's published keys. */
+export interface PushVerification {
+  /** The connection's `push.secret`, when it has one. */
+  secret?: string;
+  /** The connection's provider-specific settings. */
+  settings: Readonly<Record<string, unknown>>;
+  now: number;
+  /** GETs a public JSON document (a vendor's signing keys) through the connection's HTTP client: with its timeout, without credentials. */
+  fetchJson(url: string): Promise<unknown>;
+}
+
 /**
- * How a provider receives its vendor's pushes (webhooks, connectors, notification channels). Both
- * functions are pure: `verify` decides on the secret alone, `parse` maps the vendor's format to
- * Messages whose ids are stable across the vendor's retries, so they de-duplicate.
+ * How a provider receives its vendor's pushes (webhooks, connectors, notification channels). `verify`
+ * decides on the connection's secret, or on a signature checked with the vendor's published keys;
+ * `parse` maps the vendor's format to Messages whose ids are stable across the vendor's retries, so
+ * they de-duplicate.
  */
 export interface PushSupport {
   /** How the vendor proves a push, for the documentation (one sentence). */
   readonly authentication: string;
-  /** True when the push carries proof of the connection's secret. Never throws. */
-  verify(request: PushRequest, secret: string, now?: number): boolean;
+  /** True when pushes can be proven without a `push.secret` (the vendor signs with keys it publishes). */
+  readonly verifiesWithoutSecret?: boolean;
+  /** True when the push carries valid proof. Never throws (nor rejects). */
+  verify(request: PushRequest, verification: PushVerification): boolean | Promise<boolean>;
   /** The push as Messages (possibly none); throws GatewayError `validation_error` for a body not in the vendor's format. */
   parse(body: unknown, connectionId: string, receivedAt: number): Message[];
 }

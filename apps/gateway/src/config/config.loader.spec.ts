@@ -29,6 +29,9 @@ describe('configuration', () => {
     });
     expect(config.server).toMatchObject({ port: 3000, rateLimit: { perSecond: 50, burst: 100 }, eventRetentionHours: 168 });
     expect(buildConfig({ server: { event_retention_hours: 1.5 }, connections: [] }, providers, {}).server.eventRetentionHours).toBe(1.5);
+    // DT signs its pushes with published keys: its push block may leave the secret out.
+    const dt = { id: 'dt', provider: 'disruptive', push: {}, push_issuer: 'https://identity.example.test/data-connector', credentials: { key_id: 'k', secret: 's', email: 'e@example.test' } };
+    expect(buildConfig({ connections: [dt] }, providers, {}).connections[0]).toMatchObject({ push: {}, settings: { push_issuer: 'https://identity.example.test/data-connector' } });
     expect(buildConfig({ server: { webhook_allowed_hosts: ['hooks.example.com', '*.internal.example'] }, connections: [] }, providers, {}).server.webhookAllowedHosts).toEqual([
       'hooks.example.com',
       '*.internal.example',
@@ -50,6 +53,7 @@ describe('configuration', () => {
     [{ connections: [hw()], clients: [{ name: 'x', key_sha256: HASH, scopes: ['read'], connections: ['nope'] }] }, undefined, "clients[0].connections[0]: no connection has the id 'nope'"],
     [{ connections: [hw()], server: { prot: 1 } }, undefined, 'server.prot: is not a known key'],
     [{ connections: [hw()], server: { event_retention_hours: 0 } }, undefined, 'server.event_retention_hours: must be > 0'],
+    [{ connections: [hw({ push: {} })] }, undefined, 'connections[0].push.secret: is required'],
     [{ connections: [hw()], server: { webhook_allowed_hosts: ['https://hooks.example.com/'] } }, undefined, 'server.webhook_allowed_hosts[0]: must match pattern'],
     [{}, undefined, 'connections: is required'],
   ])('names the key: %j', (document, env, message) => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import type { ConnectionConfig, ProviderRegistry, RateLimit } from '@devicegate/core';
+import type { ConnectionConfig, ProviderDefinition, ProviderRegistry, RateLimit } from '@devicegate/core';
 import { COMMON_CONNECTION_KEYS, CONFIG_SCHEMA } from './config.schema.js';
 import type { ClientConfig, GatewayConfig, Scope } from './config.types.js';
 
@@ -101,7 +101,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       },
       settings,
       credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
-      ...(entry.push ? { push: { secret: String((entry.push as { secret: string }).secret) } } : {}),
+      ...(entry.push ? { push: pushOf(entry.push as { secret?: string }, definition, at) } : {}),
     });
   });
 
@@ -140,6 +140,13 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
     connections,
     sandbox: false,
   };
+}
+
+/** The `push` block of a connection: a secret, unless the vendor signs its pushes with keys it publishes. */
+function pushOf(push: { secret?: string }, definition: ProviderDefinition, at: string): { secret?: string } {
+  if (!definition.push) throw new ConfigError(`${at}.push: ${definition.displayName} has no push`);
+  if (push.secret === undefined && !definition.push.verifiesWithoutSecret) throw new ConfigError(`${at}.push.secret: is required`);
+  return push.secret === undefined ? {} : { secret: String(push.secret) };
 }
 
 /** Reads and validates the YAML file at `path`. */

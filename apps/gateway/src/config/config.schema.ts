@@ -62,7 +62,6 @@ export const CONFIG_SCHEMA = {
           push: {
             type: 'object',
             additionalProperties: false,
-            required: ['secret'],
             properties: { secret: { type: 'string', minLength: 8 } },
           },
           rate_limit: {

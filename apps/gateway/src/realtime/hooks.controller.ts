@@ -1,12 +1,12 @@
 import { Controller, Inject, Injectable, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Message } from '@devicegate/core';
+import { backgroundContext, type Message, type PushVerification } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { LOGGER } from '../app.tokens.js';
 import { Public } from '../auth/auth.decorators.js';
 import { ApiErrors, ApiIdParam } from '../common/api.decorators.js';
-import { ConnectionRegistry } from '../connections/connection-registry.js';
+import { ConnectionRegistry, type LiveConnection } from '../connections/connection-registry.js';
 import type { Logger } from '../ops/logger.js';
 import { PushReceiptDto } from './dto/webhook.dto.js';
 import { EventStore } from './event-store.js';
@@ -23,14 +23,20 @@ export class HooksService {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  /** Checks a vendor push against its connection's secret, then stores its messages; nothing is stored from a refused push. */
-  receive(connectionId: string, request: FastifyRequest): PushReceiptDto {
+  /** Checks a vendor push (the connection's secret, or the vendor's signature), then stores its messages; nothing is stored from a refused push. */
+  async receive(connectionId: string, request: FastifyRequest): Promise<PushReceiptDto> {
     const live = this.registry.all().find((candidate) => candidate.config.id === connectionId);
     const push = live?.definition.push;
-    const secret = live?.config.push?.secret;
-    if (!live || !push || !secret) throw refused();
+    const settings = live?.config.push;
+    if (!live || !push || !settings) throw refused();
     const rawBody = rawBodyOf(request);
-    if (!push.verify({ method: request.method, headers: request.headers, rawBody, body: request.body }, secret)) {
+    const verification: PushVerification = {
+      secret: settings.secret,
+      settings: live.config.settings,
+      now: Date.now(),
+      fetchJson: (url) => this.fetchPublicJson(live, url),
+    };
+    if (!(await push.verify({ method: request.method, headers: request.headers, rawBody, body: request.body }, verification))) {
       this.log.warn({ reqId: request.id, connection: connectionId }, 'vendor push refused: bad or missing signature');
       throw refused();
     }
@@ -40,12 +46,19 @@ export class HooksService {
     this.log.debug({ reqId: request.id, connection: connectionId, received: messages.length, accepted: added.length }, 'vendor push stored');
     return { object: 'push_receipt', connection_id: connectionId, received: messages.length, accepted: added.length };
   }
+
+  /** A vendor's public document (signing keys), read through the connection's client: its timeout, no credentials. */
+  private async fetchPublicJson(live: LiveConnection, url: string): Promise<unknown> {
+    const response = await live.http.request({ method: 'GET', path: url, retries: 1 }, backgroundContext(`push-keys:${live.config.id}`));
+    if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+    return response.json();
+  }
 }
 
-const HOOK_DESCRIPTION = `Where a vendor cloud pushes its messages, in the vendor's own format. No client key: the push is authenticated by the connection's \`push.secret\`, checked the way the vendor can prove it:
+const HOOK_DESCRIPTION = `Where a vendor cloud pushes its messages, in the vendor's own format. No client key: the push is authenticated the way the vendor can prove it, with the connection's \`push.secret\` or the vendor's published keys (the connection needs a \`push\` block either way):
 
 - **hardwario** (connector): the transformation posts \`{"message": job.message, "device": job.device}\` with \`Authorization: Bearer <secret>\`.
-- **disruptive** (data connector, HTTP_PUSH): the connector's \`signatureSecret\` is the secret; \`X-Dt-Signature\` (HS256 JWT with the body's SHA-256) is verified, expiry included.
+- **disruptive** (data connector, HTTP_PUSH): \`Dt-Asymmetric-Signature\` (ES256 JWT from DT's data-connector issuer, checked with the keys of its OIDC discovery document, for the connection's \`organization_id\`, over the body's SHA-256) is verified, expiry included; \`push.secret\` is optional. A connector with the deprecated \`signatureSecret\` also sends \`X-Dt-Signature\` (HS256 with that secret), accepted when \`push.secret\` is that secret.
 - **iottly** (webhook): a custom header \`Authorization: Bearer <secret>\` (or \`X-Devicegate-Secret\`); body \`{"msg": …}\`.
 - **izuma** (notification channel callback, HTTP PUT): registered with the header \`authorization: <secret>\`; body a NotificationMessage. Register it with \`include_uid\` and \`include_timestamp\`.
 - **blynk** has no documented push; its pushes are refused.

@@ -80,8 +80,14 @@ const STARTERS: Record<ProviderId, Starter> = {
       server: e,
       baseUrl: e.baseUrl,
       credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email, organization_id: e.organizationId, token_url: e.tokenUrl },
-      connection: { organization_id: e.organizationId, token_url: e.tokenUrl, credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email } },
-      connectPush: async (url, secret) => e.setPushTarget({ url, signatureSecret: secret }),
+      connection: {
+        organization_id: e.organizationId,
+        token_url: e.tokenUrl,
+        push_issuer: e.pushIssuer,
+        credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email },
+      },
+      // As DT sets connectors up today: no signatureSecret, so pushes carry only Dt-Asymmetric-Signature.
+      connectPush: async (url) => e.setPushTarget({ url }),
     };
   },
   iottly: async (o, port) => {

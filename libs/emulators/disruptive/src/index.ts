@@ -3,7 +3,7 @@ import { RateLimiter, TokenService, type RateLimit } from './auth.js';
 import type { DtDataConnector, DtDevice, DtEvent, DtRole } from './disruptive.types.js';
 import { buildRouter, dtError } from './routes.js';
 import { DEMO_DEVICE_COUNT, DISRUPTIVE_SANDBOX_CREDENTIALS, seedStore } from './seed.js';
-import { signPush } from './push.js';
+import { AsymmetricSigner, signPush } from './push.js';
 import { DisruptiveStore, type DataConnectorPush, type EmittedEvent } from './store.js';
 
 export { DISRUPTIVE_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT } from './seed.js';
@@ -67,6 +67,8 @@ export interface DisruptiveEmulator extends EmulatorServer {
    * Throws PayloadError for an invalid body and Error for an unknown device.
    */
   publish(deviceId: string, event: Record<string, unknown>): DtEvent;
+  /** The issuer of `Dt-Asymmetric-Signature` (its OIDC discovery document and JWKS are served here). */
+  pushIssuer: string;
   /** Requests made to the token endpoint so far. */
   tokenRequestCount(): number;
   /** Invalidates every access token issued so far. */
@@ -122,6 +124,10 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     methodNotAllowed: () => dtError(405),
   });
   tokenUrl = `${server.url}/oauth2/token`;
+  // The data-connector issuer (identity host in production) is served by the emulator itself.
+  const signer = new AsymmetricSigner(`${server.url}/data-connector`);
+  router.get('/data-connector/.well-known/openid-configuration', () => ({ status: 200, body: signer.discovery() }));
+  router.get('/data-connector/.well-known/jwks.json', () => ({ status: 200, body: signer.jwks() }));
 
   const device = (id: string) => {
     const found = store.devices.get(id);
@@ -138,6 +144,8 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     const body = JSON.stringify(push.body);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...http.headers };
     if (http.signatureSecret) headers['x-dt-signature'] = signPush(body, http.signatureSecret, store.nowMs());
+    const organizationId = store.projects.get(push.projectId)?.organizationId;
+    if (organizationId) headers['dt-asymmetric-signature'] = signer.sign(body, organizationId, store.nowMs());
     sender.send({ method: 'POST', url: http.url, headers, body });
   });
   const setPushTarget = (target: DisruptivePushTarget | null) => {
@@ -174,6 +182,7 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     baseUrl: `${server.url}/v2`,
     emulatorBaseUrl: `${server.url}/emulator/v2`,
     tokenUrl,
+    pushIssuer: signer.issuer,
     credentials: { ...creds, projectIds: [...creds.projectIds] },
     organizationId: creds.organizationId,
     projectIds: [...creds.projectIds],

@@ -1,17 +1,22 @@
-import { createHash, createHmac } from 'node:crypto';
-import { pushHeader, secretMatches, type Message, type PushRequest, type PushSupport } from '@devicegate/core';
+import { createHash, createHmac, createPublicKey, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { pushHeader, secretMatches, type Message, type PushRequest, type PushSupport, type PushVerification } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { parseDeviceName, toMessage } from './disruptive.mapper.js';
 import type { DtEvent } from './disruptive.types.js';
 
 /**
- * DT data connectors (HTTP_PUSH, reference §6.3) post `{"event", "labels", "metadata"}` and, when the
- * connector has a `signatureSecret`, sign it with `X-Dt-Signature`: an HS256 JWT whose claims carry
- * the SHA-1 and SHA-256 of the raw body and expire an hour after issue. devicegate checks the
- * signature with the connection's push secret, the expiry, and the body checksum; the event id
- * (`eventId`, the same as the history's) is the message id.
+ * DT data connectors (HTTP_PUSH, reference §6.3) post `{"event", "labels", "metadata"}` and sign it two
+ * ways. Every push carries `Dt-Asymmetric-Signature`: an ES256 JWT from DT's data-connector issuer
+ * (public keys through its OIDC discovery document) whose claims name the organization and the
+ * SHA-256 of the raw body. A connector with the deprecated `signatureSecret` adds `X-Dt-Signature`: an
+ * HS256 JWT with that secret over the same checksums. devicegate accepts either proof, expiry and
+ * checksum included; the event id (`eventId`, the same as the history's) is the message id.
  */
-export const DISRUPTIVE_PUSH_AUTHENTICATION = 'The data connector\'s `signatureSecret` is the push secret; each push carries `X-Dt-Signature` (HS256 JWT over the body checksum).';
+export const DISRUPTIVE_PUSH_AUTHENTICATION =
+  "`Dt-Asymmetric-Signature` (ES256 JWT from DT's data-connector issuer, keys by OIDC discovery, for the connection's organization), or `X-Dt-Signature` (HS256 JWT with the connector's `signatureSecret` as the push secret), over the body's checksum.";
+
+/** DT's data-connector issuer; `push_issuer` on a connection overrides it. */
+export const DT_PUSH_ISSUER = 'https://identity.disruptive-technologies.com/data-connector';
 
 /** Clock skew tolerated on `iat`/`exp`. */
 const SKEW_S = 60;
@@ -27,21 +32,37 @@ function decodeJson(part: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Checks `X-Dt-Signature` against the raw body: HS256 with `secret`, unexpired, and the body checksum it names. */
-export function verifyDisruptivePush(request: PushRequest, secret: string, now = Date.now()): boolean {
-  const token = pushHeader(request, 'x-dt-signature');
-  if (!token) return false;
-  const parts = token.split('.');
-  if (parts.length !== 3) return false;
-  const [headerPart, claimsPart, signaturePart] = parts;
-  const header = decodeJson(headerPart);
-  const claims = decodeJson(claimsPart);
-  if (!header || !claims || header.alg !== 'HS256') return false;
-  const expected = base64url(createHmac('sha256', secret).update(`${headerPart}.${claimsPart}`).digest());
-  if (!secretMatches(signaturePart, expected)) return false;
+/** A compact JWT from a push header: its three parts, and the header and claims decoded. */
+interface PushToken {
+  signed: string;
+  signature: string;
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+}
+
+function readToken(request: PushRequest, name: string): PushToken | undefined {
+  const token = pushHeader(request, name);
+  const parts = token?.split('.');
+  if (!parts || parts.length !== 3) return undefined;
+  const header = decodeJson(parts[0]);
+  const claims = decodeJson(parts[1]);
+  return header && claims ? { signed: `${parts[0]}.${parts[1]}`, signature: parts[2], header, claims } : undefined;
+}
+
+/** `exp` not passed and `iat` not ahead, with the skew allowed. */
+function current(claims: Record<string, unknown>, now: number): boolean {
   const nowS = now / 1000;
   if (typeof claims.exp !== 'number' || claims.exp + SKEW_S < nowS) return false;
-  if (typeof claims.iat === 'number' && claims.iat - SKEW_S > nowS) return false;
+  return !(typeof claims.iat === 'number' && claims.iat - SKEW_S > nowS);
+}
+
+/** Checks `X-Dt-Signature` against the raw body: HS256 with `secret`, unexpired, and the body checksum it names. */
+export function verifyDisruptivePush(request: PushRequest, secret: string, now = Date.now()): boolean {
+  const token = readToken(request, 'x-dt-signature');
+  if (!token || token.header.alg !== 'HS256') return false;
+  if (!secretMatches(token.signature, base64url(createHmac('sha256', secret).update(token.signed).digest()))) return false;
+  const { claims } = token;
+  if (!current(claims, now)) return false;
   // Newer signatures carry the SHA-256 of the body; older ones only the SHA-1.
   if (typeof claims.checksum_sha256 === 'string') {
     return claims.checksum_sha256.toLowerCase() === createHash('sha256').update(request.rawBody).digest('hex');
@@ -50,6 +71,71 @@ export function verifyDisruptivePush(request: PushRequest, secret: string, now =
     return claims.checksum.toLowerCase() === createHash('sha1').update(request.rawBody).digest('hex');
   }
   return false;
+}
+
+/** An issuer's signing keys by `kid`, and when they were fetched. */
+interface KeySet {
+  keys: Map<string, KeyObject>;
+  fetchedAt: number;
+}
+
+/** Keys are fetched again after this long, or sooner for an unknown `kid` (at most once a minute). */
+const KEYS_MAX_AGE_MS = 60 * 60 * 1000;
+const KEYS_MIN_REFETCH_MS = 60 * 1000;
+const keySets = new Map<string, KeySet>();
+
+async function fetchKeySet(issuer: string, fetchJson: PushVerification['fetchJson'], now: number): Promise<KeySet> {
+  const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`);
+  const jwksUri = isObject(discovery) && typeof discovery.jwks_uri === 'string' ? discovery.jwks_uri : undefined;
+  if (!jwksUri) throw new Error('the discovery document names no jwks_uri');
+  const jwks = await fetchJson(jwksUri);
+  const keys = new Map<string, KeyObject>();
+  for (const jwk of isObject(jwks) && Array.isArray(jwks.keys) ? jwks.keys : []) {
+    if (!isObject(jwk) || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.kid !== 'string' || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
+    try {
+      keys.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+    } catch {
+      // A key that does not parse is left out; the others still serve.
+    }
+  }
+  return { keys, fetchedAt: now };
+}
+
+async function issuerKey(issuer: string, kid: string, fetchJson: PushVerification['fetchJson'], now: number): Promise<KeyObject | undefined> {
+  let set = keySets.get(issuer);
+  const stale = !set || now - set.fetchedAt > KEYS_MAX_AGE_MS || (!set.keys.has(kid) && now - set.fetchedAt > KEYS_MIN_REFETCH_MS);
+  if (stale) {
+    set = await fetchKeySet(issuer, fetchJson, now);
+    keySets.set(issuer, set);
+  }
+  return set!.keys.get(kid);
+}
+
+/** The bare organization id of `organization_id` (bare or `organizations/<id>`). */
+const bareOrganization = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value.replace(/^organizations\//, '') : undefined);
+
+/**
+ * Checks `Dt-Asymmetric-Signature`: ES256 with a key of the issuer's JWKS, issued by that issuer, for the
+ * connection's organization (when it names one), unexpired, over the SHA-256 of the raw body.
+ */
+export async function verifyDisruptiveAsymmetric(request: PushRequest, verification: PushVerification): Promise<boolean> {
+  const token = readToken(request, 'dt-asymmetric-signature');
+  if (!token || token.header.alg !== 'ES256' || typeof token.header.kid !== 'string') return false;
+  const { claims, header } = token;
+  const issuer = typeof verification.settings.push_issuer === 'string' ? verification.settings.push_issuer.replace(/\/+$/, '') : DT_PUSH_ISSUER;
+  if (claims.iss !== issuer) return false;
+  const organization = bareOrganization(verification.settings.organization_id);
+  if (organization !== undefined && claims.sub !== organization) return false;
+  if (!current(claims, verification.now)) return false;
+  if (typeof claims.checksum_sha256 !== 'string' || claims.checksum_sha256.toLowerCase() !== createHash('sha256').update(request.rawBody).digest('hex')) return false;
+  try {
+    const key = await issuerKey(issuer, header.kid as string, verification.fetchJson, verification.now);
+    if (!key) return false;
+    return verifySignature('sha256', Buffer.from(token.signed), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(token.signature, 'base64url'));
+  } catch {
+    // Keys that cannot be fetched prove nothing: the push is refused, and the vendor retries it.
+    return false;
+  }
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -70,6 +156,8 @@ export function parseDisruptivePush(body: unknown, connectionId: string): Messag
 
 export const disruptivePush: PushSupport = {
   authentication: DISRUPTIVE_PUSH_AUTHENTICATION,
-  verify: (request, secret, now) => verifyDisruptivePush(request, secret, now),
+  verifiesWithoutSecret: true,
+  verify: async (request, verification) =>
+    (await verifyDisruptiveAsymmetric(request, verification)) || (verification.secret !== undefined && verifyDisruptivePush(request, verification.secret, verification.now)),
   parse: (body, connectionId) => parseDisruptivePush(body, connectionId),
 };

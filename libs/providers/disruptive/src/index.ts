@@ -1,7 +1,7 @@
 import type { Capabilities, ProviderDefinition } from '@devicegate/core';
 import { DEFAULT_TOKEN_URL } from './disruptive.client.js';
 import { DisruptiveConnection } from './disruptive.provider.js';
-import { disruptivePush } from './disruptive.push.js';
+import { disruptivePush, DT_PUSH_ISSUER } from './disruptive.push.js';
 
 export { DisruptiveConnection, type DisruptiveSettings } from './disruptive.provider.js';
 export { DEFAULT_TOKEN_URL } from './disruptive.client.js';
@@ -41,6 +41,7 @@ export const disruptiveProvider: ProviderDefinition = {
     properties: {
       organization_id: { ...nonEmpty, description: 'Organization id (bare or `organizations/<id>`); without it, every project the account sees.' },
       token_url: { type: 'string', pattern: '^https?://', description: `OAuth2 token endpoint (default ${DEFAULT_TOKEN_URL}).` },
+      push_issuer: { type: 'string', pattern: '^https?://', description: `Issuer of the data connectors' \`Dt-Asymmetric-Signature\` (default ${DT_PUSH_ISSUER}).` },
       auth: { enum: ['oauth2', 'basic'], description: 'OAuth2 JWT-bearer exchange (default) or HTTP Basic.' },
       credentials: {
         type: 'object',

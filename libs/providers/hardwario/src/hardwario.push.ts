@@ -50,6 +50,6 @@ export function parseHardwarioPush(body: unknown, connectionId: string): Message
 
 export const hardwarioPush: PushSupport = {
   authentication: HARDWARIO_PUSH_AUTHENTICATION,
-  verify: (request, secret) => verifyHardwarioPush(request, secret),
+  verify: (request, { secret }) => secret !== undefined && verifyHardwarioPush(request, secret),
   parse: (body, connectionId) => parseHardwarioPush(body, connectionId),
 };

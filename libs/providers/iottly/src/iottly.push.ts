@@ -30,6 +30,6 @@ export function parseIottlyPush(body: unknown, connectionId: string): Message[] 
 
 export const iottlyPush: PushSupport = {
   authentication: IOTTLY_PUSH_AUTHENTICATION,
-  verify: (request, secret) => verifyIottlyPush(request, secret),
+  verify: (request, { secret }) => secret !== undefined && verifyIottlyPush(request, secret),
   parse: (body, connectionId) => parseIottlyPush(body, connectionId),
 };
