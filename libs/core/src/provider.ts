@@ -167,7 +167,7 @@ export interface PushVerification {
   /** The connection's provider-specific settings. */
   settings: Readonly<Record<string, unknown>>;
   now: number;
-  /** GETs a public JSON document (a vendor's signing keys) through the connection's HTTP client: with its timeout, without credentials. */
+  /** GETs a public JSON document (a vendor's signing keys): with a timeout, without credentials; rejects unless the answer is 200. */
   fetchJson(url: string): Promise<unknown>;
 }
 

@@ -16,13 +16,13 @@ export interface CircuitSnapshot {
   retry_at: string | null;
 }
 
+/** The answer of a closed circuit, shared: the common case allocates nothing. */
+const PASS = Object.freeze({ allowed: true, probe: false } as const);
+
 /**
  * One connection's circuit: after repeated vendor failures it opens and calls fail at once; after a
  * pause it lets a single probe through, whose outcome closes or re-opens it.
  */
-/** The answer of a closed circuit, shared: the common case allocates nothing. */
-const PASS = Object.freeze({ allowed: true, probe: false } as const);
-
 export class CircuitBreaker {
   private state: CircuitState = 'closed';
   private failures = 0;

@@ -177,7 +177,8 @@ export class HttpClient {
   private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall' | 'lookup'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
   private secretHeaderNames?: Set<string>;
-  private attributionValue?: { connectionId: string; provider: string };
+  /** Who an error is about: the connection and provider, never more. */
+  private readonly attributionOf: { connectionId: string; provider: string };
   private readonly budget?: VendorBudget;
 
   constructor(options: HttpClientOptions) {
@@ -191,6 +192,7 @@ export class HttpClient {
       maxBudgetWaitMs: 2000,
       ...options,
     };
+    this.attributionOf = { connectionId: options.connectionId, provider: options.provider };
     this.circuit = new CircuitBreaker(options.circuit);
     this.budget = options.budget ? new VendorBudget(options.budget) : undefined;
     this.agent = new Agent({
@@ -379,7 +381,7 @@ export class HttpClient {
   }
 
   private attribution(): { connectionId: string; provider: string } {
-    return (this.attributionValue ??= { connectionId: this.options.connectionId, provider: this.options.provider });
+    return this.attributionOf;
   }
 
   private toGatewayError(error: unknown): GatewayError {

@@ -1,12 +1,13 @@
-import { Controller, Inject, Injectable, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { Controller, Inject, Injectable, Param, Post, Put, Req, Res, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { backgroundContext, type Message, type PushVerification } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
+import { HttpClient } from '@devicegate/http-client';
 import { LOGGER } from '../app.tokens.js';
 import { Public } from '../auth/auth.decorators.js';
 import { ApiErrors, ApiIdParam } from '../common/api.decorators.js';
-import { ConnectionRegistry, type LiveConnection } from '../connections/connection-registry.js';
+import { ConnectionRegistry } from '../connections/connection-registry.js';
 import type { Logger } from '../ops/logger.js';
 import { PushReceiptDto } from './dto/webhook.dto.js';
 import { EventStore } from './event-store.js';
@@ -16,12 +17,29 @@ import { rawBodyOf } from './raw-body.js';
 const refused = () => new GatewayError('invalid_auth', 'The push could not be authenticated for this connection.');
 
 @Injectable()
-export class HooksService {
+export class HooksService implements OnApplicationShutdown {
+  /**
+   * Reads vendors' public signing keys. Not the connection's client: the keys live on another host
+   * (DT's identity service), whose failures must not count against the vendor API's budget or circuit.
+   */
+  private readonly publicDocuments = new HttpClient({
+    baseUrl: 'http://unused.invalid',
+    timeoutMs: 10_000,
+    retries: 1,
+    connectionId: 'push-keys',
+    provider: 'push-keys',
+    maxResponseBytes: 1024 * 1024,
+  });
+
   constructor(
     private readonly registry: ConnectionRegistry,
     private readonly store: EventStore,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.publicDocuments.close();
+  }
 
   /** Checks a vendor push (the connection's secret, or the vendor's signature), then stores its messages; nothing is stored from a refused push. */
   async receive(connectionId: string, request: FastifyRequest): Promise<PushReceiptDto> {
@@ -34,7 +52,7 @@ export class HooksService {
       secret: settings.secret,
       settings: live.config.settings,
       now: Date.now(),
-      fetchJson: (url) => this.fetchPublicJson(live, url),
+      fetchJson: (url) => this.fetchPublicJson(connectionId, url),
     };
     if (!(await push.verify({ method: request.method, headers: request.headers, rawBody, body: request.body }, verification))) {
       this.log.warn({ reqId: request.id, connection: connectionId }, 'vendor push refused: bad or missing signature');
@@ -47,9 +65,9 @@ export class HooksService {
     return { object: 'push_receipt', connection_id: connectionId, received: messages.length, accepted: added.length };
   }
 
-  /** A vendor's public document (signing keys), read through the connection's client: its timeout, no credentials. */
-  private async fetchPublicJson(live: LiveConnection, url: string): Promise<unknown> {
-    const response = await live.http.request({ method: 'GET', path: url, retries: 1 }, backgroundContext(`push-keys:${live.config.id}`));
+  /** A vendor's public document (signing keys): a GET with a timeout and no credentials. */
+  private async fetchPublicJson(connectionId: string, url: string): Promise<unknown> {
+    const response = await this.publicDocuments.request({ method: 'GET', path: url }, backgroundContext(`push-keys:${connectionId}`));
     if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
     return response.json();
   }

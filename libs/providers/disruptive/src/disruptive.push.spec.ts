@@ -86,7 +86,8 @@ describe('Disruptive Technologies Dt-Asymmetric-Signature', () => {
     const issuer = `${ISSUER}/accept`;
     const { fetched, fetchJson } = publisher(issuer);
     const token = (claims = {}) => signEs256(BODY, { iss: issuer, ...claims });
-    expect(await verifyDisruptiveAsymmetric(asym(token()), verification(issuer, fetchJson))).toBe(true);
+    // Pushes arriving together share one fetch of the discovery document and the JWKS.
+    expect(await Promise.all([1, 2, 3].map(() => verifyDisruptiveAsymmetric(asym(token()), verification(issuer, fetchJson))))).toEqual([true, true, true]);
     expect(await disruptivePush.verify(asym(token()), verification(issuer, fetchJson))).toBe(true);
     expect(fetched).toHaveLength(2);
     // Without organization_id, any organization of the issuer.
@@ -115,10 +116,15 @@ describe('Disruptive Technologies Dt-Asymmetric-Signature', () => {
     expect(fetched).toHaveLength(2);
     expect(await verifyDisruptiveAsymmetric(asym(signEs256(BODY, { iss: issuer }), BODY.replace('"value":27', '"value":99')), verification(issuer, fetchJson))).toBe(false);
     const down = `${ISSUER}/down`;
+    let attempts = 0;
     const unreachable = async () => {
+      attempts += 1;
       throw new Error('connect ECONNREFUSED');
     };
     expect(await disruptivePush.verify(asym(signEs256(BODY, { iss: down })), verification(down, unreachable))).toBe(false);
+    // An issuer that cannot be reached is not asked again for every push.
+    expect(await disruptivePush.verify(asym(signEs256(BODY, { iss: down })), verification(down, unreachable))).toBe(false);
+    expect(attempts).toBe(1);
   });
 
   it('still accepts X-Dt-Signature with the push secret, and nothing without a proof', async () => {

@@ -18,6 +18,8 @@ export const DISRUPTIVE_PUSH_AUTHENTICATION =
 /** DT's data-connector issuer; `push_issuer` on a connection overrides it. */
 export const DT_PUSH_ISSUER = 'https://identity.disruptive-technologies.com/data-connector';
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** Clock skew tolerated on `iat`/`exp`. */
 const SKEW_S = 60;
 
@@ -73,18 +75,22 @@ export function verifyDisruptivePush(request: PushRequest, secret: string, now =
   return false;
 }
 
-/** An issuer's signing keys by `kid`, and when they were fetched. */
+/**
+ * An issuer's signing keys by `kid`, as fetched at `fetchedAt`. Callers share one fetch in flight; what
+ * it settled to decides when to fetch again.
+ */
 interface KeySet {
-  keys: Map<string, KeyObject>;
+  keys: Promise<Map<string, KeyObject>>;
   fetchedAt: number;
+  settled?: Map<string, KeyObject> | 'failed';
 }
 
-/** Keys are fetched again after this long, or sooner for an unknown `kid` (at most once a minute). */
+/** Keys are fetched again after this long; after a failed fetch or for an unknown `kid`, at most once a minute. */
 const KEYS_MAX_AGE_MS = 60 * 60 * 1000;
 const KEYS_MIN_REFETCH_MS = 60 * 1000;
 const keySets = new Map<string, KeySet>();
 
-async function fetchKeySet(issuer: string, fetchJson: PushVerification['fetchJson'], now: number): Promise<KeySet> {
+async function fetchKeys(issuer: string, fetchJson: PushVerification['fetchJson']): Promise<Map<string, KeyObject>> {
   const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`);
   const jwksUri = isObject(discovery) && typeof discovery.jwks_uri === 'string' ? discovery.jwks_uri : undefined;
   if (!jwksUri) throw new Error('the discovery document names no jwks_uri');
@@ -98,17 +104,21 @@ async function fetchKeySet(issuer: string, fetchJson: PushVerification['fetchJso
       // A key that does not parse is left out; the others still serve.
     }
   }
-  return { keys, fetchedAt: now };
+  return keys;
 }
 
-async function issuerKey(issuer: string, kid: string, fetchJson: PushVerification['fetchJson'], now: number): Promise<KeyObject | undefined> {
-  let set = keySets.get(issuer);
-  const stale = !set || now - set.fetchedAt > KEYS_MAX_AGE_MS || (!set.keys.has(kid) && now - set.fetchedAt > KEYS_MIN_REFETCH_MS);
-  if (stale) {
-    set = await fetchKeySet(issuer, fetchJson, now);
-    keySets.set(issuer, set);
-  }
-  return set!.keys.get(kid);
+function keySetFor(issuer: string, kid: string, fetchJson: PushVerification['fetchJson'], now: number): KeySet {
+  const set = keySets.get(issuer);
+  const age = set ? now - set.fetchedAt : Infinity;
+  const missing = set?.settled === 'failed' || (set?.settled instanceof Map && !set.settled.has(kid));
+  if (set && age <= KEYS_MAX_AGE_MS && !(missing && age > KEYS_MIN_REFETCH_MS)) return set;
+  const fresh: KeySet = { keys: fetchKeys(issuer, fetchJson), fetchedAt: now };
+  fresh.keys.then(
+    (keys) => (fresh.settled = keys),
+    () => (fresh.settled = 'failed'),
+  );
+  keySets.set(issuer, fresh);
+  return fresh;
 }
 
 /** The bare organization id of `organization_id` (bare or `organizations/<id>`). */
@@ -129,7 +139,7 @@ export async function verifyDisruptiveAsymmetric(request: PushRequest, verificat
   if (!current(claims, verification.now)) return false;
   if (typeof claims.checksum_sha256 !== 'string' || claims.checksum_sha256.toLowerCase() !== createHash('sha256').update(request.rawBody).digest('hex')) return false;
   try {
-    const key = await issuerKey(issuer, header.kid as string, verification.fetchJson, verification.now);
+    const key = (await keySetFor(issuer, header.kid as string, verification.fetchJson, verification.now).keys).get(header.kid as string);
     if (!key) return false;
     return verifySignature('sha256', Buffer.from(token.signed), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(token.signature, 'base64url'));
   } catch {
@@ -137,8 +147,6 @@ export async function verifyDisruptiveAsymmetric(request: PushRequest, verificat
     return false;
   }
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** One data-connector push → its Message (a `ping` or an event of no device gives none). */
 export function parseDisruptivePush(body: unknown, connectionId: string): Message[] {
