@@ -1,5 +1,5 @@
 import { createProviderRegistry } from '../providers.js';
-import { buildConfig, ConfigError } from './config.loader.js';
+import { buildConfig, ConfigError, parseConfigText } from './config.loader.js';
 
 const providers = createProviderRegistry();
 const HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
@@ -58,5 +58,27 @@ describe('configuration', () => {
     [{}, undefined, 'connections: is required'],
   ])('names the key: %j', (document, env, message) => {
     expect(failure(document, env ?? { HW_KEY: 'k' })).toContain(message);
+  });
+
+  it('reads ${VAR} in flow maps, block values and quoted strings, and never parses what a variable holds as YAML', () => {
+    const text = [
+      '# ${NOT_SET} in a comment is not needed',
+      'connections:',
+      '  - { id: hw-main, provider: hardwario, space_id: "s-${SPACE}", credentials: { api_key: ${HW_KEY} }, push: { secret: ${HW_SECRET} } }',
+      '  - id: iottly-lab',
+      '    provider: iottly',
+      '    project_id: ${IOTTLY_PROJECT}',
+      "    credentials: { api_key: '${IOTTLY_KEY}' }",
+    ].join('\n');
+    const awkward = `k"e'y: #1 {a: [b]} \${HW_SECRET}`;
+    const env = { SPACE: '1', HW_KEY: awkward, HW_SECRET: 'x'.repeat(8), IOTTLY_PROJECT: '59c19cacecc01400075f3bc9', IOTTLY_KEY: awkward };
+    const config = buildConfig(parseConfigText(text), providers, env);
+    expect(config.connections.map((c) => [c.settings, c.credentials, c.push])).toEqual([
+      [{ space_id: 's-1' }, { api_key: awkward }, { secret: 'xxxxxxxx' }],
+      [{ project_id: '59c19cacecc01400075f3bc9' }, { api_key: awkward }, undefined],
+    ]);
+    expect(() => buildConfig(parseConfigText(text), providers, { ...env, HW_KEY: undefined })).toThrow(
+      new ConfigError('connections[0].credentials.api_key: environment variable HW_KEY is not set'),
+    );
   });
 });

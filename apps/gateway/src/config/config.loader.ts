@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { ConnectionConfig, ProviderDefinition, ProviderRegistry, RateLimit } from '@devicegate/core';
@@ -25,10 +25,12 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 const keyPath = (parts: Array<string | number>): string =>
   parts.reduce<string>((path, part) => (typeof part === 'number' ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
 
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
 /** Replaces `${VAR}` in every string value by the environment variable; a missing variable is an error naming the key. */
 export function interpolate(value: Json, env: NodeJS.ProcessEnv, path: Array<string | number> = []): Json {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    return value.replace(VARIABLE, (_, name: string) => {
       const found = env[name];
       if (found === undefined) throw new ConfigError(`${keyPath(path) || '(root)'}: environment variable ${name} is not set`);
       return found;
@@ -149,6 +151,27 @@ function pushOf(push: { secret?: string }, definition: ProviderDefinition, at: s
   return push.secret === undefined ? {} : { secret: String(push.secret) };
 }
 
+/**
+ * Parses YAML in which `${VAR}` may stand anywhere a value can. `${` is not YAML: in a flow map
+ * (`{ api_key: ${KEY} }`) its braces would open another map. So each `${VAR}` becomes a plain
+ * alphanumeric placeholder (a fresh random tag, so nothing in the file can be mistaken for one), the
+ * text is parsed, and the placeholders in the parsed keys and values turn back into `${VAR}` for
+ * `interpolate`: a variable's value is never read as YAML, whatever it holds.
+ */
+export function parseConfigText(text: string): unknown {
+  const tag = `dgvar${randomBytes(8).toString('hex')}`;
+  const names: string[] = [];
+  const document = parseYaml(text.replace(VARIABLE, (_, name: string) => `${tag}x${names.push(name) - 1}x`)) as unknown;
+  const placeholder = new RegExp(`${tag}x(\\d+)x`, 'g');
+  const restore = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.replace(placeholder, (_, i: string) => `\${${names[Number(i)]}}`);
+    if (Array.isArray(value)) return value.map(restore);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [restore(k) as string, restore(v)]));
+    return value;
+  };
+  return names.length ? restore(document) : document;
+}
+
 /** Reads and validates the YAML file at `path`. */
 export function loadConfigFile(path: string, providers: ProviderRegistry, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let text: string;
@@ -159,7 +182,7 @@ export function loadConfigFile(path: string, providers: ProviderRegistry, env: N
   }
   let document: unknown;
   try {
-    document = parseYaml(text);
+    document = parseConfigText(text);
   } catch (error) {
     throw new ConfigError(`${path}: is not valid YAML (${(error as Error).message.split('\n')[0]})`);
   }
