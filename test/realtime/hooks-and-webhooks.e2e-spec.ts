@@ -51,7 +51,7 @@ describe('vendor pushes in, events and webhooks out', () => {
       ],
       connections: [
         { id: 'hw', provider: 'hardwario', space_id: 's', credentials: { api_key: 'k' }, push: { secret: SECRETS.hw }, base_url: 'http://127.0.0.1:9' },
-        { id: 'dt', provider: 'disruptive', auth: 'basic', credentials: { key_id: 'k', secret: 's' }, push: { secret: SECRETS.dt }, base_url: 'http://127.0.0.1:9' },
+        { id: 'dt', provider: 'disruptive', auth: 'basic', organization_id: 'c0md3mm0c7pi7cghrn40', credentials: { key_id: 'k', secret: 's' }, push: { secret: SECRETS.dt }, base_url: 'http://127.0.0.1:9' },
         { id: 'io', provider: 'iottly', project_id: '59c19cacecc01400075f3bc9', credentials: { api_key: 'k' }, push: { secret: SECRETS.io }, base_url: 'http://127.0.0.1:9' },
         { id: 'iz', provider: 'izuma', credentials: { api_key: 'ak_x' }, push: { secret: SECRETS.iz }, base_url: 'http://127.0.0.1:9' },
         { id: 'bl', provider: 'blynk', org_id: 1, credentials: { client_id: 'c', client_secret: 's' }, base_url: 'http://127.0.0.1:9' },

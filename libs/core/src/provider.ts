@@ -182,6 +182,8 @@ export interface PushSupport {
   readonly authentication: string;
   /** True when pushes can be proven without a `push.secret` (the vendor signs with keys it publishes). */
   readonly verifiesWithoutSecret?: boolean;
+  /** Connection settings a connection with a `push` block must have (what binds the vendor's proof to this account). */
+  readonly requiredSettings?: readonly string[];
   /** True when the push carries valid proof. Never throws (nor rejects). */
   verify(request: PushRequest, verification: PushVerification): boolean | Promise<boolean>;
   /** The push as Messages (possibly none); throws GatewayError `validation_error` for a body not in the vendor's format. */

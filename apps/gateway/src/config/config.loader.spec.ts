@@ -30,7 +30,7 @@ describe('configuration', () => {
     expect(config.server).toMatchObject({ port: 3000, rateLimit: { perSecond: 50, burst: 100 }, eventRetentionHours: 168 });
     expect(buildConfig({ server: { event_retention_hours: 1.5 }, connections: [] }, providers, {}).server.eventRetentionHours).toBe(1.5);
     // DT signs its pushes with published keys: its push block may leave the secret out.
-    const dt = { id: 'dt', provider: 'disruptive', push: {}, push_issuer: 'https://identity.example.test/data-connector', credentials: { key_id: 'k', secret: 's', email: 'e@example.test' } };
+    const dt = { id: 'dt', provider: 'disruptive', push: {}, organization_id: 'c0md3mm0c7pi7cghrn40', push_issuer: 'https://identity.example.test/data-connector', credentials: { key_id: 'k', secret: 's', email: 'e@example.test' } };
     expect(buildConfig({ connections: [dt] }, providers, {}).connections[0]).toMatchObject({ push: {}, settings: { push_issuer: 'https://identity.example.test/data-connector' } });
     expect(buildConfig({ server: { webhook_allowed_hosts: ['hooks.example.com', '*.internal.example'] }, connections: [] }, providers, {}).server.webhookAllowedHosts).toEqual([
       'hooks.example.com',
@@ -54,6 +54,7 @@ describe('configuration', () => {
     [{ connections: [hw()], server: { prot: 1 } }, undefined, 'server.prot: is not a known key'],
     [{ connections: [hw()], server: { event_retention_hours: 0 } }, undefined, 'server.event_retention_hours: must be > 0'],
     [{ connections: [hw({ push: {} })] }, undefined, 'connections[0].push.secret: is required'],
+    [{ connections: [{ id: 'dt', provider: 'disruptive', push: {}, auth: 'basic', credentials: { key_id: 'k', secret: 's' } }] }, undefined, 'connections[0].organization_id: is required when push is configured'],
     [{ connections: [hw()], server: { webhook_allowed_hosts: ['https://hooks.example.com/'] } }, undefined, 'server.webhook_allowed_hosts[0]: must match pattern'],
     [{}, undefined, 'connections: is required'],
   ])('names the key: %j', (document, env, message) => {

@@ -103,7 +103,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       },
       settings,
       credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
-      ...(entry.push ? { push: pushOf(entry.push as { secret?: string }, definition, at) } : {}),
+      ...(entry.push ? { push: pushOf(entry.push as { secret?: string }, definition, settings, at) } : {}),
     });
   });
 
@@ -145,8 +145,11 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
 }
 
 /** The `push` block of a connection: a secret, unless the vendor signs its pushes with keys it publishes. */
-function pushOf(push: { secret?: string }, definition: ProviderDefinition, at: string): { secret?: string } {
+function pushOf(push: { secret?: string }, definition: ProviderDefinition, settings: Record<string, unknown>, at: string): { secret?: string } {
   if (!definition.push) throw new ConfigError(`${at}.push: ${definition.displayName} has no push`);
+  for (const key of definition.push.requiredSettings ?? []) {
+    if (settings[key] === undefined) throw new ConfigError(`${at}.${key}: is required when push is configured (it binds the vendor's signed pushes to this account)`);
+  }
   if (push.secret === undefined && !definition.push.verifiesWithoutSecret) throw new ConfigError(`${at}.push.secret: is required`);
   return push.secret === undefined ? {} : { secret: String(push.secret) };
 }

@@ -90,8 +90,14 @@ describe('Disruptive Technologies Dt-Asymmetric-Signature', () => {
     expect(await Promise.all([1, 2, 3].map(() => verifyDisruptiveAsymmetric(asym(token()), verification(issuer, fetchJson))))).toEqual([true, true, true]);
     expect(await disruptivePush.verify(asym(token()), verification(issuer, fetchJson))).toBe(true);
     expect(fetched).toHaveLength(2);
-    // Without organization_id, any organization of the issuer.
-    expect(await verifyDisruptiveAsymmetric(asym(token({ sub: 'another-org' })), verification(issuer, fetchJson, {}))).toBe(true);
+  });
+
+  it('accepts nothing without organization_id: the issuer signs for every DT organization', async () => {
+    const issuer = `${ISSUER}/no-organization`;
+    const { fetchJson } = publisher(issuer);
+    expect(await verifyDisruptiveAsymmetric(asym(signEs256(BODY, { iss: issuer })), verification(issuer, fetchJson, {}))).toBe(false);
+    expect(await verifyDisruptiveAsymmetric(asym(signEs256(BODY, { iss: issuer, sub: 'another-org' })), verification(issuer, fetchJson, {}))).toBe(false);
+    expect(disruptivePush.requiredSettings).toEqual(['organization_id']);
   });
 
   it.each([
@@ -99,6 +105,9 @@ describe('Disruptive Technologies Dt-Asymmetric-Signature', () => {
     ['another organization', { sub: 'someone-else' }],
     ['an expired token', { exp: Math.floor(Date.now() / 1000) - 3600 }],
     ['a token from the future', { iat: Math.floor(Date.now() / 1000) + 3600 }],
+    ['a token living longer than DT issues them', { exp: Math.floor(Date.now() / 1000) + 86_400 }],
+    ['a token without iat', { iat: undefined }],
+    ['a token without exp', { exp: undefined }],
     ['another body checksum', { checksum_sha256: createHash('sha256').update('{}').digest('hex') }],
     ['no body checksum', { checksum_sha256: undefined }],
   ])('refuses %s', async (_what, claims) => {

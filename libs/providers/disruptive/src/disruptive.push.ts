@@ -51,6 +51,13 @@ function readToken(request: PushRequest, name: string): PushToken | undefined {
   return header && claims ? { signed: `${parts[0]}.${parts[1]}`, signature: parts[2], header, claims } : undefined;
 }
 
+/**
+ * DT's tokens live an hour: `exp = iat + 3600` (reference §6.3, and DT's service-account assertions may
+ * not ask for more). A token that claims a longer life, or leaves out when it was issued, was not made
+ * by DT's signer and is refused.
+ */
+const MAX_LIFETIME_S = 3600;
+
 /** `exp` not passed and `iat` not ahead, with the skew allowed. */
 function current(claims: Record<string, unknown>, now: number): boolean {
   const nowS = now / 1000;
@@ -126,7 +133,16 @@ const bareOrganization = (value: unknown): string | undefined => (typeof value =
 
 /**
  * Checks `Dt-Asymmetric-Signature`: ES256 with a key of the issuer's JWKS, issued by that issuer, for the
- * connection's organization (when it names one), unexpired, over the SHA-256 of the raw body.
+ * connection's organization, unexpired and issued at most an hour before it expires, over the SHA-256 of
+ * the raw body.
+ *
+ * The issuer signs the pushes of every DT customer, so the organization (`sub`) is what binds a token to
+ * this receiver: without `organization_id` nothing is accepted (the config refuses such a connection).
+ * DT documents no `aud` for these tokens: DT's verifier (python-integrations' `HttpPush`, after v0.6.1)
+ * checks the signature, `iss` from the discovery document, `exp`, `iat`, `sub` against the organization
+ * id and `checksum_sha256`; DT's public TypeScript example checks `iss`, `exp` and `checksum_sha256` and
+ * reads the organization from `sub`. An audience is therefore not required, and one present is not
+ * relied on.
  */
 export async function verifyDisruptiveAsymmetric(request: PushRequest, verification: PushVerification): Promise<boolean> {
   const token = readToken(request, 'dt-asymmetric-signature');
@@ -135,8 +151,8 @@ export async function verifyDisruptiveAsymmetric(request: PushRequest, verificat
   const issuer = typeof verification.settings.push_issuer === 'string' ? verification.settings.push_issuer.replace(/\/+$/, '') : DT_PUSH_ISSUER;
   if (claims.iss !== issuer) return false;
   const organization = bareOrganization(verification.settings.organization_id);
-  if (organization !== undefined && claims.sub !== organization) return false;
-  if (!current(claims, verification.now)) return false;
+  if (organization === undefined || claims.sub !== organization) return false;
+  if (!current(claims, verification.now) || typeof claims.iat !== 'number' || (claims.exp as number) - claims.iat > MAX_LIFETIME_S) return false;
   if (typeof claims.checksum_sha256 !== 'string' || claims.checksum_sha256.toLowerCase() !== createHash('sha256').update(request.rawBody).digest('hex')) return false;
   try {
     const key = (await keySetFor(issuer, header.kid as string, verification.fetchJson, verification.now).keys).get(header.kid as string);
@@ -165,6 +181,7 @@ export function parseDisruptivePush(body: unknown, connectionId: string): Messag
 export const disruptivePush: PushSupport = {
   authentication: DISRUPTIVE_PUSH_AUTHENTICATION,
   verifiesWithoutSecret: true,
+  requiredSettings: ['organization_id'],
   verify: async (request, verification) =>
     (await verifyDisruptiveAsymmetric(request, verification)) || (verification.secret !== undefined && verifyDisruptivePush(request, verification.secret, verification.now)),
   parse: (body, connectionId) => parseDisruptivePush(body, connectionId),

@@ -39,7 +39,7 @@ export const disruptiveProvider: ProviderDefinition = {
   connectionSchema: {
     type: 'object',
     properties: {
-      organization_id: { ...nonEmpty, description: 'Organization id (bare or `organizations/<id>`); without it, every project the account sees.' },
+      organization_id: { ...nonEmpty, description: 'Organization id (bare or `organizations/<id>`); without it, every project the account sees. Required with `push`: DT signs the pushes of every organization with the same keys.' },
       token_url: { type: 'string', pattern: '^https?://', description: `OAuth2 token endpoint (default ${DEFAULT_TOKEN_URL}).` },
       push_issuer: { type: 'string', pattern: '^https?://', description: `Issuer of the data connectors' \`Dt-Asymmetric-Signature\` (default ${DT_PUSH_ISSUER}).` },
       auth: { enum: ['oauth2', 'basic'], description: 'OAuth2 JWT-bearer exchange (default) or HTTP Basic.' },
