@@ -121,36 +121,56 @@ const STARTERS: Record<ProviderId, Starter> = {
   },
 };
 
-/**
- * Starts one emulator per provider on loopback, seeded with the same demo data at every start, and the
- * configuration that points a `sandbox-<provider>` connection at each, with the key `sandbox`.
- */
-export async function startSandbox(registry: ProviderRegistry, options: SandboxOptions = {}): Promise<Sandbox> {
-  const wanted = (options.providers ?? registry.ids()).filter((id) => registry.get(id));
-  const emulators: SandboxEmulator[] = [];
-  const connections: Array<Record<string, unknown>> = [];
+/** Starts the emulators of `providers` on loopback (`options.ports`, else free ports); on a failure, those already started are closed. */
+export async function startEmulators(providers: readonly ProviderId[], options: SandboxOptions = {}): Promise<Array<SandboxEmulator & { connection: Record<string, unknown> }>> {
+  const emulators: Array<SandboxEmulator & { connection: Record<string, unknown> }> = [];
   try {
-    for (const provider of wanted) {
+    for (const provider of providers) {
       const started = await STARTERS[provider](options, options.ports?.[provider] ?? 0);
-      const connectionId = `sandbox-${provider}`;
-      emulators.push({ provider, connectionId, server: started.server, credentials: started.credentials, baseUrl: started.baseUrl, connectPush: started.connectPush });
-      // Without the vendors' own limits (benchmarks, tests) devicegate's budgets step aside too.
-      const budget = options.vendorRateLimits === false ? { rate_limit: 1_000_000 } : {};
-      const push = started.connectPush ? { push: { secret: SANDBOX_PUSH_SECRET } } : {};
-      connections.push({ id: connectionId, provider, base_url: started.baseUrl, timeout_ms: 10_000, ...budget, ...push, ...started.connection });
+      emulators.push({ provider, connectionId: `sandbox-${provider}`, ...started });
     }
   } catch (error) {
     await Promise.all(emulators.map((e) => e.server.close()));
     throw error;
   }
+  return emulators;
+}
+
+/**
+ * Starts one emulator per provider on loopback, seeded with the same demo data at every start, and the
+ * configuration that points a `sandbox-<provider>` connection at each, with the key `sandbox`.
+ */
+export async function startSandbox(registry: ProviderRegistry, options: SandboxOptions = {}): Promise<Sandbox> {
+  const emulators = await startEmulators((options.providers ?? registry.ids()).filter((id) => registry.get(id)), options);
+  // Without the vendors' own limits (benchmarks, tests) devicegate's budgets step aside too.
+  const budget = options.vendorRateLimits === false ? { rate_limit: 1_000_000 } : {};
+  const connections = emulators.map((e) => ({
+    id: e.connectionId,
+    provider: e.provider,
+    base_url: e.baseUrl,
+    timeout_ms: 10_000,
+    ...budget,
+    ...(e.connectPush ? { push: { secret: SANDBOX_PUSH_SECRET } } : {}),
+    ...e.connection,
+  }));
   // The sandbox's events and webhooks live as long as the sandbox: a fresh database at every start.
   const dataDir = mkdtempSync(join(tmpdir(), 'devicegate-sandbox-'));
+  const close = async () => {
+    await Promise.all(emulators.map((e) => e.server.close()));
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const document = {
     server: { host: '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir },
     clients: [{ name: 'sandbox', key_sha256: createHash('sha256').update(SANDBOX_KEY).digest('hex'), scopes: ['read', 'write', 'commands', 'passthrough'], connections: ['*'] }],
     connections,
   };
-  const config = { ...buildConfig(document, registry), sandbox: true };
+  let config: GatewayConfig;
+  try {
+    config = { ...buildConfig(document, registry), sandbox: true };
+  } catch (error) {
+    await close();
+    throw error;
+  }
   config.server.host = '127.0.0.1';
   return {
     config,
@@ -170,9 +190,6 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
       const base = gatewayUrl.replace(/\/+$/, '');
       await Promise.all(emulators.map((e) => e.connectPush?.(`${base}/v1/hooks/${e.connectionId}`, SANDBOX_PUSH_SECRET)));
     },
-    close: async () => {
-      await Promise.all(emulators.map((e) => e.server.close()));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close,
   };
 }
