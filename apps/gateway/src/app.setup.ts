@@ -8,7 +8,8 @@ import { GatewayError, sendError } from '@devicegate/errors';
 import { AppModule } from './app.module.js';
 import { GatewayExceptionFilter } from '@devicegate/errors';
 import { requestIdFor, serverTiming, stateOf } from '@devicegate/request-context';
-import type { GatewayConfig } from './config/config.types.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.types.js';
+import { registerCors } from './common/cors.js';
 import { buildOpenApiDocument } from './openapi/openapi-builder.js';
 import { OpenApiDocument } from './openapi/openapi-document.js';
 import { IDEMPOTENCY_STORE, LOGGER } from './app.tokens.js';
@@ -43,6 +44,9 @@ export function configureApp(app: NestFastifyApplication): void {
 
   // JSON is the only body devicegate reads; anything else is answered 415.
   fastify.removeContentTypeParser(['text/plain']);
+
+  const { cors } = app.get<GatewayConfig>(GATEWAY_CONFIG).server;
+  if (cors) registerCors(fastify, cors);
 
   const metrics = app.get(GatewayMetrics);
   // Hooks run on every request, so they are callback-style: no promise per hook when there is nothing to wait for.

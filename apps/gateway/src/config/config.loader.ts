@@ -75,7 +75,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   const raw = interpolate(document as Json, env) as Record<string, Json>;
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
-  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[] };
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number } };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
   (raw.connections as Array<Record<string, Json>>).forEach((entry, index) => {
@@ -137,6 +137,8 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       dataDir: server.data_dir ?? DEFAULT_DATA_DIR,
       eventRetentionHours: server.event_retention_hours ?? DEFAULT_EVENT_RETENTION_HOURS,
       webhookAllowedHosts: server.webhook_allowed_hosts,
+      // Ten minutes: long enough to spare most preflights, short enough for a changed list to apply soon.
+      ...(server.cors ? { cors: { origins: server.cors.origins, maxAgeSeconds: server.cors.max_age_seconds ?? 600 } } : {}),
     },
     clients,
     connections,

@@ -26,6 +26,15 @@ export const CONFIG_SCHEMA = {
         data_dir: { type: 'string', minLength: 1 },
         event_retention_hours: { type: 'number', exclusiveMinimum: 0, maximum: 87600 },
         webhook_allowed_hosts: { type: 'array', items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9._:-]+$' } },
+        cors: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['origins'],
+          properties: {
+            origins: { type: 'array', items: { type: 'string', pattern: '^(\\*|([Hh][Tt][Tt][Pp][Ss]?://)?(\\*\\.)?[A-Za-z0-9.-]+(:([0-9]{1,5}|\\*))?)$' } },
+            max_age_seconds: { type: 'integer', minimum: 0, maximum: 86400 },
+          },
+        },
       },
     },
     clients: {

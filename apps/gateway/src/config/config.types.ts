@@ -12,6 +12,14 @@ export interface ClientConfig {
   connections: ReadonlySet<string>;
 }
 
+/** Which browser pages may call `/v1` (API.md §2.7b). */
+export interface CorsConfig {
+  /** Exact origins or patterns (`https://*.example.com`, `http://localhost:*`, `*`). */
+  origins: string[];
+  /** How long a browser may cache a preflight answer. */
+  maxAgeSeconds: number;
+}
+
 export interface ServerConfig {
   port: number;
   host: string;
@@ -26,6 +34,8 @@ export interface ServerConfig {
   eventRetentionHours?: number;
   /** The only hosts webhooks may be sent to (`*.example.com` for subdomains); any host when absent. */
   webhookAllowedHosts?: string[];
+  /** Cross-origin access for browser pages; none when absent. */
+  cors?: CorsConfig;
 }
 
 export interface GatewayConfig {

@@ -9,6 +9,7 @@ import { startHardwarioEmulator } from '@devicegate/emulators/hardwario';
 import { startIottlyEmulator } from '@devicegate/emulators/iottly';
 import { startIzumaEmulator } from '@devicegate/emulators/izuma';
 import type { EmulatorServer } from '@devicegate/emulators/kit';
+import { SANDBOX_ORIGINS } from '../common/cors.js';
 import { buildConfig } from '../config/config.loader.js';
 import type { GatewayConfig } from '../config/config.types.js';
 
@@ -160,7 +161,7 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
     rmSync(dataDir, { recursive: true, force: true });
   };
   const document = {
-    server: { host: '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir },
+    server: { host: '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir, cors: { origins: SANDBOX_ORIGINS } },
     clients: [{ name: 'sandbox', key_sha256: createHash('sha256').update(SANDBOX_KEY).digest('hex'), scopes: ['read', 'write', 'commands', 'passthrough'], connections: ['*'] }],
     connections,
   };
