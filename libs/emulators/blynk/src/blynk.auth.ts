@@ -75,6 +75,11 @@ export class TokenIssuer {
     for (const grant of this.access.values()) grant.expiresAt = 0;
     for (const grant of this.refresh.values()) grant.expiresAt = 0;
   }
+
+  revokeAll(): void {
+    this.access.clear();
+    this.refresh.clear();
+  }
 }
 
 /** Blynk's documented limit: requests per minute per organization, counted in fixed one-minute windows. */

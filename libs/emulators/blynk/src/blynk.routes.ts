@@ -24,6 +24,8 @@ export interface RouteDeps {
   tokens: TokenIssuer;
   limiter: RateLimiter;
   clock: () => number;
+  /** What a missing, unknown or expired bearer token gets (see BlynkEmulatorOptions). */
+  refusedTokenStatus: 401 | 403;
   onTokenRequest: () => void;
 }
 
@@ -131,11 +133,12 @@ export function buildRouter(deps: RouteDeps): Router {
     (req: EmulatorRequest): EmulatorResponse => {
       const now = clock();
       const auth = tokens.check(req.headers.authorization, now);
-      // No 401 is documented; an OAuth2 resource server answers 401 for a missing, unknown or expired
-      // bearer token, with the usual ErrorResponse body and an RFC 6750 challenge.
+      // No status is documented for a bad bearer token: by default 401 with the usual ErrorResponse body and
+      // an RFC 6750 challenge, as an OAuth2 resource server answers; or 403 (a plain ErrorResponse) by option.
       if (!auth.ok) {
         const text =
           auth.reason === 'missing' ? 'Authorization header with a Bearer token is required.' : auth.reason === 'expired' ? 'Access token is expired.' : 'Invalid access token.';
+        if (deps.refusedTokenStatus === 403) return blynkError(403, text);
         return blynkError(401, text, { 'www-authenticate': `Bearer realm="blynk", error="invalid_token"` });
       }
       const client = auth.grant.client;

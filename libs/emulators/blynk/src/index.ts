@@ -38,6 +38,12 @@ export interface BlynkEmulatorOptions {
   tokenTtlSeconds?: number;
   /** Requests per minute per organization before 429; default 10,000, `false` switches the limit off. */
   rateLimitPerMinute?: number | false;
+  /**
+   * Status for a missing, unknown (revoked) or expired bearer token. Blynk documents none (its pages list
+   * 400, 403, 404, 429, 500): 401 (default) is the OAuth2 resource server's usual answer, 403 the other
+   * plausible one.
+   */
+  refusedTokenStatus?: 401 | 403;
 }
 
 /** What a test adds to a device timeline; `code` is an event code of the device's template. */
@@ -66,6 +72,8 @@ export interface BlynkEmulator extends EmulatorServer {
   tokenRequestCount(): number;
   /** Makes every issued token expired, as if its lifetime had passed. */
   expireTokens(): void;
+  /** Forgets every issued access and refresh token, as a revocation in Blynk.Console would. */
+  revokeTokens(): void;
   setRateLimit(perMinute: number | false): void;
 }
 
@@ -85,7 +93,8 @@ export async function startBlynkEmulator(options: BlynkEmulatorOptions = {}): Pr
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT);
   let tokenRequests = 0;
   const clock = () => Date.now();
-  const router = buildRouter({ store, tokens, limiter, clock, onTokenRequest: () => (tokenRequests += 1) });
+  const refusedTokenStatus = options.refusedTokenStatus ?? 401;
+  const router = buildRouter({ store, tokens, limiter, clock, refusedTokenStatus, onTokenRequest: () => (tokenRequests += 1) });
 
   const server = await startEmulatorServer({
     name: 'blynk',
@@ -120,6 +129,7 @@ export async function startBlynkEmulator(options: BlynkEmulatorOptions = {}): Pr
     },
     tokenRequestCount: () => tokenRequests,
     expireTokens: () => tokens.expireAll(),
+    revokeTokens: () => tokens.revokeAll(),
     setRateLimit: (perMinute) => limiter.set(perMinute),
   };
 }

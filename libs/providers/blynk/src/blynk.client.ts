@@ -39,15 +39,23 @@ export interface VendorList<T> {
 const isDevice = (item: Record<string, unknown>): boolean => typeof item.id === 'number' && typeof item.orgId === 'number';
 const isEvent = (item: Record<string, unknown>): boolean => typeof item.ts === 'number';
 
+/**
+ * What a revoked or expired bearer token gets is not documented: the Devices reference lists 400, 403, 404,
+ * 429 and 500 only (blynkkk/docs `blynk.cloud/platform-https-api/devices-api/*.md`; vendor notes §7.10),
+ * and the OAuth2 spec's usual answer is 401. Both are taken as "refused": a cached token is then replaced
+ * and the call repeated once, so neither answer leaves callers failing until the token's lifetime ends.
+ * A 403 that a fresh token gets too (a client without the Platform API scope, which blynk-cli's tests
+ * captured live) is passed on, and the token cache stops re-trying such refusals for a while.
+ */
+const tokenRefused = (response: HttpResponse): boolean => response.status === 401 || response.status === 403;
+
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Wire calls of the Blynk.Cloud Platform API with OAuth2 client-credentials auth (§2).
  *
  * The access token is cached until shortly before `expires_in` runs out. Token requests are single-flight:
- * however many calls need a token at once, one `POST /oauth2/token` serves them all. A 401 on a token taken
- * from the cache (revoked, or expired early) drops it and retries the call once with a fresh one. No 401 is
- * documented; it is what an expired bearer most plausibly gets (§7.10).
+ * however many calls need a token at once, one `POST /oauth2/token` serves them all.
  */
 export class BlynkClient {
   private readonly tokens = new TokenCache((ctx) => this.requestToken(ctx));
@@ -98,12 +106,7 @@ export class BlynkClient {
   /** One authenticated call; answers the 2xx response or throws the mapped GatewayError. */
   private async call(request: HttpRequest, ctx: CallContext, hints?: ErrorHints): Promise<HttpResponse> {
     const send = (token: string) => this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } }, ctx);
-    const first = await this.tokens.acquire(ctx);
-    let response = await send(first.value);
-    if (response.status === 401 && first.cached) {
-      this.tokens.invalidate(first.value);
-      response = await send(await this.tokens.get(ctx));
-    }
+    const response = await this.tokens.send(ctx, send, tokenRefused);
     if (response.status >= 200 && response.status < 300) return response;
     throw vendorError(response, this.who, this.secrets(), hints);
   }

@@ -46,8 +46,10 @@ const ID_LOOKUP_MAX = 50;
 /** Search `query` is at most 255 characters (§5.2). */
 const SEARCH_QUERY_MAX = 255;
 /**
- * Sort key of the search. Only the legacy display-style names are documented (§5.2); `Device Id` gives the
- * same ascending-id order as the device list, so a search-backed list pages in the same stable order.
+ * Sort key of the search. Only display-style names are documented: blynkkk/docs
+ * `blynk.cloud/platform-https-api/devices-api/search-devices.md` (commit e826326b) lists `Device Id`, `Name`,
+ * … as the values `sortBy` accepts and shows `Device Id` as its example (§5.2). It gives the same
+ * ascending-id order as the device list, so a search-backed list pages in the same stable order.
  */
 const SEARCH_SORT_BY = 'Device Id';
 

@@ -161,13 +161,18 @@ export interface BlynkCreateDeviceBody {
   ownerId?: number;
 }
 
-/** Body of `POST …/device/transfer/to-owner` (field names inferred from the legacy combined endpoint). */
+/**
+ * Body of `POST …/device/transfer/to-owner`. The current page names the fields only by description ("Device
+ * ID to transfer", "New owner user ID"); the same operation's earlier page, blynkkk/docs
+ * `blynk.cloud/platform-https-api/devices-api/transfer-device.md` (commit 1647e928), names them `deviceId`,
+ * `newUserId` and `newOrgId`, with the example body `{"deviceId":1,"newUserId":1}`.
+ */
 export interface BlynkTransferToOwnerBody {
   deviceId: number;
   newUserId: number;
 }
 
-/** Body of `POST …/device/transfer/to-organization` (field names inferred as above). */
+/** Body of `POST …/device/transfer/to-organization` (`newOrgId`: the source above). */
 export interface BlynkTransferToOrganizationBody {
   deviceId: number;
   newOrgId: number;

@@ -75,7 +75,7 @@ export class DisruptiveClient {
 
   /** Headers that authenticate any API call of this connection (passthrough too). */
   async authHeaders(ctx: CallContext): Promise<Record<string, string>> {
-    return { authorization: (await this.authorization(ctx)).header };
+    return { authorization: await this.authorization(ctx) };
   }
 
   async listProjects(query: { organization?: string; page_size: number; page_token?: string }, ctx: CallContext): Promise<DtProjectList> {
@@ -131,24 +131,19 @@ export class DisruptiveClient {
     return this.json<DtTransferResponse>(this.ok(res), 'transfer answer');
   }
 
-  private async authorization(ctx: CallContext): Promise<{ header: string; token?: string }> {
-    if (this.auth.mode === 'basic') {
-      return { header: `Basic ${Buffer.from(`${this.auth.keyId}:${this.auth.secret}`, 'utf8').toString('base64')}` };
-    }
-    const token = await this.tokens!.get(ctx);
-    return { header: `Bearer ${token}`, token };
+  private async authorization(ctx: CallContext): Promise<string> {
+    if (!this.tokens) return `Basic ${Buffer.from(`${this.auth.keyId}:${this.auth.secret}`, 'utf8').toString('base64')}`;
+    return `Bearer ${await this.tokens.get(ctx)}`;
   }
 
-  /** Sends an authenticated call; a 401 to a bearer token is answered once more with a fresh token. */
+  /**
+   * Sends an authenticated call; a 401 to a cached bearer token is answered once more with a fresh token.
+   * DT's 403 means a role that does not reach the resource (§2.3, §3.6), which a new token would not change.
+   */
   private async send(req: HttpRequest, ctx: CallContext): Promise<HttpResponse> {
-    let auth = await this.authorization(ctx);
-    let res = await this.http.request({ ...req, headers: { ...req.headers, authorization: auth.header } }, ctx);
-    if (res.status === 401 && auth.token !== undefined) {
-      this.tokens!.invalidate(auth.token);
-      auth = await this.authorization(ctx);
-      res = await this.http.request({ ...req, headers: { ...req.headers, authorization: auth.header } }, ctx);
-    }
-    return res;
+    const call = (authorization: string) => this.http.request({ ...req, headers: { ...req.headers, authorization } }, ctx);
+    if (!this.tokens) return call(await this.authorization(ctx));
+    return this.tokens.send(ctx, (token) => call(`Bearer ${token}`), (res) => res.status === 401);
   }
 
   /** The JWT-bearer exchange (§2.2): a form POST to the token URL with a freshly signed assertion. */
