@@ -75,7 +75,8 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   const raw = interpolate(document as Json, env) as Record<string, Json>;
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
-  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number } };
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number };
+    max_event_streams?: number; max_event_streams_per_key?: number; max_webhooks_per_key?: number; max_pending_deliveries?: number; refused_hooks_per_minute?: number };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
   (raw.connections as Array<Record<string, Json>>).forEach((entry, index) => {
@@ -139,6 +140,11 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       webhookAllowedHosts: server.webhook_allowed_hosts,
       // Ten minutes: long enough to spare most preflights, short enough for a changed list to apply soon.
       ...(server.cors ? { cors: { origins: server.cors.origins, maxAgeSeconds: server.cors.max_age_seconds ?? 600 } } : {}),
+      maxEventStreams: server.max_event_streams,
+      maxEventStreamsPerKey: server.max_event_streams_per_key,
+      maxWebhooksPerKey: server.max_webhooks_per_key,
+      maxPendingDeliveries: server.max_pending_deliveries,
+      refusedHooksPerMinute: server.refused_hooks_per_minute,
     },
     clients,
     connections,

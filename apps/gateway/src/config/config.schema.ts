@@ -25,7 +25,7 @@ export const CONFIG_SCHEMA = {
         redis_url: { type: 'string' },
         data_dir: { type: 'string', minLength: 1 },
         event_retention_hours: { type: 'number', exclusiveMinimum: 0, maximum: 87600 },
-        webhook_allowed_hosts: { type: 'array', items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9._:-]+$' } },
+        webhook_allowed_hosts: { type: 'array', items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9._:-]+(/\\d{1,3})?$' } },
         cors: {
           type: 'object',
           additionalProperties: false,
@@ -35,6 +35,11 @@ export const CONFIG_SCHEMA = {
             max_age_seconds: { type: 'integer', minimum: 0, maximum: 86400 },
           },
         },
+        max_event_streams: { type: 'integer', minimum: 1, maximum: 100000 },
+        max_event_streams_per_key: { type: 'integer', minimum: 1, maximum: 100000 },
+        max_webhooks_per_key: { type: 'integer', minimum: 1, maximum: 100000 },
+        max_pending_deliveries: { type: 'integer', minimum: 1, maximum: 100000000 },
+        refused_hooks_per_minute: { type: 'integer', minimum: 1, maximum: 1000000 },
       },
     },
     clients: {

@@ -36,6 +36,12 @@ export interface ServerConfig {
   webhookAllowedHosts?: string[];
   /** Cross-origin access for browser pages; none when absent. */
   cors?: CorsConfig;
+  /** Limits of the real-time side; each has its default in `realtime/realtime-limits.ts`. */
+  maxEventStreams?: number;
+  maxEventStreamsPerKey?: number;
+  maxWebhooksPerKey?: number;
+  maxPendingDeliveries?: number;
+  refusedHooksPerMinute?: number;
 }
 
 export interface GatewayConfig {

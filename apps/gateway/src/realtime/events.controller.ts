@@ -1,21 +1,25 @@
-import { applyDecorators, Controller, Get, Injectable, Req, Res, type OnModuleDestroy } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Inject, Injectable, Req, Res, type OnModuleDestroy } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '@devicegate/errors';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import { V1Operation } from '../common/api.decorators.js';
-import type { ClientConfig } from '../config/config.types.js';
+import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
 import { EventDto, EVENT_TYPE, eventBody } from './dto/event.dto.js';
 import { EVENT_FIELDS, eventMatcher, parseEventFilters, visibleConnections } from './event-filters.js';
 import { EventStore, type StoredEvent } from './event-store.js';
+import { realtimeLimits, type RealtimeLimits } from './realtime-limits.js';
 
 /** A comment line keeps idle proxies from closing the stream and lets a client notice a dead one. */
 export const HEARTBEAT_MS = 15_000;
-/** Events read from the store per batch while catching up. */
-const BATCH = 500;
+/** Events read from the store per query while catching up: a short query, however far behind the stream is. */
+const PAGE = 100;
+/** Events looked at before the stream lets other work run (a filter may skip most of them without writing). */
+const PER_TURN = 2_000;
 
 interface Stream {
+  owner: string;
   close(): void;
 }
 
@@ -35,11 +39,16 @@ function resumeFrom(request: FastifyRequest, query: Record<string, string | stri
 @Injectable()
 export class EventsService implements OnModuleDestroy {
   private readonly streams = new Set<Stream>();
+  private readonly perKey = new Map<string, number>();
+  private readonly limits: RealtimeLimits;
 
   constructor(
     private readonly store: EventStore,
     private readonly registry: ConnectionRegistry,
-  ) {}
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.limits = realtimeLimits(config.server);
+  }
 
   /** Validates the request, then turns the reply into an event stream that lives until the client leaves. */
   open(client: ClientConfig, request: FastifyRequest, reply: FastifyReply): void {
@@ -48,6 +57,13 @@ export class EventsService implements OnModuleDestroy {
     delete query.last_event_id;
     const filters = parseEventFilters(query);
     const wanted = eventMatcher(visibleConnections(this.registry, client, filters), filters);
+    const owned = this.perKey.get(client.name) ?? 0;
+    if (owned >= this.limits.eventStreamsPerKey) {
+      throw new GatewayError('rate_limited', `This key already has ${owned} event streams open, its limit (server.max_event_streams_per_key); close one first.`, { retryAfter: 10 });
+    }
+    if (this.streams.size >= this.limits.eventStreams) {
+      throw new GatewayError('rate_limited', `devicegate has ${this.streams.size} event streams open, its limit (server.max_event_streams); retry later.`, { retryAfter: 10 });
+    }
     // Without a resume point the stream starts with what arrives from now on.
     let cursor = from ?? this.store.lastSeq();
 
@@ -62,48 +78,62 @@ export class EventsService implements OnModuleDestroy {
     });
     res.write(`retry: 1000\n: devicegate event stream, from sequence ${cursor}\n\n`);
 
-    let draining = false;
-    let again = false;
-    // Each wake-up reads the store from the cursor, so nothing is missed between replay and live events.
-    const drain = () => {
-      if (draining) {
-        again = true;
-        return;
-      }
-      draining = true;
-      try {
-        do {
-          again = false;
-          for (;;) {
-            const batch = this.store.eventsAfter(cursor, BATCH);
-            for (const event of batch) {
-              cursor = event.seq;
-              if (wanted(event) && !res.writableEnded) res.write(frame(event));
-            }
-            if (batch.length < BATCH) break;
+    // The store is the stream's only buffer: the cursor moves only as far as the socket takes frames, so a
+    // client that does not read holds one socket buffer, and replay and live events are one path.
+    let paused = false;
+    let closed = false;
+    const resume = () => {
+      paused = false;
+      pump();
+    };
+    const pump = () => {
+      if (paused || closed) return;
+      let looked = 0;
+      for (;;) {
+        const page = this.store.eventsAfter(cursor, PAGE);
+        for (const event of page) {
+          cursor = event.seq;
+          looked++;
+          if (wanted(event) && !res.write(frame(event))) {
+            paused = true;
+            res.once('drain', resume);
+            return;
           }
-        } while (again);
-      } finally {
-        draining = false;
+        }
+        if (page.length < PAGE) return;
+        if (looked >= PER_TURN) {
+          paused = true;
+          setImmediate(resume);
+          return;
+        }
       }
     };
     const heartbeat = setInterval(() => {
-      if (!res.writableEnded) res.write(': heartbeat\n\n');
+      if (!paused && !res.writableEnded) res.write(': heartbeat\n\n');
     }, HEARTBEAT_MS);
     heartbeat.unref();
-    const unsubscribe = this.store.onAppend(drain);
+    const unsubscribe = this.store.onAppend(pump);
     const stream: Stream = {
+      owner: client.name,
       close: () => {
+        if (closed) return;
+        closed = true;
         clearInterval(heartbeat);
         unsubscribe();
         this.streams.delete(stream);
+        const left = (this.perKey.get(stream.owner) ?? 1) - 1;
+        if (left > 0) this.perKey.set(stream.owner, left);
+        else this.perKey.delete(stream.owner);
         if (!res.writableEnded) res.end();
+        // A client that never reads would keep a graceful end waiting: its socket goes now.
+        res.destroy();
       },
     };
     this.streams.add(stream);
+    this.perKey.set(client.name, owned + 1);
     request.raw.once('close', () => stream.close());
     res.once('close', () => stream.close());
-    if (from !== undefined) drain();
+    if (from !== undefined) pump();
   }
 
   /** Streams never end by themselves; shutting down ends them so the server can close. */
@@ -151,7 +181,9 @@ export class EventsController {
     summary: 'Stream events (Server-Sent Events)',
     description: `A \`text/event-stream\` of the messages vendors push to devicegate (see \`receivePush\`), of the connections this key may reach, filtered like messages. Each event is one SSE frame: \`id\` is the event's sequence number, \`event\` is \`${EVENT_TYPE}\`, \`data\` is the Event JSON (its \`id\` is the message id, stable for de-duplication). A comment line is sent every 15 s.
 
-Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that sequence, then goes on live. Events are stored for \`server.event_retention_hours\` (a week by default); an older \`Last-Event-ID\` replays from the oldest event still stored. Without one it starts with the events accepted from now on. Providers without push (Blynk) contribute no events; devicegate does not poll for them.`,
+Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that sequence, then goes on live. Events are stored for \`server.event_retention_hours\` (a week by default); an older \`Last-Event-ID\` replays from the oldest event still stored. Without one it starts with the events accepted from now on. Providers without push (Blynk) contribute no events; devicegate does not poll for them.
+
+A stream goes at the pace its client reads: events are read from the store in small pages as the connection takes them, never buffered for a slow client (which simply falls behind and catches up, as on a resume). Streams are limited per key (\`server.max_event_streams_per_key\`, 10 by default) and in all (\`server.max_event_streams\`, 200): one more is refused with 429 \`rate_limited\` (with \`Retry-After\`) before the stream starts; close a stream to open another.`,
     scope: 'read',
   })
   @ApiExtraModels(EventDto)
