@@ -4,6 +4,8 @@ export interface CallContext {
   readonly requestId: string;
   /** Aborted when the caller goes away or the request's deadline passes. */
   readonly signal?: AbortSignal;
+  /** Who the call is for (the client key's name): a vendor budget is shared fairly between them. */
+  readonly clientKey?: string;
   /** Epoch ms after which no retry should start. */
   readonly deadline?: number;
   /** Adds the time of one vendor call to the request's `Server-Timing`. */

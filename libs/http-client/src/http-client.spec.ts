@@ -55,6 +55,29 @@ describe('HttpClient', () => {
     expect(server.requestCount()).toBe(3);
   });
 
+  it("pauses the whole connection for a vendor 429's Retry-After, not just the call that got it", async () => {
+    const paced = client({ retries: 0, budget: { requests: 100, windowMs: 1000 } });
+    server.injectFault({ fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } });
+    expect((await paced.request({ method: 'GET', path: '/ok' }, backgroundContext())).status).toBe(429);
+    const started = Date.now();
+    const other = await paced.request({ method: 'POST', path: '/ok', json: {} }, backgroundContext());
+    expect(other.status).toBe(201);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(server.requestCount()).toBe(2);
+  });
+
+  it('stops retrying once the caller has gone', async () => {
+    server.injectFault({ fault: { kind: 'status', status: 503 }, times: 10 });
+    const controller = new AbortController();
+    const ctx = { ...backgroundContext(), signal: controller.signal };
+    const call = client({ retries: 5, backoffMs: 200 }).request({ method: 'GET', path: '/ok' }, ctx);
+    while (server.requestCount() === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error('caller gone'));
+    await expect(call).rejects.toThrow('caller gone');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.requestCount()).toBe(1);
+  });
+
   it('times out a hanging vendor and a body that trickles past the timeout', async () => {
     server.injectFault({ fault: { kind: 'hang' } });
     await expect(client({ retries: 0 }).request({ method: 'GET', path: '/ok' }, backgroundContext())).rejects.toMatchObject({ type: 'upstream_timeout', connectionId: 'c-1' });

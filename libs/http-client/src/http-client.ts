@@ -72,8 +72,10 @@ export interface HttpClientOptions {
   circuit?: CircuitOptions;
   /** The vendor account's documented limit; calls beyond it wait or fail before the vendor would refuse them. */
   budget?: BudgetLimit;
-  /** The longest a call waits for the budget before answering 429 itself (default 2 s). */
+  /** The longest a call waits for the budget before answering 429 itself (default 5 s, and never past the caller's deadline). */
   maxBudgetWaitMs?: number;
+  /** Callers that may wait for the budget at once; more are answered 429 at once (default 1000). */
+  maxBudgetQueue?: number;
   /** Told about every vendor call that went out. */
   onCall?: (event: VendorCallEvent) => void;
   /** Resolves host names for new connections (default: the system resolver), e.g. to refuse some addresses. */
@@ -174,7 +176,7 @@ class VendorResponse implements HttpResponse {
 export class HttpClient {
   readonly baseUrl: string;
   private readonly agent: Agent;
-  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall' | 'lookup'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall' | 'lookup' | 'maxBudgetQueue'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
   private secretHeaderNames?: Set<string>;
   /** Who an error is about: the connection and provider, never more. */
@@ -189,12 +191,12 @@ export class HttpClient {
       backoffMs: 100,
       connections: 64,
       secretHeaders: [],
-      maxBudgetWaitMs: 2000,
+      maxBudgetWaitMs: 5000,
       ...options,
     };
     this.attributionOf = { connectionId: options.connectionId, provider: options.provider };
     this.circuit = new CircuitBreaker(options.circuit);
-    this.budget = options.budget ? new VendorBudget(options.budget) : undefined;
+    this.budget = options.budget ? new VendorBudget(options.budget, this.attributionOf, { maxQueue: options.maxBudgetQueue }) : undefined;
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,
@@ -235,6 +237,7 @@ export class HttpClient {
       } catch (error) {
         failure = this.toGatewayError(error);
       }
+      this.budget?.release();
       this.settle(probe, failure, response);
       this.options.onCall?.({
         connectionId: this.options.connectionId,
@@ -247,19 +250,22 @@ export class HttpClient {
         durationMs: performance.now() - started,
         attempt,
       });
+      const retryAfter = response ? parseRetryAfter(response.headers['retry-after']) : undefined;
+      // The vendor's 429 is about the whole account: every call of the connection holds back, not just this one.
+      if (response?.status === 429) this.budget?.pause((retryAfter ?? 1) * 1000);
       const retryable = failure ? failure.type !== 'upstream_error' : response!.status === 429 || response!.status >= 500;
-      if (!retryable || attempt >= maxRetries) {
+      const pausedTooLong = response?.status === 429 && retryAfter !== undefined && retryAfter * 1000 > this.options.maxBudgetWaitMs;
+      if (!retryable || attempt >= maxRetries || ctx.signal?.aborted || pausedTooLong) {
         if (failure) throw failure;
         return response!;
       }
-      const retryAfter = response ? parseRetryAfter(response.headers['retry-after']) : undefined;
-      const backoff = this.options.backoffMs * 2 ** attempt * (0.5 + Math.random());
-      const wait = retryAfter !== undefined ? retryAfter * 1000 : backoff;
+      // After a 429 the budget's pause is the wait; the queue then answers 429 itself if it outlasts the caller.
+      const wait = response?.status === 429 && this.budget ? 0 : retryAfter !== undefined ? retryAfter * 1000 : this.options.backoffMs * 2 ** attempt * (0.5 + Math.random());
       if (ctx.deadline !== undefined && Date.now() + wait >= ctx.deadline) {
         if (failure) throw failure;
         return response!;
       }
-      await delay(wait, ctx.signal);
+      if (wait > 0) await delay(wait, ctx.signal);
     }
   }
 
@@ -281,29 +287,16 @@ export class HttpClient {
       });
     }
     if (!this.budget) return gate.probe;
-    const wait = this.budget.take();
-    return wait === 0 ? gate.probe : this.awaitBudget(wait, gate.probe, ctx);
-  }
-
-  private async awaitBudget(wait: number, probe: boolean, ctx: CallContext): Promise<boolean> {
-    for (;;) {
-      const longest = Math.min(this.options.maxBudgetWaitMs, ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now());
-      if (wait > longest) {
-        this.circuit.release(probe);
-        throw new GatewayError('upstream_rate_limited', "The vendor account's request budget is spent for now.", {
-          ...this.attribution(),
-          retryAfter: Math.max(1, Math.ceil(wait / 1000)),
-        });
-      }
-      try {
-        await delay(wait, ctx.signal);
-      } catch (error) {
-        this.circuit.release(probe);
+    const longest = Math.min(this.options.maxBudgetWaitMs, ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now());
+    const place = this.budget.acquire(ctx.clientKey ?? '', longest, ctx.signal);
+    if (place === true) return gate.probe;
+    return place.then(
+      () => gate.probe,
+      (error: unknown) => {
+        this.circuit.release(gate.probe);
         throw error;
-      }
-      wait = this.budget!.take();
-      if (wait === 0) return probe;
-    }
+      },
+    );
   }
 
   /** Feeds a call's outcome to the circuit: 5xx answers, timeouts and network failures count against the vendor. */

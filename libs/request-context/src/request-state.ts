@@ -36,6 +36,7 @@ export function callContext(request: FastifyRequest): CallContext {
   const state = stateOf(request);
   state.context ??= {
     requestId: request.id,
+    clientKey: (request as { user?: { name?: string } }).user?.name,
     deadline: Date.now() + REQUEST_BUDGET_MS,
     recordUpstream(durationMs: number) {
       state.upstreamCalls += 1;
