@@ -1,11 +1,11 @@
 import { parseIsoUtc, PushSender, SeededRandom, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
-import { API_PREFIX, buildRouter, tornadoError } from './iottly.routes.js';
+import { API_PREFIX, buildRouter, tornadoError, type PageNumbering } from './iottly.routes.js';
 import { DEMO_DEVICE_COUNT, IOTTLY_SANDBOX_CREDENTIALS, seedWorld, type IottlySandboxCredentials } from './iottly.seed.js';
 import { toPaginatedMessage, type ProjectStore } from './iottly.store.js';
 import type { IottlyDeviceProps, MessageType, MessageTypeDefinition, OperatingStatus, RecordedCommand, StoredMessage } from './iottly.types.js';
 
 export { IOTTLY_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT, type IottlySandboxCredentials };
-export { commandPrefix } from './iottly.routes.js';
+export { commandPrefix, type PageNumbering } from './iottly.routes.js';
 export type * from './iottly.types.js';
 
 export interface IottlyEmulatorOptions {
@@ -20,7 +20,14 @@ export interface IottlyEmulatorOptions {
   deviceCount?: number;
   /** A connected device answers an `echo` command with an ECHO message (default true). */
   echoReplies?: boolean;
+  /**
+   * How the paginated messages API numbers pages, which the vendor does not document: `base` is the
+   * number of the first page (default 1); with base 1, `zero` is what `p=0` gets: `rejected` (400, the
+   * default), `empty` (404, as a slice before the first page) or `first` (read as page 1).
+   */
+  paging?: PageNumbering;
 }
+
 
 /** A message to add through the in-process API; times are epoch ms or ISO strings (zone-less = UTC). */
 export interface NewIottlyMessage {
@@ -117,7 +124,7 @@ export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): 
 
   const server = await startEmulatorServer({
     name: 'iottly',
-    router: buildRouter({ projects, clock, addMessage: store, commands, echoReplies: options.echoReplies ?? true }),
+    router: buildRouter({ projects, clock, addMessage: store, commands, echoReplies: options.echoReplies ?? true, paging: options.paging ?? { base: 1 } }),
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     latencyMs: options.latencyMs,

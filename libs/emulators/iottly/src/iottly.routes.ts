@@ -16,6 +16,14 @@ export interface IottlyRouteContext {
   commands: RecordedCommand[];
   /** Whether a connected device answers an `echo` command with an ECHO message. */
   echoReplies: boolean;
+  /** How `p` of the paginated messages API counts (see IottlyEmulatorOptions.paging). */
+  paging: PageNumbering;
+}
+
+/** The number of the first page, and (when it is 1) what `p=0` gets. */
+export interface PageNumbering {
+  base: 0 | 1;
+  zero?: 'rejected' | 'empty' | 'first';
 }
 
 const json = (status: number, body: unknown): EmulatorResponse => ({ status, body });
@@ -271,9 +279,15 @@ export function buildRouter(ctx: IottlyRouteContext): Router {
         if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) return `${name} must be an integer between ${min} and ${max}`;
         return Number(raw);
       };
-      // Pages are 1-based (the reference's recommendation; the docs do not say).
-      const page = int('p', 1, 1, Number.MAX_SAFE_INTEGER);
+      // The docs do not say where pages start: 1 by default (the reference's inference), 0 by option.
+      const { base, zero = 'rejected' } = ctx.paging;
+      const lowest = base === 1 && zero !== 'rejected' ? 0 : base;
+      let page = int('p', base, lowest, Number.MAX_SAFE_INTEGER);
       if (typeof page === 'string') return invalid(page);
+      if (page < base) {
+        if (zero === 'empty') return error(404, 'No messages retrieved with the specified parameters');
+        page = base;
+      }
       const size = int('l', 50, 1, 100);
       if (typeof size === 'string') return invalid(size);
       const type = arg(req, 'type') ?? 'all';
@@ -296,7 +310,7 @@ export function buildRouter(ctx: IottlyRouteContext): Router {
       const list = project.messages.get(req.params.deviceId)?.list(type as MessageType | 'all') ?? [];
       const lo = from === undefined ? 0 : lowerBound(list, from);
       const hi = to === undefined ? list.length : Math.max(lo, lowerBound(list, to));
-      const offset = (page - 1) * size;
+      const offset = (page - base) * size;
       const items: StoredMessage[] = [];
       if (sort === 'asc') {
         for (let i = lo + offset; i < hi && items.length < size; i++) items.push(list[i]);

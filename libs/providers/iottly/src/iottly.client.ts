@@ -30,6 +30,9 @@ type FieldsOf400 = (vendorText: string | undefined) => FieldError[];
  */
 export class IottlyClient {
   private readonly base: string;
+  /** The vendor's number of the first message page, once learned (see pageBase). */
+  private firstPage?: 0 | 1;
+  private learning?: Promise<0 | 1 | undefined>;
 
   constructor(
     private readonly http: HttpClient,
@@ -91,13 +94,54 @@ export class IottlyClient {
   }
 
   /**
-   * One page of the paginated messages API (§5.6). Its 404 means "no message matches" (a page past the end
-   * included), so it is an empty page. The API does not check the device: the caller does that.
+   * Page `page` (0 = the first) of the paginated messages API (§5.6). Its 404 means "no message matches" (a
+   * page past the end included), so it is an empty page. The API does not check the device: the caller does.
    */
-  async messages(deviceId: string, query: IottlyMessageQuery, fieldsOf400: FieldsOf400, ctx: CallContext): Promise<IottlyMessage[]> {
-    const res = await this.send({ method: 'GET', path: this.devicePath(deviceId, '/messages/paginated'), query: { ...query } }, ctx);
+  async messages(deviceId: string, page: number, query: Omit<IottlyMessageQuery, 'p'>, fieldsOf400: FieldsOf400, ctx: CallContext): Promise<IottlyMessage[]> {
+    const first = this.firstPage ?? (await this.pageBase(deviceId, ctx)) ?? 1;
+    const res = await this.messagePage(deviceId, { ...query, p: first + page }, ctx);
     if (res.status === 404) return [];
     if (res.status < 200 || res.status >= 300) throw this.error(res, fieldsOf400);
+    return this.pageMessages(res);
+  }
+
+  /**
+   * Whether `p` counts from 0 or 1: the reference does not say (§5.6 lists `p` as "page number" only; the
+   * vendor's docs, iottly/iottly.github.io `_dev/api/reference.md`, and its newer site restate just that,
+   * and no public client of the API exists). It is asked once per connection, with the device's two oldest
+   * messages one at a time (`sort=asc`, so messages arriving meanwhile cannot shift them): a 400 for `p=0`
+   * is the documented answer to a parameter outside its limits, so pages start at 1; `p=0` and `p=1`
+   * answering the same message means 0 is read as the first page, so they start at 1 too; `p=0` empty
+   * while `p=1` has a message, likewise; otherwise `p=0` is the first page. A device without messages
+   * cannot tell: the question is asked again on the next read (meanwhile pages count from 1).
+   */
+  private pageBase(deviceId: string, ctx: CallContext): Promise<0 | 1 | undefined> {
+    this.learning ??= this.probePageBase(deviceId, ctx)
+      .then((base) => (this.firstPage = base))
+      .finally(() => (this.learning = undefined));
+    return this.learning;
+  }
+
+  private async probePageBase(deviceId: string, ctx: CallContext): Promise<0 | 1 | undefined> {
+    const oldest = async (p: number): Promise<IottlyMessage | undefined | 'refused'> => {
+      const res = await this.messagePage(deviceId, { p, l: 1, type: 'all', sort: 'asc' }, ctx);
+      if (res.status === 400 && p === 0) return 'refused';
+      if (res.status === 404) return undefined;
+      if (res.status < 200 || res.status >= 300) throw this.error(res);
+      return this.pageMessages(res)[0];
+    };
+    const zero = await oldest(0);
+    if (zero === 'refused') return 1;
+    const one = await oldest(1);
+    if (one === undefined) return zero === undefined ? undefined : 0;
+    return zero === undefined || JSON.stringify(zero) === JSON.stringify(one) ? 1 : 0;
+  }
+
+  private messagePage(deviceId: string, query: IottlyMessageQuery, ctx: CallContext): Promise<HttpResponse> {
+    return this.send({ method: 'GET', path: this.devicePath(deviceId, '/messages/paginated'), query: { ...query } }, ctx);
+  }
+
+  private pageMessages(res: HttpResponse): IottlyMessage[] {
     const body = this.object(res, 'message page') as Partial<IottlyMessagePage>;
     if (!Array.isArray(body.messages) || !body.messages.every((m) => isObject(m) && 'timestamp' in m)) {
       throw shapeError(this.who, res.status, 'message page without "messages"');

@@ -131,11 +131,10 @@ export class IottlyConnection implements ProviderConnection {
    * props do not say connected/disconnected, the newest agent `connectionstatus` message decides.
    */
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
-    const newestQuery: IottlyMessageQuery = { p: 1, l: 1, type: 'all', sort: 'desc' };
-    const [raw, newest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.client.messages(deviceId, newestQuery, () => [], ctx)]);
+    const [raw, newest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.client.messages(deviceId, 0, { l: 1, type: 'all', sort: 'desc' }, () => [], ctx)]);
     let lastConnection: IottlyMessage | undefined;
     if (onlineOf(raw.operatingstatus) === null) {
-      const agent = await this.client.messages(deviceId, { p: 1, l: MESSAGE_PAGE_MAX, type: 'iottlyagent', sort: 'desc' }, () => [], ctx);
+      const agent = await this.client.messages(deviceId, 0, { l: MESSAGE_PAGE_MAX, type: 'iottlyagent', sort: 'desc' }, () => [], ctx);
       lastConnection = agent.find((message) => connectionStatusOf(message) !== null);
     }
     return mapStatus(raw, this.connectionId, newest[0], lastConnection, Date.now());
@@ -222,8 +221,8 @@ export class IottlyConnection implements ProviderConnection {
   /**
    * One page of a device's messages. The vendor pages by number (`p`, `l` ≤ 100) over a result that grows
    * at the newest end, so page numbers alone would shift; instead each page is a fresh query bounded at the
-   * previous page's last receive time (see MessageCursor), asked from `p=1`. Only when more than 100
-   * messages share one millisecond does a read go on to `p=2…` of that bounded query.
+   * previous page's last receive time (see MessageCursor), asked from its first page. Only when more than
+   * 100 messages share one millisecond does a read go on to the second page and on of that bounded query.
    */
   private async fetchMessages(deviceId: string, query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Message>> {
     const resume = cursor === null ? null : parseMessageCursor(cursor);
@@ -237,8 +236,8 @@ export class IottlyConnection implements ProviderConnection {
 
     const read: IottlyMessage[] = [];
     let done = false;
-    for (let p = 1; !done; p++) {
-      const page = await this.readMessages(deviceId, { ...vendorQuery, p }, pushDown, ctx);
+    for (let n = 0; !done; n++) {
+      const page = await this.readMessages(deviceId, n, vendorQuery, pushDown, ctx);
       read.push(...page);
       done = page.length < vendorQuery.l;
       // Only a full page of messages handed out before (over 100 in one millisecond) needs the next one.
@@ -270,6 +269,12 @@ export class IottlyConnection implements ProviderConnection {
     const to = toMs === undefined ? undefined : toVendorTime(toMs);
     // A bound past year 9999 or before year 1 cannot be written; past the far end it excludes everything.
     if (fromMs !== undefined && from === undefined && fromMs > 0) return undefined;
+    // The bounds go zone-less in UTC, as the vendor's own answers are written. Those are UTC: its 2017 core
+    // stamps a message with an aware `datetime.now(settings.TIMEZONE)` (iottly/iottly-core
+    // `iottly_core/messageparser.py`), MongoDB keeps dates as UTC instants, and its Motor client is made
+    // without `tz_aware` (`iottly_core/dbapi.py`), so dates come back as naive UTC and `isoformat()` leaves
+    // the zone out. No suffix is added that a naive-ISO parser could refuse (Python's `fromisoformat` took
+    // no `Z` before 3.11).
     if (toMs !== undefined && to === undefined && toMs < 0) return undefined;
     const seen = resume ? resume.seen.split(',').length : 0;
     const l = Math.min(MESSAGE_PAGE_MAX, seen + clamp(query.pageSize, 1, MESSAGE_PAGE_MAX));
@@ -277,10 +282,17 @@ export class IottlyConnection implements ProviderConnection {
   }
 
   /** A vendor 400 names the pushed-down filters when there were any; otherwise the fault is not the caller's. */
-  private async readMessages(deviceId: string, vendorQuery: IottlyMessageQuery, pushDown: MessagePushDown, ctx: CallContext): Promise<IottlyMessage[]> {
+  private async readMessages(
+    deviceId: string,
+    page: number,
+    vendorQuery: Omit<IottlyMessageQuery, 'p'>,
+    pushDown: MessagePushDown,
+    ctx: CallContext,
+  ): Promise<IottlyMessage[]> {
     try {
       return await this.client.messages(
         deviceId,
+        page,
         vendorQuery,
         () => pushDown.params.map((name) => ({ name, message: 'rejected by the vendor' })),
         ctx,
