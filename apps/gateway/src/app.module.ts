@@ -26,6 +26,8 @@ import { PassthroughController, PassthroughService } from './passthrough/passthr
 import { ProjectsController } from './projects/projects.controller.js';
 import { ProjectsService } from './projects/projects.service.js';
 import { REALTIME_CONTROLLERS, REALTIME_PROVIDERS } from './realtime/realtime.providers.js';
+import { TokensController } from './tokens/tokens.controller.js';
+import { TokenSigner } from './tokens/token-signer.js';
 
 /** Wires configuration, authentication, throttling and the `/v1` resources. */
 @Module({})
@@ -38,7 +40,7 @@ export class AppModule implements OnApplicationShutdown {
     const redis = config.server.redisUrl ? new Redis(config.server.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
     return {
       module: AppModule,
-      controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, CommandsController, PassthroughController, ...REALTIME_CONTROLLERS],
+      controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, CommandsController, PassthroughController, ...REALTIME_CONTROLLERS, TokensController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: PROVIDER_REGISTRY, useValue: providers },
@@ -54,6 +56,7 @@ export class AppModule implements OnApplicationShutdown {
         GatewayMetrics,
         OpenApiDocument,
         ClientKeys,
+        TokenSigner,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: REDIS, useValue: redis },
         { provide: LOGGER, useValue: logger },

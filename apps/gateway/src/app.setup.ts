@@ -10,6 +10,7 @@ import { GatewayExceptionFilter } from '@devicegate/errors';
 import { requestIdFor, serverTiming, stateOf } from '@devicegate/request-context';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.types.js';
 import { registerCors } from './common/cors.js';
+import { loggableUrl, registerAccessTokenQuery } from './tokens/access-token.hook.js';
 import { buildOpenApiDocument } from './openapi/openapi-builder.js';
 import { OpenApiDocument } from './openapi/openapi-document.js';
 import { IDEMPOTENCY_STORE, LOGGER } from './app.tokens.js';
@@ -47,6 +48,7 @@ export function configureApp(app: NestFastifyApplication): void {
 
   const { cors } = app.get<GatewayConfig>(GATEWAY_CONFIG).server;
   if (cors) registerCors(fastify, cors);
+  registerAccessTokenQuery(fastify);
 
   const metrics = app.get(GatewayMetrics);
   // Hooks run on every request, so they are callback-style: no promise per hook when there is nothing to wait for.
@@ -71,7 +73,7 @@ export function configureApp(app: NestFastifyApplication): void {
     accessLog.write({
       reqId: request.id,
       method: request.method,
-      url: request.url,
+      url: loggableUrl(request.url),
       route: url,
       status: reply.statusCode,
       durationMs: Math.round(durationMs * 10) / 10,

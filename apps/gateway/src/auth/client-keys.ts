@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
+import { TOKEN_PREFIX, TokenSigner } from '../tokens/token-signer.js';
 
 /**
  * Finds the client whose key hashes to the configured SHA-256. Every configured hash is compared,
@@ -23,9 +24,14 @@ const KNOWN_KEYS_MAX = 1000;
 export class ClientKeys {
   private readonly known = new Map<string, ClientConfig>();
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly tokens: TokenSigner,
+  ) {}
 
+  /** The client of a configured key, or of a valid short-lived token (narrowed to what it grants). */
   find(key: string): ClientConfig | undefined {
+    if (key.startsWith(TOKEN_PREFIX)) return this.tokens.resolve(key);
     const cached = this.known.get(key);
     if (cached) return cached;
     const client = findClient(this.config.clients, key);

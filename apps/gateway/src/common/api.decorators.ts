@@ -44,13 +44,13 @@ export function ApiErrors(...statuses: number[]) {
 
 const COMMON_ERRORS = [400, 401, 403, 404, 429, 500, 502, 503, 504];
 
-/** A `/v1` operation: its id, summary, scope and the errors every vendor-backed call can end in. */
-export function V1Operation(options: { operationId: string; summary: string; description: string; scope: Scope; errors?: number[] }) {
+/** A `/v1` operation: its id, summary, scope (none: any key) and the errors every vendor-backed call can end in. */
+export function V1Operation(options: { operationId: string; summary: string; description: string; scope?: Scope; errors?: number[] }) {
   const errors = [...new Set([...COMMON_ERRORS, ...(options.errors ?? [])])].sort((a, b) => a - b);
   return applyDecorators(
     ApiOperation({ operationId: options.operationId, summary: options.summary, description: options.description }),
     ApiBearerAuth('bearer'),
-    RequireScope(options.scope),
+    ...(options.scope ? [RequireScope(options.scope)] : []),
     ApiErrors(...errors),
   );
 }

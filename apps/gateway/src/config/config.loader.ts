@@ -75,7 +75,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   const raw = interpolate(document as Json, env) as Record<string, Json>;
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
-  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number };
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number }; token_secret?: string;
     max_event_streams?: number; max_event_streams_per_key?: number; max_webhooks_per_key?: number; max_pending_deliveries?: number; refused_hooks_per_minute?: number };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
@@ -138,6 +138,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       dataDir: server.data_dir ?? DEFAULT_DATA_DIR,
       eventRetentionHours: server.event_retention_hours ?? DEFAULT_EVENT_RETENTION_HOURS,
       webhookAllowedHosts: server.webhook_allowed_hosts,
+      tokenSecret: server.token_secret,
       // Ten minutes: long enough to spare most preflights, short enough for a changed list to apply soon.
       ...(server.cors ? { cors: { origins: server.cors.origins, maxAgeSeconds: server.cors.max_age_seconds ?? 600 } } : {}),
       maxEventStreams: server.max_event_streams,

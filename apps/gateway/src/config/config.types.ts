@@ -10,6 +10,8 @@ export interface ClientConfig {
   scopes: ReadonlySet<Scope>;
   /** Connection ids it may reach; `*` means all. */
   connections: ReadonlySet<string>;
+  /** Epoch ms a short-lived token used instead of the key expires; absent for the key itself. */
+  tokenExpiresAt?: number;
 }
 
 /** Which browser pages may call `/v1` (API.md §2.7b). */
@@ -42,6 +44,8 @@ export interface ServerConfig {
   maxWebhooksPerKey?: number;
   maxPendingDeliveries?: number;
   refusedHooksPerMinute?: number;
+  /** Signs short-lived tokens; instances that share clients need the same one (random per process when absent). */
+  tokenSecret?: string;
 }
 
 export interface GatewayConfig {

@@ -18,6 +18,8 @@ const DESCRIPTION = `One REST API in front of five IoT device clouds: HARDWARIO 
 
 **Rate limits.** Each key has a request budget; over it, calls answer 429 \`rate_limited\` with \`Retry-After\`. A vendor's own 429 answers \`upstream_rate_limited\`, also with \`Retry-After\`.
 
+**Browsers.** Pages of the origins in \`server.cors.origins\` (in sandbox mode \`http://localhost:*\` and \`http://127.0.0.1:*\`) may call \`/v1\`; \`X-Request-ID\`, \`Server-Timing\`, \`Retry-After\`, \`Age\` and \`Cache-Status\` are exposed to them. A page should not hold a key: a server mints it a short-lived token with \`createToken\`, which it sends as a bearer key (and to \`streamEvents\` as \`?access_token=\`).
+
 **Sandbox.** With no configuration, devicegate runs on local emulators of the five vendor clouds with the key \`sandbox\`: click Authorize, enter \`sandbox\`, and try any operation.`;
 
 const PASSTHROUGH_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -39,6 +41,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('passthrough', 'Raw vendor calls with the connection\'s credentials.')
     .addTag('events', 'Messages vendors push, as a Server-Sent Events stream.')
     .addTag('webhooks', 'Subscriptions that receive every event as a signed POST.')
+    .addTag('tokens', 'Short-lived bearer tokens for browser pages.')
     .addTag('hooks', 'Where vendor clouds push their messages (authenticated by the connection\'s push secret, no client key).')
     .build();
   const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });

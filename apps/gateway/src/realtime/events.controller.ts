@@ -183,11 +183,19 @@ export class EventsController {
 
 Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that sequence, then goes on live. Events are stored for \`server.event_retention_hours\` (a week by default); an older \`Last-Event-ID\` replays from the oldest event still stored. Without one it starts with the events accepted from now on. Providers without push (Blynk) contribute no events; devicegate does not poll for them.
 
-A stream goes at the pace its client reads: events are read from the store in small pages as the connection takes them, never buffered for a slow client (which simply falls behind and catches up, as on a resume). Streams are limited per key (\`server.max_event_streams_per_key\`, 10 by default) and in all (\`server.max_event_streams\`, 200): one more is refused with 429 \`rate_limited\` (with \`Retry-After\`) before the stream starts; close a stream to open another.`,
+A stream goes at the pace its client reads: events are read from the store in small pages as the connection takes them, never buffered for a slow client (which simply falls behind and catches up, as on a resume). Streams are limited per key (\`server.max_event_streams_per_key\`, 10 by default) and in all (\`server.max_event_streams\`, 200): one more is refused with 429 \`rate_limited\` (with \`Retry-After\`) before the stream starts; close a stream to open another.
+
+In a browser: \`new EventSource('/v1/events?access_token=' + token)\` with a token from \`createToken\` (EventSource cannot send \`Authorization\`), then \`source.addEventListener('${EVENT_TYPE}', (e) => JSON.parse(e.data))\`. Frames are named by their event type, so \`onmessage\` (which sees only unnamed frames) does not fire; the name lets a client subscribe to the types it handles as more are added.`,
     scope: 'read',
   })
   @ApiExtraModels(EventDto)
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The `id` (sequence) of the last event received; the stream resumes after it.', schema: { type: 'string' }, example: '42' })
+  @ApiQuery({
+    name: 'access_token',
+    required: false,
+    description: 'A token from `createToken`, for clients that cannot set headers (EventSource). Only tokens are taken here, never keys; an `Authorization` header wins. It is never logged.',
+    schema: { type: 'string' },
+  })
   @ApiQuery({ name: 'last_event_id', required: false, description: 'The same as the `Last-Event-ID` header, for clients that cannot set headers.', schema: { type: 'integer', minimum: 0 }, example: 42 })
   @ApiEventFilters()
   @ApiOkResponse({
