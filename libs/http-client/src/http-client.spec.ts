@@ -66,6 +66,27 @@ describe('HttpClient', () => {
     expect(server.requestCount()).toBe(2);
   });
 
+  it('holds the connection back while rate-limit headers report the window spent, or until a 429 reset', async () => {
+    // Nothing may wait for the budget: a held-back call is refused at once, with how long the pause lasts.
+    const paced = client({ retries: 0, budget: { requests: 100, windowMs: 1000 }, maxBudgetWaitMs: 0 });
+    const get = () => paced.request({ method: 'GET', path: '/ok' }, backgroundContext());
+    server.injectFault({ fault: { kind: 'status', status: 200, body: { ok: true }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '30' } } });
+    expect((await get()).status).toBe(200);
+    await expect(get()).rejects.toMatchObject({ type: 'upstream_rate_limited', retryAfter: 30 });
+
+    const after429 = client({ retries: 0, budget: { requests: 100, windowMs: 1000 }, maxBudgetWaitMs: 0 });
+    server.injectFault({ fault: { kind: 'status', status: 429, headers: { ratelimit: 'limit=100, remaining=0, reset=20' } } });
+    expect((await after429.request({ method: 'GET', path: '/ok' }, backgroundContext())).status).toBe(429);
+    await expect(after429.request({ method: 'GET', path: '/ok' }, backgroundContext())).rejects.toMatchObject({ type: 'upstream_rate_limited', retryAfter: 20 });
+
+    // Headers that leave calls in the window hold nothing back.
+    const free = client({ retries: 0, budget: { requests: 100, windowMs: 1000 }, maxBudgetWaitMs: 0 });
+    server.injectFault({ fault: { kind: 'status', status: 200, body: { ok: true }, headers: { 'x-ratelimit-remaining': '5', 'x-ratelimit-reset': '30' } } });
+    expect((await free.request({ method: 'GET', path: '/ok' }, backgroundContext())).status).toBe(200);
+    expect((await free.request({ method: 'GET', path: '/ok' }, backgroundContext())).status).toBe(200);
+    expect(server.requestCount()).toBe(4);
+  });
+
   it('stops retrying once the caller has gone', async () => {
     server.injectFault({ fault: { kind: 'status', status: 503 }, times: 10 });
     const controller = new AbortController();

@@ -4,6 +4,7 @@ import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatche
 import type { CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
+import { rateLimitPauseMs } from './rate-limit-headers.js';
 import { VendorBudget, type BudgetLimit } from './vendor-budget.js';
 
 export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
@@ -251,10 +252,14 @@ export class HttpClient {
         attempt,
       });
       const retryAfter = response ? parseRetryAfter(response.headers['retry-after']) : undefined;
-      // The vendor's 429 is about the whole account: every call of the connection holds back, not just this one.
-      if (response?.status === 429) this.budget?.pause((retryAfter ?? 1) * 1000);
+      // The vendor's limit is about the whole account: after its 429, or an answer whose rate-limit headers
+      // report the window spent, every call of the connection holds back, not just this one. No vendor
+      // documents such headers (none of the five references names one), so the configured budget stays
+      // the rule and the headers only add pauses when a vendor sends them.
+      const vendorPause = response ? rateLimitPauseMs(response.status, response.headers, Date.now()) : undefined;
+      if (vendorPause !== undefined || response?.status === 429) this.budget?.pause(vendorPause ?? 1000);
       const retryable = failure ? failure.type !== 'upstream_error' : response!.status === 429 || response!.status >= 500;
-      const pausedTooLong = response?.status === 429 && retryAfter !== undefined && retryAfter * 1000 > this.options.maxBudgetWaitMs;
+      const pausedTooLong = response?.status === 429 && vendorPause !== undefined && vendorPause > this.options.maxBudgetWaitMs;
       if (!retryable || attempt >= maxRetries || ctx.signal?.aborted || pausedTooLong) {
         if (failure) throw failure;
         return response!;

@@ -3,3 +3,4 @@ export * from './upstream-errors.js';
 export * from './circuit-breaker.js';
 export * from './vendor-budget.js';
 export * from './token-cache.js';
+export * from './rate-limit-headers.js';

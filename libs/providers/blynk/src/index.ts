@@ -15,7 +15,10 @@ export const blynkProvider: ProviderDefinition = {
   id: 'blynk',
   displayName: 'Blynk.Cloud',
   defaultBaseUrl: 'https://blynk.cloud',
-  // 10,000 requests per minute per organization (reference §3).
+  // 10,000 requests per minute per organization (blynkkk/docs `blynk.cloud/platform-https-api/README.md`,
+  // reference §3). The vendor counts per organization, devicegate per connection: two connections to one
+  // organization share the vendor's count, and each is held back by the other's 429s (the http-client
+  // pauses a connection for a 429's Retry-After, or a second without one).
   defaultRateLimit: { requests: 10_000, windowMs: 60_000 },
   connectionSchema: {
     type: 'object',

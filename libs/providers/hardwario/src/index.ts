@@ -15,8 +15,11 @@ export const hardwarioProvider: ProviderDefinition = {
   id: 'hardwario',
   displayName: 'HARDWARIO Cloud v2',
   defaultBaseUrl: 'https://api.hardwario.cloud',
-  // No limit is documented (§7.3); HARDWARIO's own client paces bulk reads at 2 per second to avoid
-  // throttling, so a modest 10 per second is assumed for an account's interactive use.
+  // No limit is documented (§7.3; docs.hardwario.com/cloud/cloud-v2/api names none); HARDWARIO's own client
+  // (hardwario/hio-dotnet `hio-dotnet.APIs.HioCloudv2/HioCloudDriver.cs`) pauses 500 ms between pages "to
+  // prevent API rate limiting", so a modest 10 per second is assumed for an account's interactive use. An
+  // assumption either way: a vendor 429, or rate-limit headers reporting the window spent, pause the
+  // connection (http-client `rateLimitPauseMs`).
   defaultRateLimit: { requests: 10, windowMs: 1000 },
   connectionSchema: {
     type: 'object',

@@ -17,7 +17,9 @@ export const iottlyProvider: ProviderDefinition = {
   id: 'iottly',
   displayName: 'iottly v1.0',
   defaultBaseUrl: 'https://api.cloud.iottly.com/v1.0',
-  // No limit is documented (§2 of the reference); 10 requests per second is a modest assumption for one project's key.
+  // No limit is documented (§2 of the reference; iottly/iottly.github.io `_dev/api/reference.md` lists no
+  // 429), so 10 requests per second is a modest assumption for one project's key. Should the vendor answer
+  // 429 or send rate-limit headers reporting the window spent, the connection pauses (http-client `rateLimitPauseMs`).
   defaultRateLimit: { requests: 10, windowMs: 1000 },
   connectionSchema: {
     type: 'object',

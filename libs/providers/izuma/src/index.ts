@@ -13,7 +13,10 @@ export const izumaProvider: ProviderDefinition = {
   id: 'izuma',
   displayName: 'Izuma Device Management',
   defaultBaseUrl: 'https://api.us-east-1.mbedcloud.com',
-  // No request-rate limit is documented (reference §3.9, §8); this budget only keeps devicegate polite.
+  // No request-rate limit is documented (reference §3.9, §8: the API pages name 429 only for subscriptions,
+  // device requests and the WebSocket handshake, and the mbed-cloud-sdk clients handle none); this budget
+  // only keeps devicegate polite. A 429 or rate-limit headers reporting the window spent pause the
+  // connection (http-client `rateLimitPauseMs`).
   defaultRateLimit: { requests: 20, windowMs: 1000 },
   connectionSchema: {
     type: 'object',
