@@ -110,7 +110,7 @@ describe('README.md curl examples against the sandbox', () => {
     if (example.status !== undefined) {
       expect({ status, body }).toMatchObject({ status: example.status, body: { object: 'error', ...(example.errorType ? { type: example.errorType } : {}) } });
     } else {
-      expect({ status, body }).toMatchObject({ status: expect.any(Number), body: { object: expect.stringMatching(/^(list|device|device_status|command|message|project|connection)$/) } });
+      expect({ status, body }).toMatchObject({ status: expect.any(Number), body: { object: expect.stringMatching(/^(list|device|device_status|command|message|project|connection|token)$/) } });
       expect(status).toBeGreaterThanOrEqual(200);
       expect(status).toBeLessThan(300);
     }
