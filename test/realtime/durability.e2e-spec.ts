@@ -61,7 +61,7 @@ describe('durable events and deliveries across a crash', () => {
     writeFileSync(
       configFile,
       JSON.stringify({
-        server: { host: '127.0.0.1', data_dir: join(dir, 'data') },
+        server: { host: '127.0.0.1', data_dir: join(dir, 'data'), webhook_allowed_hosts: ['127.0.0.1'] },
         clients: [{ name: 'ops', key_sha256: createHash('sha256').update('ops-key').digest('hex'), scopes: ['read', 'write'] }],
         connections: [{ id: 'hw-main', provider: 'hardwario', space_id: 's', credentials: { api_key: 'k' }, base_url: 'http://127.0.0.1:9', push: { secret: PUSH_SECRET } }],
       }),

@@ -43,7 +43,7 @@ describe('vendor pushes in, events and webhooks out', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'devicegate-hooks-'));
     gw = await startGateway({
-      server: { data_dir: dir },
+      server: { data_dir: dir, webhook_allowed_hosts: ['127.0.0.1'] },
       clients: [
         { name: 'all', key_sha256: sha256hex('key-all'), scopes: ['read', 'write'] },
         { name: 'iottly-only', key_sha256: sha256hex('key-io'), scopes: ['read', 'write'], connections: ['io'] },
@@ -189,7 +189,10 @@ describe('vendor pushes in, events and webhooks out', () => {
       const [delivery] = deliveries.body.data as Array<Record<string, unknown>>;
       expect(deliveries.body.data).toHaveLength(1);
       expect(delivery).toMatchObject({ object: 'webhook_delivery', webhook_id: webhook.id, event_id: 'hw:018eebbe-0000-7000-8000-000000000001', status: 'succeeded', attempts: 2, last_status: 204 });
-      expect((delivery.attempt_log as Array<{ status: number }>).map((a) => a.status)).toEqual([500, 204]);
+      expect((delivery.attempt_log as Array<{ status: number | null; error: string | null }>).map((a) => [a.status, a.error])).toEqual([
+        [null, 'answered 5xx'],
+        [204, null],
+      ]);
       expect((await api('GET', `/v1/webhooks/${webhook.id}/deliveries?limit=1&after=dlv_nosuch`)).status).toBe(400);
 
       expect((await api('DELETE', `/v1/webhooks/${webhook.id}`, 'key-io')).status).toBe(404);

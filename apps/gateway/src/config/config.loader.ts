@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ConnectionConfig, ProviderDefinition, ProviderRegistry, RateLimit } from '@devicegate/core';
 import { COMMON_CONNECTION_KEYS, CONFIG_SCHEMA } from './config.schema.js';
 import type { ClientConfig, GatewayConfig, Scope } from './config.types.js';
+import { allowedHostProblem } from '../realtime/webhook-targets.js';
 
 /** A configuration problem; its message names the key, so the operator knows what to fix. */
 export class ConfigError extends Error {
@@ -124,6 +125,11 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
     const hex = client.keySha256.toString('hex');
     if (hashes.has(hex)) throw new ConfigError(`clients[${index}].key_sha256: the same key is configured twice`);
     hashes.add(hex);
+  });
+
+  (server.webhook_allowed_hosts ?? []).forEach((entry, index) => {
+    const problem = allowedHostProblem(entry);
+    if (problem) throw new ConfigError(`server.webhook_allowed_hosts[${index}]: ${problem}`);
   });
 
   const port = env.PORT !== undefined ? Number(env.PORT) : (server.port ?? 3000);

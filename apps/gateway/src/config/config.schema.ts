@@ -25,7 +25,7 @@ export const CONFIG_SCHEMA = {
         redis_url: { type: 'string' },
         data_dir: { type: 'string', minLength: 1 },
         event_retention_hours: { type: 'number', exclusiveMinimum: 0, maximum: 87600 },
-        webhook_allowed_hosts: { type: 'array', items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9._:-]+(/\\d{1,3})?$' } },
+        webhook_allowed_hosts: { type: 'array', items: { type: 'string', pattern: '^(\\*|(\\*\\.)?[A-Za-z0-9._:-]+(/\\d{1,3})?)$' } },
         token_secret: { type: 'string', minLength: 32 },
         cors: {
           type: 'object',

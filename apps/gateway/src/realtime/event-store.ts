@@ -32,6 +32,9 @@ export interface StoredWebhook {
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
+/** The error of a delivery that was never queued because `server.max_pending_deliveries` were already waiting. */
+export const DROPPED_ERROR = 'dropped: the delivery queue was full (server.max_pending_deliveries)';
+
 export interface StoredDelivery {
   id: string;
   webhookId: string;
@@ -178,9 +181,19 @@ export class EventStore {
   readonly db: Database.Database;
   readonly location: string;
   private readonly listeners = new Set<AppendListener>();
+  private readonly dropListeners = new Set<(count: number) => void>();
   private readonly matcher: { current: WebhookMatcher };
 
-  constructor(dataDir: string | undefined, matcher: WebhookMatcher = () => true) {
+  /**
+   * `maxPending` bounds the deliveries waiting to be sent: past it, a delivery an event causes is stored
+   * already `failed` with `DROPPED_ERROR`, visible in the webhook's deliveries, and the event stays on
+   * the stream for a replay, so nothing is lost silently and a flood cannot grow the queue without end.
+   */
+  constructor(
+    dataDir: string | undefined,
+    matcher: WebhookMatcher = () => true,
+    private readonly maxPending = Number.MAX_SAFE_INTEGER,
+  ) {
     if (!dataDir || dataDir === ':memory:') {
       this.location = ':memory:';
     } else {
@@ -220,9 +233,14 @@ export class EventStore {
     const queue = this.db.prepare<[string, string, number, number, number, number]>(
       "INSERT INTO deliveries (id, webhook_id, event_seq, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
+    const drop = this.db.prepare<[string, string, number, string, number, number]>(
+      "INSERT INTO deliveries (id, webhook_id, event_seq, status, attempts, next_attempt_at, last_error, created_at, updated_at) VALUES (?, ?, ?, 'failed', 0, NULL, ?, ?, ?) ON CONFLICT DO NOTHING",
+    );
+    let dropped = 0;
     const run = this.db.transaction(() => {
       const added: StoredEvent[] = [];
       const webhooks = this.listAllWebhooks();
+      let pending = webhooks.length > 0 ? this.pendingDeliveries() : 0;
       for (const raw of messages) {
         const { native: _native, ...message } = raw;
         if (exists.get(message.id) !== undefined) continue;
@@ -230,14 +248,35 @@ export class EventStore {
         const event: StoredEvent = { seq: Number(result.lastInsertRowid), id: message.id, connectionId, receivedAt: now, message };
         added.push(event);
         for (const webhook of webhooks) {
-          if (this.matcher.current(webhook, event)) queue.run(newId('dlv'), webhook.id, event.seq, now, now, now);
+          if (!this.matcher.current(webhook, event)) continue;
+          if (pending < this.maxPending) {
+            pending += queue.run(newId('dlv'), webhook.id, event.seq, now, now, now).changes;
+          } else {
+            dropped += drop.run(newId('dlv'), webhook.id, event.seq, DROPPED_ERROR, now, now).changes;
+          }
         }
       }
       return added;
     });
     const added = run();
+    if (dropped > 0) for (const listener of this.dropListeners) listener(dropped);
     if (added.length > 0) for (const listener of this.listeners) listener(added);
     return added;
+  }
+
+  /** Told how many deliveries an append stored as dropped because the queue was full. */
+  onDrop(listener: (count: number) => void): () => void {
+    this.dropListeners.add(listener);
+    return () => this.dropListeners.delete(listener);
+  }
+
+  /** Deliveries waiting to be sent, all webhooks together. */
+  pendingDeliveries(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
+  }
+
+  countWebhooks(owner: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM webhooks WHERE owner = ?').get(owner) as { n: number }).n;
   }
 
   /** Events after `seq`, oldest first. */

@@ -5,6 +5,7 @@ import { EventStore } from './event-store.js';
 import { EventsController, EventsService } from './events.controller.js';
 import { HooksController, HooksService } from './hooks.controller.js';
 import { RawBodyCapture } from './raw-body.js';
+import { realtimeLimits } from './realtime-limits.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WebhookTargets } from './webhook-targets.js';
 import { WebhooksController } from './webhooks.controller.js';
@@ -14,7 +15,7 @@ import { WebhooksService } from './webhooks.service.js';
 export const REALTIME_CONTROLLERS: Type[] = [HooksController, EventsController, WebhooksController];
 
 export const REALTIME_PROVIDERS: Provider[] = [
-  { provide: EventStore, useFactory: (config: GatewayConfig) => new EventStore(config.server.dataDir), inject: [GATEWAY_CONFIG] },
+  { provide: EventStore, useFactory: (config: GatewayConfig) => new EventStore(config.server.dataDir, undefined, realtimeLimits(config.server).pendingDeliveries), inject: [GATEWAY_CONFIG] },
   RawBodyCapture,
   HooksService,
   EventsService,

@@ -22,6 +22,15 @@ export const DELIVERY_POLICY = {
   concurrency: 16,
 } as const;
 
+/**
+ * What a failed attempt tells the webhook's owner. Which network error it was (refused, reset, timed
+ * out, no route, not resolvable, refused by the address policy) and how long it took to fail would map
+ * the networks devicegate reaches for any `write` key: the owner learns only that no answer came, or the
+ * class of the answer; the operator's log has the detail.
+ */
+export const NO_ANSWER = 'no answer';
+const answered = (status: number) => `answered ${Math.floor(status / 100)}xx`;
+
 /** `Devicegate-Signature`: HMAC-SHA256 over `<t>.<body>`, so a captured delivery cannot be replayed with another time. */
 export function signDelivery(secret: string, body: string, unixSeconds: number): string {
   return `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')}`;
@@ -120,20 +129,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const attempt = delivery.attempts + 1;
     // The allowed hosts may have changed since the webhook was created: a URL now refused is not tried again.
     const refused = this.targets.refusal(webhook.url);
-    const { status, error } = refused ? { status: null, error: `refused: the url ${refused}` } : await this.send(webhook, event, delivery, body, started);
+    const { status, detail } = refused ? { status: null, detail: `refused: the url ${refused}` } : await this.send(webhook, event, delivery, body, started);
     if (this.stopped) return;
-    const ok = error === null;
+    const ok = status !== null && status >= 200 && status <= 299;
+    const error = ok ? null : refused ? detail : status !== null ? answered(status) : NO_ANSWER;
     const last = !ok && (refused !== undefined || attempt >= DELIVERY_POLICY.maxAttempts);
     this.store.recordAttempt(
       delivery,
-      { attempt, at: started, status, error, durationMs: Date.now() - started },
+      { attempt, at: started, status: ok ? status : null, error, durationMs: Date.now() - started },
       { status: ok ? 'succeeded' : last ? 'failed' : 'pending', nextAttemptAt: ok || last ? null : Date.now() + retryDelayMs(attempt) },
     );
     const level = ok ? 'debug' : 'info';
-    this.log[level]({ webhook: webhook.id, delivery: delivery.id, event: event.id, attempt, status, error }, ok ? 'webhook delivered' : last ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');
+    this.log[level]({ webhook: webhook.id, delivery: delivery.id, event: event.id, attempt, status, error: detail }, ok ? 'webhook delivered' : last ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');
   }
 
-  private async send(webhook: StoredWebhook, event: StoredEvent, delivery: StoredDelivery, body: string, started: number): Promise<{ status: number | null; error: string | null }> {
+  /** The subscriber's status, or null with what went wrong (for the log only). */
+  private async send(webhook: StoredWebhook, event: StoredEvent, delivery: StoredDelivery, body: string, started: number): Promise<{ status: number | null; detail: string | null }> {
     try {
       const response = await this.http.request(
         {
@@ -151,10 +162,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         },
         backgroundContext(delivery.id),
       );
-      const status = response.status;
-      return { status, error: status < 200 || status > 299 ? `answered ${status}` : null };
+      return { status: response.status, detail: null };
     } catch (failure) {
-      return { status: null, error: isGatewayError(failure) ? `${failure.type}: ${failure.message}` : String(failure) };
+      return { status: null, detail: isGatewayError(failure) ? `${failure.type}: ${failure.message}` : String(failure) };
     }
   }
 }

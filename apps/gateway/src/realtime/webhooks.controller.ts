@@ -26,9 +26,9 @@ export class WebhooksController {
     operationId: 'createWebhook',
     summary: 'Subscribe a webhook',
     description:
-      'From now on every event (see `GET /v1/events`) that matches the filters, of the connections this key may reach, is POSTed to `url` as the Event JSON, with `Devicegate-Event-Id`, `Devicegate-Delivery-Id` and `Devicegate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`. A 2xx answer within 10 s counts as delivered; anything else is retried with exponential backoff, across restarts too. Delivery is at least once: de-duplicate by `Devicegate-Event-Id`. The answer holds the signing `secret`, shown this once. A `url` whose host is a cloud metadata service or a link-local, unspecified, multicast or reserved address is refused with 400 (names resolving there are refused when delivering), and when the operator sets `server.webhook_allowed_hosts`, only those hosts are accepted.',
+      'From now on every event (see `GET /v1/events`) that matches the filters, of the connections this key may reach, is POSTed to `url` as the Event JSON, with `Devicegate-Event-Id`, `Devicegate-Delivery-Id` and `Devicegate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`. A 2xx answer within 10 s counts as delivered; anything else is retried with exponential backoff, across restarts too. Delivery is at least once: de-duplicate by `Devicegate-Event-Id`. The answer holds the signing `secret`, shown this once. Webhooks go to public addresses only: a `url` whose host is loopback, private, link-local (cloud metadata services), shared, multicast, documentation or reserved, in any spelling (IPv4-mapped, NAT64 and 6to4 IPv6 forms are judged as the IPv4 address they reach), or a name resolving only there, is refused with 400 `validation_error`, unless the operator lists the host or its network in `server.webhook_allowed_hosts` (which, when set, also limits the hosts accepted); names are resolved again and checked at every delivery. A key may have `server.max_webhooks_per_key` webhooks (50 by default); one more is refused with 409 `conflict`.',
     scope: 'write',
-    errors: [413, 415],
+    errors: [409, 413, 415],
   })
   @ApiIdempotencyKey()
   @ApiCallbacks({ name: 'event', callbackUrl: '{$request.body#/url}', method: 'post', requestBody: { type: EventDto }, expectedResponse: { status: 200, description: 'Any 2xx answer within 10 s counts as delivered.' } })
@@ -66,7 +66,8 @@ export class WebhooksController {
   @V1Operation({
     operationId: 'listWebhookDeliveries',
     summary: 'List deliveries of a webhook',
-    description: 'The deliveries of events to this webhook, newest first, each with its attempts: status, HTTP status and error of each try, and when the next one is due.',
+    description:
+      "The deliveries of events to this webhook, newest first, each with its attempts and when the next one is due. A failed attempt tells only the class of the subscriber's answer (`answered 4xx`) or `no answer`, never which network error it was. When `server.max_pending_deliveries` deliveries are already waiting, a new event's delivery is stored `failed` with `last_error` `dropped: …` instead of being queued: it is never silent, and the event can be replayed from `GET /v1/events`.",
     scope: 'read',
   })
   @WebhookIdParam()

@@ -7,6 +7,8 @@ import { ConnectionRegistry, mayReach } from '../connections/connection-registry
 import type { CreateWebhookDto, DeliveryAttemptDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto.js';
 import { eventMatcher, parseEventFilters, visibleConnections } from './event-filters.js';
 import { EventStore, newId, type StoredDelivery, type StoredWebhook } from './event-store.js';
+import { realtimeLimits } from './realtime-limits.js';
+import { NO_ANSWER } from './webhook-dispatcher.js';
 import { WebhookTargets } from './webhook-targets.js';
 
 type Query = Record<string, string | string[] | undefined>;
@@ -50,12 +52,17 @@ export class WebhooksService {
     });
   }
 
-  create(client: ClientConfig, input: CreateWebhookDto): WebhookDto {
-    const refused = this.targets.refusal(input.url);
-    if (refused) throw GatewayError.validation([{ name: 'url', message: refused }], 'Webhooks may not be sent to this URL.');
+  async create(client: ClientConfig, input: CreateWebhookDto): Promise<WebhookDto> {
     const filterParams = input.filters ?? {};
     const filters = parseEventFilters(filterParams, 'filters.');
     visibleConnections(this.registry, client, filters);
+    const refused = await this.targets.check(input.url);
+    if (refused) throw GatewayError.validation([{ name: 'url', message: refused }], 'Webhooks may not be sent to this URL.');
+    // Counted after the only await, so two creations at once cannot both take the last place.
+    const limit = realtimeLimits(this.config.server).webhooksPerKey;
+    if (this.store.countWebhooks(client.name) >= limit) {
+      throw new GatewayError('conflict', `This key already has ${limit} webhooks, its limit (server.max_webhooks_per_key); delete one first.`);
+    }
     const webhook: StoredWebhook = {
       id: newId('whk'),
       owner: client.name,
@@ -110,7 +117,7 @@ export class WebhooksService {
   }
 
   private presentDelivery(delivery: StoredDelivery): WebhookDeliveryDto {
-    const attempts: DeliveryAttemptDto[] = this.store.attempts(delivery.id).map((a) => ({ attempt: a.attempt, at: new Date(a.at).toISOString(), status: a.status, error: a.error, duration_ms: Math.round(a.durationMs * 10) / 10 }));
+    const attempts: DeliveryAttemptDto[] = this.store.attempts(delivery.id).map((a) => ({ attempt: a.attempt, at: new Date(a.at).toISOString(), status: a.status, error: a.error, duration_ms: a.error === NO_ANSWER ? null : Math.round(a.durationMs * 10) / 10 }));
     return {
       object: 'webhook_delivery',
       id: delivery.id,

@@ -69,14 +69,20 @@ export class DeliveryAttemptDto {
   @ApiProperty({ description: 'When it started (RFC 3339 UTC).', type: String, format: 'date-time', example: '2024-04-17T11:08:28.120Z' })
   at: string;
 
-  @ApiProperty({ description: "The subscriber's HTTP status, or null when none came.", nullable: true, type: Number, example: 500 })
+  @ApiProperty({ description: "The subscriber's 2xx status when it succeeded; null when it failed.", nullable: true, type: Number, example: 204 })
   status: number | null;
 
-  @ApiProperty({ description: 'Why it failed, or null.', nullable: true, type: String, example: 'answered 500' })
+  @ApiProperty({
+    description:
+      'Why it failed, or null: `answered 3xx`, `answered 4xx` or `answered 5xx` (only the class of what the subscriber answered), `no answer` (whatever kept an answer from coming: refused, reset, timed out, unreachable, or a name resolving to an address webhooks may not reach; the operator\'s log tells which), `refused: the url …` (the URL is no longer allowed), or `dropped: the delivery queue was full (server.max_pending_deliveries)` (never attempted; the event can still be replayed from `GET /v1/events`).',
+    nullable: true,
+    type: String,
+    example: 'answered 5xx',
+  })
   error: string | null;
 
-  @ApiProperty({ description: 'How long it took, in milliseconds.', example: 12.4 })
-  duration_ms: number;
+  @ApiProperty({ description: 'How long it took, in milliseconds; null for `no answer` (how long a network takes to fail is not told).', nullable: true, type: Number, example: 12.4 })
+  duration_ms: number | null;
 }
 
 @ApiSchema({
@@ -109,7 +115,7 @@ export class WebhookDeliveryDto {
   @ApiProperty({ description: 'When the next attempt is due, while pending.', nullable: true, type: String, format: 'date-time', example: null })
   next_attempt_at: string | null;
 
-  @ApiProperty({ description: 'HTTP status of the last attempt.', nullable: true, type: Number, example: 200 })
+  @ApiProperty({ description: 'HTTP status of the last attempt when it succeeded; null otherwise (see `last_error`).', nullable: true, type: Number, example: 200 })
   last_status: number | null;
 
   @ApiProperty({ description: 'Error of the last attempt.', nullable: true, type: String, example: null })
