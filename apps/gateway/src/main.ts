@@ -1,17 +1,10 @@
 import 'reflect-metadata';
 import { closeGracefully, createApp } from './app.setup.js';
-import { ConfigError, loadConfigFile } from './config/config.loader.js';
+import { ConfigError, configPathFromArgs, loadConfigFile, prepareDataDir, readableByOthers } from './config/config.loader.js';
 import type { GatewayConfig } from './config/config.types.js';
 import { createLogger } from './ops/logger.js';
 import { createProviderRegistry } from './providers.js';
 import type { Sandbox } from './sandbox/sandbox.js';
-
-function configPathFromArgs(argv: string[]): string | undefined {
-  const at = argv.indexOf('--config');
-  if (at >= 0) return argv[at + 1];
-  const inline = argv.find((arg) => arg.startsWith('--config='));
-  return inline ? inline.slice('--config='.length) : process.env.DEVICEGATE_CONFIG || undefined;
-}
 
 async function bootstrap(): Promise<void> {
   const logger = createLogger();
@@ -20,11 +13,14 @@ async function bootstrap(): Promise<void> {
   let config: GatewayConfig;
   let sandbox: Sandbox | undefined;
   try {
-    if (path) config = loadConfigFile(path, providers);
-    else {
+    if (path) {
+      config = loadConfigFile(path, providers);
+      if (readableByOthers(path)) logger.warn({ path }, 'the configuration file is readable by other users (chmod o-r it): it holds key hashes and vendor credentials');
+      if (config.server.dataDir && config.server.dataDir !== ':memory:') prepareDataDir(config.server.dataDir);
+    } else {
       // The emulators are loaded only in sandbox mode: a configured gateway does not carry them.
       const { startSandbox } = await import('./sandbox/sandbox.js');
-      sandbox = await startSandbox(providers);
+      sandbox = await startSandbox(providers, { host: process.env.DEVICEGATE_SANDBOX_HOST });
       config = sandbox.config;
     }
   } catch (error) {
@@ -60,4 +56,8 @@ async function bootstrap(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
+if (process.argv.includes('--check-config')) {
+  const { checkConfigCommand } = await import('./cli/check-config.js');
+  process.exit(await checkConfigCommand(process.argv.slice(2), createProviderRegistry()));
+}
 await bootstrap();

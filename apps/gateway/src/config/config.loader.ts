@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
@@ -190,6 +191,14 @@ export function parseConfigText(text: string): unknown {
   return names.length ? restore(document) : document;
 }
 
+/** The configuration file named by `--config <file>`, `--config=<file>` or `DEVICEGATE_CONFIG`. */
+export function configPathFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const at = argv.indexOf('--config');
+  if (at >= 0) return argv[at + 1];
+  const inline = argv.find((arg) => arg.startsWith('--config='));
+  return inline ? inline.slice('--config='.length) : env.DEVICEGATE_CONFIG || undefined;
+}
+
 /** Reads and validates the YAML file at `path`. */
 export function loadConfigFile(path: string, providers: ProviderRegistry, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let text: string;
@@ -205,6 +214,27 @@ export function loadConfigFile(path: string, providers: ProviderRegistry, env: N
     throw new ConfigError(`${path}: is not valid YAML (${(error as Error).message.split('\n')[0]})`);
   }
   return buildConfig(document, providers, env);
+}
+
+/** True when users other than the owner and group may read the file: it holds key hashes and, often, vendor credentials. */
+export const readableByOthers = (path: string): boolean => (statSync(path).mode & 0o004) !== 0;
+
+/**
+ * Creates the data directory (0700: events hold device data) and checks this process may write its
+ * database there, so a volume the container user cannot write stops the start with what to fix
+ * instead of SQLite's "unable to open database file".
+ */
+export function prepareDataDir(dataDir: string): void {
+  const dir = resolve(dataDir);
+  const db = join(dir, 'devicegate.db');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    if (existsSync(db)) accessSync(db, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(`server.data_dir: ${dir} is not writable by uid ${process.getuid?.() ?? '?'} (${code}); make it writable by that user (a mounted volume: chown it), or point server.data_dir elsewhere`);
+  }
 }
 
 export const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();

@@ -27,6 +27,8 @@ export interface SandboxOptions {
   providers?: ProviderId[];
   /** Fixed emulator ports by provider (default: free ports). */
   ports?: Partial<Record<ProviderId, number>>;
+  /** Where the gateway listens (default 127.0.0.1; `0.0.0.0` inside a container, which publishes the port itself). */
+  host?: string;
   /** The vendors' own rate limits in the emulators (default on, as the vendors do). */
   vendorRateLimits?: boolean;
 }
@@ -162,7 +164,7 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
   };
   const document = {
     // Webhooks to subscribers on this machine are what a sandbox is tried with; other private networks stay refused.
-    server: { host: '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir, cors: { origins: SANDBOX_ORIGINS }, webhook_allowed_hosts: ['*', 'localhost', '127.0.0.0/8', '::1'] },
+    server: { host: options.host || '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir, cors: { origins: SANDBOX_ORIGINS }, webhook_allowed_hosts: ['*', 'localhost', '127.0.0.0/8', '::1'] },
     clients: [{ name: 'sandbox', key_sha256: createHash('sha256').update(SANDBOX_KEY).digest('hex'), scopes: ['read', 'write', 'commands', 'passthrough'], connections: ['*'] }],
     connections,
   };
@@ -173,7 +175,6 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
     await close();
     throw error;
   }
-  config.server.host = '127.0.0.1';
   return {
     config,
     emulators,
