@@ -50,18 +50,18 @@ describe('gateway start-up', () => {
 
   it('stops with the data directory and the uid when it cannot write there', async () => {
     // Under a file: no user, root included, can create it.
-    const result = await runUntil({ DEVICEGATE_CONFIG: configWith('/dev/null/data', 0o600) }, /listening/);
+    const result = await runUntil({ DEVICEGATE_CONFIG: configWith('/dev/null/data', 0o600) }, /listening; Swagger UI/);
     expect(result.code).toBe(1);
     expect(result.output).toContain(`server.data_dir: /dev/null/data is not writable by uid ${process.getuid!()} (ENOTDIR)`);
   });
 
   it('creates the data directory 0700 and warns when the configuration file is readable by others', async () => {
     const data = join(dir, 'data');
-    const quiet = await runUntil({ DEVICEGATE_CONFIG: configWith(data, 0o600) }, /listening/);
+    const quiet = await runUntil({ DEVICEGATE_CONFIG: configWith(data, 0o600) }, /listening; Swagger UI/);
     expect(quiet).toMatchObject({ code: 0, matched: true });
     expect(quiet.output).not.toContain('readable by other users');
     expect(statSync(data).mode & 0o777).toBe(0o700);
-    const loud = await runUntil({ DEVICEGATE_CONFIG: configWith(data, 0o644) }, /listening/);
+    const loud = await runUntil({ DEVICEGATE_CONFIG: configWith(data, 0o644) }, /listening; Swagger UI/);
     expect(loud).toMatchObject({ code: 0, matched: true });
     expect(loud.output).toContain('the configuration file is readable by other users');
   });

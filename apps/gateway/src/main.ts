@@ -32,17 +32,7 @@ async function bootstrap(): Promise<void> {
   }
 
   const app = await createApp(config, providers, { logger });
-  await app.listen({ port: config.server.port, host: config.server.host });
-  const { port } = app.getHttpServer().address() as { port: number };
-  const address = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
-  if (sandbox) {
-    // The emulators push to the gateway's hooks, whose port is known only now.
-    await sandbox.connectPush(address);
-    console.log(sandbox.banner(address));
-  } else {
-    logger.info({ host: config.server.host, port }, `listening; Swagger UI at ${address}/docs`);
-  }
-
+  // Before anything announces the address (Fastify logs it in listen): whoever reads it may send SIGTERM at once.
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -54,6 +44,16 @@ async function bootstrap(): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.server.port, host: config.server.host });
+  const { port } = app.getHttpServer().address() as { port: number };
+  const address = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
+  if (sandbox) {
+    // The emulators push to the gateway's hooks, whose port is known only now.
+    await sandbox.connectPush(address);
+    console.log(sandbox.banner(address));
+  } else {
+    logger.info({ host: config.server.host, port }, `listening; Swagger UI at ${address}/docs`);
+  }
 }
 
 if (process.argv.includes('--check-config')) {
