@@ -34,6 +34,11 @@ export interface DisruptiveEmulatorOptions {
   enableBasicAuth?: boolean;
   /** The service account's role everywhere (default `roles/organization.admin`). */
   role?: DtRole;
+  /**
+   * What `/events` does with a `start_time` further back than the 30 days DT keeps: lists what there is
+   * (`listed`, default) or answers 400 (`rejected`). DT does not document which.
+   */
+  olderHistoryStart?: 'listed' | 'rejected';
 }
 
 export interface DisruptiveCredentials {
@@ -112,7 +117,7 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
   );
   const rateLimit = options.rateLimit === undefined ? DISRUPTIVE_DEFAULT_RATE_LIMIT : options.rateLimit;
   const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined;
-  const router = buildRouter({ store, tokens, limiter, role: options.role ?? 'roles/organization.admin' });
+  const router = buildRouter({ store, tokens, limiter, role: options.role ?? 'roles/organization.admin', olderHistoryStart: options.olderHistoryStart ?? 'listed' });
 
   const server = await startEmulatorServer({
     name: 'disruptive',

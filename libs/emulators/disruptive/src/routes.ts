@@ -20,7 +20,12 @@ export interface RouteContext {
   /** Undefined when rate limiting is switched off. */
   limiter?: RateLimiter;
   role: DtRole;
+  /** What `/events` does with a `start_time` older than the kept history (see DisruptiveEmulatorOptions.olderHistoryStart). */
+  olderHistoryStart: 'listed' | 'rejected';
 }
+
+/** DT support's "Polling the Events API": the last 30 days of events are available at `/events`. */
+const HISTORY_KEPT_US = 30 * 86_400_000_000;
 
 const HELP = 'https://docs.d21s.com/error/#';
 const SUMMARY: Record<number, string> = {
@@ -497,6 +502,7 @@ export function buildRouter(ctx: RouteContext): Router {
       if (Number.isNaN(startUs)) return dtError(400, 'start_time must be an RFC 3339 timestamp');
       if (Number.isNaN(endUs)) return dtError(400, 'end_time must be an RFC 3339 timestamp');
       if (startUs > endUs) return dtError(400, 'start_time must not be after end_time');
+      if (ctx.olderHistoryStart === 'rejected' && startUs < nowUs - HISTORY_KEPT_US) return dtError(400, 'start_time is further back than the kept history');
       // Oldest first over [start_time, end_time); the token holds the history index to continue from.
       const upper = lowerBound(device.times, endUs);
       let i = Math.max(lowerBound(device.times, startUs), page.token.i ?? 0);

@@ -16,7 +16,7 @@ import {
   type VendorCursor,
   type VendorPage,
 } from '@devicegate/core';
-import { GatewayError } from '@devicegate/errors';
+import { GatewayError, isGatewayError } from '@devicegate/errors';
 import { DEFAULT_TOKEN_URL, DisruptiveClient, type DisruptiveAuth } from './disruptive.client.js';
 import { batchError, type ErrorAttribution } from './disruptive.errors.js';
 import {
@@ -35,18 +35,26 @@ import {
   toProject,
   type DeviceRef,
 } from './disruptive.mapper.js';
-import type { DtDevice, DtDeviceListQuery, DtProject } from './disruptive.types.js';
+import type { DtDevice, DtDeviceListQuery, DtEventListQuery, DtProject } from './disruptive.types.js';
 
 /** Largest page of projects and devices (§3.4). */
 const MAX_PAGE = 100;
 /** Largest page of `/events` (§3.4, changelog). */
 const MAX_EVENT_PAGE = 1000;
 /**
- * `/events` reads only the last 24 h unless told otherwise (§5.9), and the retention period is not
- * documented. Without a `created_at__gte` filter the history is asked for from this date on, which
- * predates DT's sensors, so every kept event is listed. [inferred]
+ * `/events` reads only the last 24 h unless told otherwise (§5.9; the python client's `list_events` says
+ * the same of its `start_time`). Without a `created_at__gte` filter the history is asked for from this
+ * date on, which predates DT's sensors, so every kept event is listed, however long DT keeps them.
  */
 const HISTORY_START = '2015-01-01T00:00:00.000Z';
+/**
+ * How far back history reaches: "All events for the last 30 days for each sensor is available" at
+ * `/events` (DT support, "Polling the Events API", support.disruptive-technologies.com/hc/en-us/articles/
+ * 360012421139); the API reference states no retention. What DT does with an older `start_time` is not
+ * documented: should it refuse one (400), the read is asked again from 30 days back, one minute inside
+ * the window for clock skew, and the connection asks from there from then on.
+ */
+const HISTORY_KEPT_MS = 30 * 86_400_000 - 60_000;
 /** How long the project list that a device listing walks through is reused. */
 const PROJECT_LIST_TTL_MS = 60_000;
 /** Devices whose project is remembered (for event history, which needs the project in its path). */
@@ -75,10 +83,14 @@ interface ProjectWalkCursor {
   t: string;
 }
 
-/** Cursor of an event history: the device's project (resolved on the first page) and the page token. */
+/**
+ * Cursor of an event history: the device's project (resolved on the first page), the page token and the
+ * `start_time` the first page was asked with (later pages must ask the same query).
+ */
 interface EventCursor {
   p: string;
   t: string;
+  s?: string;
 }
 
 function badCursor(): GatewayError {
@@ -93,7 +105,9 @@ function asWalkCursor(cursor: VendorCursor): ProjectWalkCursor {
 }
 
 function asEventCursor(cursor: VendorCursor): EventCursor {
-  if (typeof cursor === 'object' && cursor !== null && typeof cursor.p === 'string' && typeof cursor.t === 'string') return { p: cursor.p, t: cursor.t };
+  if (typeof cursor === 'object' && cursor !== null && typeof cursor.p === 'string' && typeof cursor.t === 'string') {
+    return { p: cursor.p, t: cursor.t, s: typeof cursor.s === 'string' ? cursor.s : undefined };
+  }
   throw badCursor();
 }
 
@@ -115,6 +129,8 @@ export class DisruptiveConnection implements ProviderConnection {
   private readonly projectOrganizations = new Map<string, string | null>();
   private projectIdList?: { ids: string[]; at: number };
   private projectIdsInflight?: Promise<string[]>;
+  /** DT refused a `start_time` before its kept history: reads ask from HISTORY_KEPT_MS back (see there). */
+  private historyBounded = false;
 
   constructor(
     private readonly connection: ConnectionConfig,
@@ -307,23 +323,42 @@ export class DisruptiveConnection implements ProviderConnection {
     if (push.none) return EMPTY();
     const eventQuery = {
       event_types: push.eventTypes,
-      start_time: push.startMs === undefined ? HISTORY_START : new Date(push.startMs).toISOString(),
+      start_time: position?.s ?? this.historyStart(push.startMs),
       end_time: push.endMs === undefined ? undefined : new Date(push.endMs).toISOString(),
       page_size: pageSizeFor(query, MAX_EVENT_PAGE),
       page_token: position?.t || undefined,
     };
-    let page = await this.client.listEvents(projectId, deviceId, eventQuery, ctx);
+    let page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
     if (!page && !position) {
       // The remembered project may be stale (the device moved): look it up once more.
       this.deviceProjects.delete(deviceId);
       projectId = await this.projectOfDevice(deviceId, ctx);
-      page = await this.client.listEvents(projectId, deviceId, eventQuery, ctx);
+      page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
     }
     if (!page) throw this.notFound('device', deviceId);
     return {
       items: page.events.map((event) => toMessage(event, this.connection.id)),
-      next: page.nextPageToken ? { p: projectId, t: page.nextPageToken } : null,
+      next: page.nextPageToken ? { p: projectId, t: page.nextPageToken, s: eventQuery.start_time } : null,
     };
+  }
+
+  /** The `start_time` of a history read: the caller's lower bound, else HISTORY_START; within kept history once DT asked for that. */
+  private historyStart(startMs: number | undefined): string {
+    if (!this.historyBounded) return startMs === undefined ? HISTORY_START : new Date(startMs).toISOString();
+    return new Date(Math.max(startMs ?? -Infinity, Date.now() - HISTORY_KEPT_MS)).toISOString();
+  }
+
+  /** A history page; a 400 to a `start_time` before the kept history is asked again from within it (HISTORY_KEPT_MS). */
+  private async listEvents(projectId: string, deviceId: string, eventQuery: DtEventListQuery, startMs: number | undefined, ctx: CallContext) {
+    try {
+      return await this.client.listEvents(projectId, deviceId, eventQuery, ctx);
+    } catch (error) {
+      const tooOld = eventQuery.start_time !== undefined && Date.parse(eventQuery.start_time) < Date.now() - HISTORY_KEPT_MS;
+      if (!isGatewayError(error) || error.upstreamStatus !== 400 || !tooOld || eventQuery.page_token) throw error;
+      this.historyBounded = true;
+      eventQuery.start_time = this.historyStart(startMs);
+      return this.client.listEvents(projectId, deviceId, eventQuery, ctx);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
