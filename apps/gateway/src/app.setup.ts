@@ -53,7 +53,7 @@ export function configureApp(app: NestFastifyApplication): void {
   const metrics = app.get(GatewayMetrics);
   // Hooks run on every request, so they are callback-style: no promise per hook when there is nothing to wait for.
   fastify.addHook('onRequest', (request, reply, done) => {
-    stateOf(request);
+    stateOf(request).response = reply.raw;
     reply.header('x-request-id', request.id);
     done();
   });

@@ -51,6 +51,8 @@ export interface ConnectionConfig {
   rate_limit: RateLimit;
   /** When the connection's circuit opens (consecutive failures) and how long it stays open before a probe. */
   circuit: { failure_threshold: number; open_seconds: number };
+  /** How long a vendor read may be answered again from devicegate's read cache (0: never). */
+  cache?: { ttl_seconds: number };
   /** Provider-specific keys (space_id, organization_id, org_id, token_url …), as validated by the provider's schema. */
   settings: Record<string, unknown>;
   /** Vendor credentials; never logged, never answered. */

@@ -99,6 +99,37 @@ describe('HttpClient', () => {
     expect(server.requestCount()).toBe(1);
   });
 
+  it('makes identical reads in flight one vendor call, cancelled only when every caller has gone', async () => {
+    server.setLatency(200);
+    try {
+      const shared = client();
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => shared.request({ method: 'GET', path: '/ok', query: { a: 1 } }, backgroundContext(`r-${i}`))));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      expect(server.requestCount()).toBe(1);
+      expect(server.requests()[0].headers['x-request-id']).toBe('r-0');
+
+      server.resetStats();
+      const first = new AbortController();
+      const second = new AbortController();
+      const a = shared.request({ method: 'GET', path: '/ok' }, { ...backgroundContext(), signal: first.signal });
+      const b = shared.request({ method: 'GET', path: '/ok' }, { ...backgroundContext(), signal: second.signal });
+      first.abort(new Error('first gone'));
+      await expect(a).rejects.toThrow('first gone');
+      expect((await b).status).toBe(200);
+
+      const c = shared.request({ method: 'GET', path: '/ok' }, { ...backgroundContext(), signal: first.signal });
+      await expect(c).rejects.toThrow('first gone');
+      const d = new AbortController();
+      const e = shared.request({ method: 'GET', path: '/ok', query: { b: 1 } }, { ...backgroundContext(), signal: d.signal });
+      while (server.requestCount() < 2) await new Promise((r) => setTimeout(r, 5));
+      d.abort(new Error('d gone'));
+      await expect(e).rejects.toThrow('d gone');
+      expect(calls.at(-1)).toMatchObject({ error: 'upstream_timeout' });
+    } finally {
+      server.setLatency(0);
+    }
+  });
+
   it('times out a hanging vendor and a body that trickles past the timeout', async () => {
     server.injectFault({ fault: { kind: 'hang' } });
     await expect(client({ retries: 0 }).request({ method: 'GET', path: '/ok' }, backgroundContext())).rejects.toMatchObject({ type: 'upstream_timeout', connectionId: 'c-1' });

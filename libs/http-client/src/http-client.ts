@@ -26,6 +26,8 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Overrides the client's retry count for this call. */
   retries?: number;
+  /** Whether an identical GET in flight may answer this one too (default true; passthrough reads are the caller's own). */
+  shared?: boolean;
 }
 
 export interface HttpResponse {
@@ -148,6 +150,13 @@ class CallSignal extends EventEmitter {
   }
 }
 
+/** One vendor read in flight and how many callers still wait for it. */
+interface Flight {
+  promise: Promise<HttpResponse>;
+  callers: number;
+  controller: AbortController;
+}
+
 /** A vendor answer, read completely. */
 class VendorResponse implements HttpResponse {
   constructor(
@@ -183,6 +192,7 @@ export class HttpClient {
   /** Who an error is about: the connection and provider, never more. */
   private readonly attributionOf: { connectionId: string; provider: string };
   private readonly budget?: VendorBudget;
+  private readonly flights = new Map<string, Flight>();
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -227,6 +237,67 @@ export class HttpClient {
       headers['content-type'] ??= 'application/x-www-form-urlencoded';
     }
 
+    if (req.method === 'GET' && req.shared !== false) {
+      const key = req.headers ? `${url}\n${JSON.stringify(req.headers)}` : url;
+      return this.joinOrSend(key, ctx, (shared) => this.send(url, req.method, pathname, headers, body, maxRetries, shared));
+    }
+    if (req.method === 'HEAD') return this.send(url, req.method, pathname, headers, body, maxRetries, ctx);
+    try {
+      return await this.send(url, req.method, pathname, headers, body, maxRetries, ctx);
+    } finally {
+      // A write may change what any read of the connection answers: reads from now on start afresh.
+      this.invalidate();
+    }
+  }
+
+  /** Forgets every read in flight, so that later reads see what a write or a pushed event changed. */
+  invalidate(): void {
+    this.flights.clear();
+  }
+
+  /**
+   * Identical reads in flight become one vendor call. It carries the first caller's request id and
+   * budget key; it is cancelled only when every caller has gone, and each caller can leave on its own.
+   */
+  private joinOrSend(key: string, ctx: CallContext, send: (ctx: CallContext) => Promise<HttpResponse>): Promise<HttpResponse> {
+    let flight = this.flights.get(key);
+    if (!flight) {
+      const controller = new AbortController();
+      const shared: CallContext = { requestId: ctx.requestId, clientKey: ctx.clientKey, deadline: ctx.deadline, signal: controller.signal, recordUpstream: (ms) => ctx.recordUpstream(ms) };
+      const created: Flight = { callers: 0, controller, promise: send(shared) };
+      flight = created;
+      this.flights.set(key, created);
+      const done = () => {
+        if (this.flights.get(key) === created) this.flights.delete(key);
+      };
+      created.promise.then(done, done);
+    }
+    const joined = flight;
+    joined.callers += 1;
+    const signal = ctx.signal;
+    if (!signal) return joined.promise;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const leave = () => {
+        joined.callers -= 1;
+        if (joined.callers === 0) joined.controller.abort(signal.reason);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return leave();
+      signal.addEventListener('abort', leave, { once: true });
+      joined.promise.then(
+        (response) => {
+          signal.removeEventListener('abort', leave);
+          resolve(response);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', leave);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private async send(url: string, method: HttpRequest['method'], pathname: string, headers: Record<string, string>, body: string | Buffer | undefined, maxRetries: number, ctx: CallContext): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       const admitted = this.admit(ctx);
       const probe = typeof admitted === 'boolean' ? admitted : await admitted;
@@ -234,7 +305,7 @@ export class HttpClient {
       let failure: GatewayError | undefined;
       const started = performance.now();
       try {
-        response = await this.once(url, req.method, headers, body, ctx);
+        response = await this.once(url, method, headers, body, ctx);
       } catch (error) {
         failure = this.toGatewayError(error);
       }
@@ -244,7 +315,7 @@ export class HttpClient {
         connectionId: this.options.connectionId,
         provider: this.options.provider,
         requestId: ctx.requestId,
-        method: req.method,
+        method,
         path: pathname,
         status: response?.status ?? failure?.upstreamStatus,
         error: failure?.type,
@@ -345,6 +416,8 @@ export class HttpClient {
       if (timedOut && !(error instanceof GatewayError)) {
         throw new GatewayError('upstream_timeout', `The vendor did not answer within ${this.options.timeoutMs} ms.`, this.attribution());
       }
+      // The caller went away: nothing is known about the vendor's health, whatever undici made of it.
+      if (signal.aborted) throw new GatewayError('upstream_timeout', 'The vendor call was cancelled before it finished.', this.attribution());
       throw error;
     } finally {
       clearTimeout(timer);

@@ -128,6 +128,23 @@ describe('ListingEngine paging exactness', () => {
     expect(page2.items[0].id).toBe('conn-a:0012');
   });
 
+  it('bounds the scan for an after it does not remember: the vendor largest pages, and a cap on vendor calls', async () => {
+    const source = new FakeSource(makeItems('big', 50_000), 'cursor', 1000);
+    const segments = [{ connectionId: 'big', provider: 'fake', source }];
+    const bogus = parseListArgs({ limit: '2', after: 'big:nope' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
+    await expect(new ListingEngine({ maxScanCalls: 5 }).list({ kind: 'devices', segments, args: bogus, fields: DEVICE_FIELDS }, ctx)).rejects.toMatchObject({
+      type: 'validation_error',
+      fields: [{ name: 'after' }],
+    });
+    expect(source.calls).toBe(5);
+
+    source.calls = 0;
+    const deep = parseListArgs({ limit: '2', after: 'big:3500' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
+    const page = await new ListingEngine({ maxScanCalls: 5 }).list({ kind: 'devices', segments, args: deep, fields: DEVICE_FIELDS }, ctx);
+    expect(page.items.map((i) => i.id)).toEqual(['big:3501', 'big:3502']);
+    expect(source.calls).toBe(4);
+  });
+
   it('rejects an after that is not in the result set', async () => {
     const { segments } = segmentsOf([['conn-a', 10, 'cursor']]);
     const args = parseListArgs({ after: 'conn-a:9999' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });

@@ -53,7 +53,14 @@ export interface ListingOptions {
   positionTtlMs?: number;
   /** How long a computed total count is reused while paging (default 60 s). */
   totalTtlMs?: number;
+  /** Vendor calls an `after` that is not remembered may cost to find (default 20). */
+  maxScanCalls?: number;
+  /** How long finding such an `after` may take (default 10 s). */
+  maxScanMs?: number;
 }
+
+/** The vendor's largest page: a scan reads as much per call as the vendor allows. */
+const SCAN_PAGE_SIZE = 1000;
 
 type Identified = { id: string };
 
@@ -69,8 +76,10 @@ const MAX_BUFFERED_ITEMS = 5000;
 export class ListingEngine {
   private readonly positions: TtlCache<Position<Identified>>;
   private readonly totals: TtlCache<number>;
+  private readonly scanBounds: { calls: number; ms: number };
 
   constructor(options: ListingOptions = {}) {
+    this.scanBounds = { calls: options.maxScanCalls ?? 20, ms: options.maxScanMs ?? 10_000 };
     this.positions = new TtlCache(options.maxPositions ?? 2_000, options.positionTtlMs ?? 15 * 60_000);
     this.totals = new TtlCache(options.maxPositions ?? 10_000, options.totalTtlMs ?? 60_000);
   }
@@ -91,7 +100,8 @@ export class ListingEngine {
       position = segments.map((s) => fresh<T>(s.connectionId));
     } else {
       const remembered = this.positions.get(`${signature}|${args.after}`) as Position<T> | undefined;
-      position = remembered ? remembered.map(copyState) : await this.scanTo(args.after, segments, reader);
+      const scanBounds = { calls: this.scanBounds.calls, until: Date.now() + this.scanBounds.ms };
+      position = remembered ? remembered.map(copyState) : await this.scanTo(args.after, segments, new SegmentReader<T>(bySource, { ...query, pageSize: SCAN_PAGE_SIZE }, matches, ctx, scanBounds));
     }
 
     /** Reads a segment's next vendor page; with `partial`, a failing connection is named and skipped instead. */
@@ -143,7 +153,11 @@ export class ListingEngine {
     return result;
   }
 
-  /** Finds `after` by reading its connection from the start; an id outside the result set is a validation error. */
+  /**
+   * Finds `after` by reading its connection from the start, in the vendor's largest pages and within the
+   * scan bounds (an unknown `after` must not spend the vendor budget everyone shares); an id outside the
+   * result set, or beyond the bounds, is a validation error.
+   */
   private async scanTo<T extends Identified>(after: string, segments: ListSegment<T>[], reader: SegmentReader<T>): Promise<Position<T>> {
     const notInSet = () => GatewayError.validation([{ name: 'after', message: 'is not the id of an item of this list' }]);
     const colon = after.indexOf(':');
@@ -209,7 +223,19 @@ class SegmentReader<T extends Identified> {
     private readonly query: ListQuery,
     private readonly matches: (item: object) => boolean,
     private readonly ctx: CallContext,
+    /** Vendor calls left and the epoch ms they must start by; none when unbounded. */
+    private readonly bounds?: { calls: number; until: number },
   ) {}
+
+  private fetch(query: ListQuery, source: ListSource<T>, cursor: VendorCursor | null): Promise<VendorPage<T>> {
+    if (this.bounds) {
+      if (this.bounds.calls <= 0 || Date.now() >= this.bounds.until) {
+        throw GatewayError.validation([{ name: 'after', message: 'was not found within the part of the list devicegate scans for an id it does not remember; page from the start' }]);
+      }
+      this.bounds.calls -= 1;
+    }
+    return source.fetchPage(query, cursor, this.ctx);
+  }
 
   /** Reads the next vendor page of a segment into its buffer (the whole list, reversed, when the vendor cannot give the wanted order). */
   async advance(state: SegmentState<T>): Promise<void> {
@@ -220,7 +246,7 @@ class SegmentReader<T extends Identified> {
       const all: T[] = [];
       let cursor: VendorCursor | null = null;
       do {
-        const page: VendorPage<T> = await source.fetchPage(this.query, cursor, this.ctx);
+        const page: VendorPage<T> = await this.fetch(this.query, source, cursor);
         all.push(...page.items.filter(this.matches));
         cursor = page.next;
       } while (cursor !== null);
@@ -229,7 +255,7 @@ class SegmentReader<T extends Identified> {
       state.done = true;
       return;
     }
-    const page = await source.fetchPage(this.query, state.cursor, this.ctx);
+    const page = await this.fetch(this.query, source, state.cursor);
     state.buffer = [...state.buffer, ...page.items.filter(this.matches)];
     state.cursor = page.next;
     state.done = page.next === null;
@@ -243,7 +269,7 @@ class SegmentReader<T extends Identified> {
     let count = 0;
     const query: ListQuery = { ...this.query, pageSize: 1000 };
     do {
-      const page: VendorPage<T> = await source.fetchPage(query, cursor, this.ctx);
+      const page: VendorPage<T> = await this.fetch(query, source, cursor);
       if (cursor === null && plan.exactTotal && page.total !== undefined) return page.total;
       count += page.items.filter(this.matches).length;
       cursor = page.next;

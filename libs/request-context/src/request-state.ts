@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext } from '@devicegate/core';
 
@@ -8,6 +9,8 @@ export interface RequestState {
   upstreamCalls: number;
   upstreamMs: number;
   context?: CallContext;
+  /** The response being written: when it closes unfinished, the caller has gone and its vendor work stops. */
+  response?: ServerResponse;
 }
 
 const STATE = Symbol('devicegate.requestState');
@@ -34,8 +37,15 @@ const REQUEST_BUDGET_MS = 60_000;
 /** The CallContext that providers get for this request. */
 export function callContext(request: FastifyRequest): CallContext {
   const state = stateOf(request);
-  state.context ??= {
+  if (state.context) return state.context;
+  const controller = new AbortController();
+  const response = state.response;
+  response?.once('close', () => {
+    if (!response.writableFinished) controller.abort(new Error('The caller closed the connection before the answer was complete.'));
+  });
+  state.context = {
     requestId: request.id,
+    signal: controller.signal,
     clientKey: (request as { user?: { name?: string } }).user?.name,
     deadline: Date.now() + REQUEST_BUDGET_MS,
     recordUpstream(durationMs: number) {

@@ -62,6 +62,9 @@ function describeAjvError(error: ErrorObject, prefix: string): string {
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validateCommon = ajv.compile(CONFIG_SCHEMA);
 
+/** Vendor reads are answered again from the cache for this long unless a connection says otherwise. */
+const DEFAULT_CACHE_TTL_SECONDS = 3;
+
 function rateLimitOf(value: unknown, fallback: RateLimit): RateLimit {
   if (typeof value === 'number') return { requests: value, windowMs: 1000 };
   if (value && typeof value === 'object') {
@@ -104,6 +107,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
         failure_threshold: (entry.circuit as { failure_threshold?: number } | undefined)?.failure_threshold ?? 5,
         open_seconds: (entry.circuit as { open_seconds?: number } | undefined)?.open_seconds ?? 30,
       },
+      cache: { ttl_seconds: (entry.cache as { ttl_seconds?: number } | undefined)?.ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS },
       settings,
       credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
       ...(entry.push ? { push: pushOf(entry.push as { secret?: string }, definition, settings, at) } : {}),

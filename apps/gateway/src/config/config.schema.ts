@@ -74,6 +74,11 @@ export const CONFIG_SCHEMA = {
             additionalProperties: false,
             properties: { failure_threshold: { type: 'integer', minimum: 1, maximum: 1000 }, open_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 } },
           },
+          cache: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { ttl_seconds: { type: 'number', minimum: 0, maximum: 3600 } },
+          },
           push: {
             type: 'object',
             additionalProperties: false,
@@ -96,4 +101,4 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit', 'circuit', 'push']);
+export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit', 'circuit', 'cache', 'push']);

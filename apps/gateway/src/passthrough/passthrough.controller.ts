@@ -44,6 +44,8 @@ export class PassthroughService {
       headers: { ...headers, ...auth },
       body,
       idempotent: request.method === 'GET',
+      // The caller asked the vendor itself: its read is neither shared with others nor answered from the cache.
+      shared: false,
     };
     const response = await this.registry.call(live, () => live.http.request(vendorRequest, ctx));
     const safe = live.http.safeResponseHeaders(response.headers);

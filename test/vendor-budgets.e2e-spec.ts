@@ -1,0 +1,82 @@
+import request from 'supertest';
+import { startHardwarioEmulator, type HardwarioEmulator } from '@devicegate/emulators/hardwario';
+import { sha256hex, startGateway, type RunningGateway } from './support/gateway-harness.js';
+
+const AUTH = { Authorization: 'Bearer budget-key' };
+const until = async (check: () => boolean, what: string) => {
+  for (let i = 0; i < 2000; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('vendor reads: coalescing and bounded, cancellable work', () => {
+  let emulator: HardwarioEmulator;
+  let gw: RunningGateway;
+  const devicePaths = () => emulator.requests().filter((r) => r.method === 'GET' && /\/devices(\/|$)/.test(r.path));
+
+  beforeAll(async () => {
+    emulator = await startHardwarioEmulator({ deviceCount: 3_000 });
+    const base = { provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey }, rate_limit: 1000 };
+    gw = await startGateway({
+      clients: [{ name: 'budget', key_sha256: sha256hex('budget-key'), scopes: ['read', 'write'] }],
+      connections: [
+        { id: 'hw', ...base, cache: { ttl_seconds: 0 } },
+        { id: 'hw-retry', ...base, retries: 5, cache: { ttl_seconds: 0 } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await emulator?.close();
+  });
+  beforeEach(() => {
+    emulator.resetStats();
+    emulator.clearFaults();
+    emulator.setLatency(0);
+  });
+
+  it('makes 50 identical concurrent reads one vendor call, counted on the vendor', async () => {
+    emulator.setLatency(300);
+    const path = `/v1/devices/hw:${emulator.demoDeviceIds()[0]}`;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => request(gw.url).get(path).set(AUTH)));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(devicePaths()).toHaveLength(1);
+  });
+
+  it('bounds the scan for an after it does not know: a capped number of vendor calls, then a clear 400', async () => {
+    const answer = await request(gw.url).get('/v1/devices?connection_id=hw&limit=2&after=hw:00000000-0000-0000-0000-000000000000').set(AUTH);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ type: 'validation_error', fields: [{ name: 'after' }] });
+    // 3,000 devices in the provider's largest pages (100): reading them all would take 30 calls; the scan stops at 20.
+    expect(devicePaths().length).toBe(20);
+    expect(devicePaths().every((r) => new URLSearchParams(r.query).get('limit') === '100')).toBe(true);
+  });
+
+  it('stops vendor calls when the client hangs up mid-scan', async () => {
+    emulator.setLatency(300);
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/v1/devices?connection_id=hw&limit=2&after=hw:00000000-0000-0000-0000-000000000000`, { headers: AUTH, signal: controller.signal }).catch(() => undefined);
+    await until(() => devicePaths().length >= 2, 'the scan to reach the vendor twice');
+    controller.abort();
+    await pending;
+    const atHangUp = devicePaths().length;
+    await new Promise((r) => setTimeout(r, 1500));
+    // The call in flight at the hang-up may still have reached the vendor; nothing after it.
+    expect(devicePaths().length).toBeLessThanOrEqual(atHangUp + 1);
+  });
+
+  it('stops retrying once the client has gone', async () => {
+    emulator.injectFault({ fault: { kind: 'status', status: 503, body: 'down' }, times: 100 });
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/v1/devices/hw-retry:${emulator.demoDeviceIds()[0]}`, { headers: AUTH, signal: controller.signal }).catch(() => undefined);
+    await until(() => emulator.requestCount() >= 1, 'the first vendor call');
+    controller.abort();
+    await pending;
+    const atHangUp = emulator.requestCount();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.requestCount()).toBeLessThanOrEqual(atHangUp + 1);
+  });
+});
