@@ -11,6 +11,7 @@ import { ConnectionRegistry } from '../connections/connection-registry.js';
 import type { Logger } from '../ops/logger.js';
 import { PushReceiptDto } from './dto/webhook.dto.js';
 import { EventStore } from './event-store.js';
+import { HookRefusals } from './hook-refusals.js';
 import { rawBodyOf } from './raw-body.js';
 
 /** One answer for every refused push: which check failed is not told to whoever sent it. */
@@ -34,6 +35,7 @@ export class HooksService implements OnApplicationShutdown {
   constructor(
     private readonly registry: ConnectionRegistry,
     private readonly store: EventStore,
+    private readonly refusals: HookRefusals,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -46,7 +48,10 @@ export class HooksService implements OnApplicationShutdown {
     const live = this.registry.all().find((candidate) => candidate.config.id === connectionId);
     const push = live?.definition.push;
     const settings = live?.config.push;
-    if (!live || !push || !settings) throw refused();
+    if (!live || !push || !settings) {
+      this.refusals.refused(request.ip);
+      throw refused();
+    }
     const rawBody = rawBodyOf(request);
     const verification: PushVerification = {
       secret: settings.secret,
@@ -56,6 +61,7 @@ export class HooksService implements OnApplicationShutdown {
     };
     if (!(await push.verify({ method: request.method, headers: request.headers, rawBody, body: request.body }, verification))) {
       this.log.warn({ reqId: request.id, connection: connectionId }, 'vendor push refused: bad or missing signature');
+      this.refusals.refused(request.ip);
       throw refused();
     }
     const receivedAt = Date.now();
@@ -81,7 +87,9 @@ const HOOK_DESCRIPTION = `Where a vendor cloud pushes its messages, in the vendo
 - **izuma** (notification channel callback, HTTP PUT): registered with the header \`authorization: <secret>\`; body a NotificationMessage. Register it with \`include_uid\` and \`include_timestamp\`.
 - **blynk** has no documented push; its pushes are refused.
 
-Each message becomes an Event (see \`GET /v1/events\`) with the message id as its stable id: a repeated push is accepted again but stored once. The answer comes after the events are stored durably. A push that fails the check answers 401 and nothing of it is stored.`;
+Each message becomes an Event (see \`GET /v1/events\`) with the message id as its stable id: a repeated push is accepted again but stored once. The answer comes after the events are stored durably. A push that fails the check answers 401 and nothing of it is stored.
+
+A body nested more than 64 levels deep is refused with 400 before it is parsed. Each source address may have \`server.refused_hooks_per_minute\` pushes refused (60 by default, in a burst, refilled at that rate); past that, everything it sends is answered 429 \`rate_limited\` with \`Retry-After\`, before its body is read.`;
 
 const PUSH_EXAMPLES = {
   hardwario: {
@@ -126,7 +134,7 @@ export class HooksController {
   @ApiIdParam('connection_id', 'The connection the vendor account belongs to.', 'sandbox-hardwario')
   @ApiBody({ description: "The vendor's push, unchanged.", schema: { type: 'object', additionalProperties: true }, examples: PUSH_EXAMPLES })
   @ApiAcceptedResponse({ description: 'Stored; the events are on their way to the stream and webhooks.', type: PushReceiptDto })
-  @ApiErrors(400, 401, 413, 415, 500)
+  @ApiErrors(400, 401, 413, 415, 429, 500)
   receivePush(@Param('connection_id') connectionId: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     reply.status(202);
     return this.hooks.receive(connectionId, request);
@@ -139,7 +147,7 @@ export class HooksController {
   @ApiIdParam('connection_id', 'The connection the vendor account belongs to.', 'sandbox-izuma')
   @ApiBody({ description: "The vendor's push, unchanged.", schema: { type: 'object', additionalProperties: true } })
   @ApiOkResponse({ description: 'Stored.', type: PushReceiptDto })
-  @ApiErrors(400, 401, 413, 415, 500)
+  @ApiErrors(400, 401, 413, 415, 429, 500)
   receivePushPut(@Param('connection_id') connectionId: string, @Req() request: FastifyRequest) {
     return this.hooks.receive(connectionId, request);
   }

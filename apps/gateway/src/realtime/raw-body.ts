@@ -3,6 +3,8 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '@devicegate/errors';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../common/json-depth.js';
+import { HookRefusals } from './hook-refusals.js';
 
 export const HOOKS_PATH = '/v1/hooks/';
 
@@ -28,17 +30,28 @@ async function readRaw(payload: AsyncIterable<Buffer | string>): Promise<Buffer>
 
 /**
  * Vendor signatures are computed over the bytes sent, which JSON parsing loses; for `/v1/hooks/*` only,
- * the body is read once, kept, and handed on to the usual JSON parser unchanged.
+ * the body is read once, kept, and handed on to the usual JSON parser unchanged. Before that, a source
+ * with too many refused pushes is answered 429 without its body being read, and a body nested deeper
+ * than any vendor's is refused (and counted as a refusal) before it costs a parse.
  */
 @Injectable()
 export class RawBodyCapture implements OnModuleInit {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly refusals: HookRefusals,
+  ) {}
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('preParsing', (request, _reply, payload, done) => {
       if (!request.url.startsWith(HOOKS_PATH)) return done(null, payload);
+      const wait = this.refusals.blocked(request.ip);
+      if (wait !== undefined) return done(new GatewayError('rate_limited', 'Too many refused pushes from this address; retry later.', { retryAfter: wait }));
       readRaw(payload).then((raw) => {
+        if (exceedsJsonDepth(raw)) {
+          this.refusals.refused(request.ip);
+          return done(GatewayError.validation([{ name: 'body', message: `is nested more than ${MAX_JSON_DEPTH} levels deep` }], 'The push is not a vendor push.'));
+        }
         (request as FastifyRequest & { [RAW_BODY]?: Buffer })[RAW_BODY] = raw;
         done(null, Readable.from([raw]));
       }, done);
