@@ -82,6 +82,48 @@ describe('paging exactness over HTTP (HARDWARIO emulator, two connections)', () 
       }
     });
   }
+
+  const readingFilters = (now: number): Array<Record<string, string>> => [
+    { at__gte: new Date(now - 2 * 86_400_000).toISOString() },
+    { name: 'temperature', at__gte: new Date(now - 3 * 86_400_000).toISOString() },
+    { name__in: 'humidity,battery_voltage', native_name__neq: 'x', at__lte: new Date(now - 86_400_000).toISOString(), at__gte: new Date(now - 2 * 86_400_000).toISOString() },
+  ];
+
+  for (const order of ['DESC', 'ASC']) {
+    it(`readings: every limit from 2 to 7 visits each item once, in one-page order (${order}, with filters)`, async () => {
+      const device = `hw-one:${emulator.demoDeviceIds()[0]}`;
+      const get = getter(gw, `/v1/devices/${device}/readings`);
+      for (const filters of readingFilters(emulator.now())) {
+        const whole = await get({ ...filters, order, limit: '1000' });
+        expect(whole.status).toBe(200);
+        expect(whole.body.has_more).toBe(false);
+        const reference = whole.body.data.map((r) => String(r.id));
+        expect(reference.length).toBeGreaterThan(10);
+        expect(new Set(reference).size).toBe(reference.length);
+        for (const reading of whole.body.data) {
+          if (filters.name) expect(reading.name).toBe(filters.name);
+          if (filters.at__gte) expect(Date.parse(String(reading.at))).toBeGreaterThanOrEqual(Date.parse(filters.at__gte));
+          if (filters.at__lte) expect(Date.parse(String(reading.at))).toBeLessThanOrEqual(Date.parse(filters.at__lte));
+        }
+        for (let limit = 2; limit <= 7; limit++) {
+          expect(await pageThrough(get, { ...filters, order, limit: String(limit) })).toEqual(reference);
+        }
+      }
+    });
+  }
+
+  it('readings: paging them costs no more vendor calls than paging the messages they come from', async () => {
+    const device = `hw-one:${emulator.demoDeviceIds()[0]}`;
+    const since = { created_at__gte: new Date(emulator.now() - 2 * 86_400_000).toISOString() };
+    emulator.resetStats();
+    const messages = await pageThrough(getter(gw, `/v1/devices/${device}/messages`), { ...since, limit: '5' });
+    const messageCalls = emulator.requestCount();
+    emulator.resetStats();
+    const readings = await pageThrough(getter(gw, `/v1/devices/${device}/readings`), { at__gte: since.created_at__gte, name: 'temperature', limit: '5' });
+    expect(messages.length).toBeGreaterThan(5);
+    expect(readings.length).toBeGreaterThan(5);
+    expect(emulator.requestCount()).toBeLessThanOrEqual(messageCalls);
+  });
 });
 
 describe('vendor calls while paging 1,000 devices', () => {

@@ -19,6 +19,7 @@ import { PROVIDER_REGISTRY } from './connections/connections.tokens.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
 import { MessagesController, MessagesService } from './messages/messages.controller.js';
+import { ReadingsController, ReadingsService } from './readings/readings.controller.js';
 import { OpenApiDocument } from './openapi/openapi-document.js';
 import { GatewayMetrics } from './ops/metrics.js';
 import { OpsController } from './ops/ops.controller.js';
@@ -40,7 +41,7 @@ export class AppModule implements OnApplicationShutdown {
     const redis = config.server.redisUrl ? new Redis(config.server.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
     return {
       module: AppModule,
-      controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, CommandsController, PassthroughController, ...REALTIME_CONTROLLERS, TokensController],
+      controllers: [OpsController, ConnectionsController, ProjectsController, DevicesController, MessagesController, ReadingsController, CommandsController, PassthroughController, ...REALTIME_CONTROLLERS, TokensController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: PROVIDER_REGISTRY, useValue: providers },
@@ -50,6 +51,7 @@ export class AppModule implements OnApplicationShutdown {
         ProjectsService,
         DevicesService,
         MessagesService,
+        ReadingsService,
         CommandsService,
         PassthroughService,
         ...REALTIME_PROVIDERS,

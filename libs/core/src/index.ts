@@ -6,3 +6,4 @@ export * from './provider.js';
 export * from './provider-registry.js';
 export * from './push.js';
 export * from './labels.js';
+export * from './readings.js';

@@ -37,7 +37,29 @@ export interface Device {
   last_seen_at: Timestamp | null;
   created_at: Timestamp | null;
   updated_at: Timestamp | null;
+  /** The latest reading of each name, where the vendor's device object carries them (DT `reported`, Blynk datastreams). */
+  readings?: Reading[];
   native?: unknown;
+}
+
+/** One measured value, in one shape across vendors (API.md §3 Reading). */
+export interface Reading {
+  object: 'reading';
+  /** `<message id>:<native name>` (or `<device id>:<native name>` for a value not carried by a message). */
+  id: string;
+  device_id: string;
+  connection_id: string;
+  provider: ProviderId;
+  /** A common lower-case name where one fits (`temperature`), else the vendor's own name. */
+  name: string;
+  /** The vendor's field, datastream, event type or LwM2M path. */
+  native_name: string;
+  value: number | boolean | string;
+  /** UCUM code, the vendor's own unit string when it has no UCUM code, or null when unknown. */
+  unit: string | null;
+  /** When it was measured: the device's or sensor's time when known, else when the cloud received it. */
+  at: Timestamp;
+  message_id: string | null;
 }
 
 export interface DeviceStatus {
@@ -47,6 +69,8 @@ export interface DeviceStatus {
   last_seen_at: Timestamp | null;
   checked_at: Timestamp;
   details: Record<string, unknown>;
+  /** The latest reading of each name the device reports; `[]` when none. */
+  readings: Reading[];
 }
 
 export type MessageDirection = 'uplink' | 'downlink';
@@ -64,6 +88,8 @@ export interface Message {
   created_at: Timestamp;
   device_time: Timestamp | null;
   data: Record<string, unknown>;
+  /** The readings this message carries (served in events and reading lists, not in message lists). */
+  readings?: Reading[];
   native?: unknown;
 }
 

@@ -10,6 +10,7 @@ import type {
   Order,
   Project,
   ProviderId,
+  Reading,
   SendCommandInput,
   TransferInput,
   UpdateDeviceInput,
@@ -129,6 +130,11 @@ export interface ProviderConnection {
   readonly projects: ListSource<Project>;
   readonly devices: ListSource<Device>;
   messages(deviceId: string): ListSource<Message>;
+  /**
+   * A device's readings, where they do not come from its messages (a vendor that keeps only current values).
+   * Absent: readings are derived from `messages`, with their readings.
+   */
+  readings?(deviceId: string): ListSource<Reading>;
 
   getProject(projectId: string, ctx: CallContext): Promise<Project>;
   getDevice(deviceId: string, ctx: CallContext): Promise<Device>;

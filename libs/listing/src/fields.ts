@@ -46,6 +46,12 @@ export const MESSAGE_FIELDS: FieldSpecs = {
   direction: { kind: 'string', ops: EQ_IN },
 };
 
+export const READING_FIELDS: FieldSpecs = {
+  name: { kind: 'string', ops: EQ_IN },
+  native_name: { kind: 'string', ops: EQ_IN },
+  at: { kind: 'datetime', ops: ['lte', 'gte'] },
+};
+
 /** The spec of a field name, `labels.<key>` included; undefined when the list does not document it. */
 export function fieldSpec(specs: FieldSpecs, field: string): FieldSpec | undefined {
   if (Object.hasOwn(specs, field) && !field.endsWith('.*')) return specs[field];

@@ -3,7 +3,8 @@ import { GatewayError, type FieldError } from '@devicegate/errors';
 import { fieldSpec, type FieldSpecs } from './fields.js';
 
 export const LIST_INCLUDES = ['total_count', 'native'] as const;
-export type ListInclude = (typeof LIST_INCLUDES)[number];
+/** `readings` is an include of device lists only (API.md §4.10). */
+export type ListInclude = (typeof LIST_INCLUDES)[number] | 'readings';
 
 /** The Izuma list arguments of one request, validated. */
 export interface ListArgs {
@@ -18,6 +19,8 @@ export interface ListArgs {
 export interface ListArgsSpec {
   fields: FieldSpecs;
   defaultOrder: Order;
+  /** Includes besides `total_count` and `native` that this list takes. */
+  extraIncludes?: readonly ListInclude[];
 }
 
 export const LIMIT_MIN = 2;
@@ -107,11 +110,12 @@ export function parseListArgs(query: Record<string, QueryValue>, spec: ListArgsS
   }
 
   const include = new Set<ListInclude>();
+  const includes: readonly string[] = [...LIST_INCLUDES, ...(spec.extraIncludes ?? [])];
   const rawInclude = single('include');
   if (rawInclude !== undefined) {
     for (const part of rawInclude.split(',').map((s) => s.trim())) {
-      if ((LIST_INCLUDES as readonly string[]).includes(part)) include.add(part as ListInclude);
-      else errors.push({ name: 'include', message: `'${part.slice(0, 50)}' is not one of ${LIST_INCLUDES.join(', ')}` });
+      if (includes.includes(part)) include.add(part as ListInclude);
+      else errors.push({ name: 'include', message: `'${part.slice(0, 50)}' is not one of ${includes.join(', ')}` });
     }
   }
 

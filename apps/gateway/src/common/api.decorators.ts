@@ -90,12 +90,18 @@ const FIELD_EXAMPLES: Record<string, string> = {
 };
 
 /** The Izuma list arguments and one documented query parameter per filterable field and operator. */
-export function ApiListQuery(fields: FieldSpecs, defaultOrder: 'ASC' | 'DESC', orderNote: string) {
+export function ApiListQuery(
+  fields: FieldSpecs,
+  defaultOrder: 'ASC' | 'DESC',
+  orderNote: string,
+  options: { includeNote?: string; examples?: Record<string, string> } = {},
+) {
+  const examples = { ...FIELD_EXAMPLES, ...options.examples };
   const decorators = [
     ApiQuery({ name: 'limit', required: false, description: 'Page size, from 2 to 1000.', schema: { type: 'integer', minimum: 2, maximum: 1000, default: 50 }, example: 50 }),
-    ApiQuery({ name: 'after', required: false, description: 'The id of the last item of the previous page; the page starts right after it.', schema: { type: 'string' }, example: FIELD_EXAMPLES.id }),
+    ApiQuery({ name: 'after', required: false, description: 'The id of the last item of the previous page; the page starts right after it.', schema: { type: 'string' }, example: examples.id }),
     ApiQuery({ name: 'order', required: false, description: `Sort order. ${orderNote}`, schema: { type: 'string', enum: ['ASC', 'DESC'], default: defaultOrder }, example: defaultOrder }),
-    ApiQuery({ name: 'include', required: false, description: 'Comma list: `total_count` adds the exact number of matching items, `native` adds each item\'s raw vendor object.', schema: { type: 'string' }, example: 'total_count' }),
+    ApiQuery({ name: 'include', required: false, description: `Comma list: \`total_count\` adds the exact number of matching items, \`native\` adds each item's raw vendor object.${options.includeNote ? ` ${options.includeNote}` : ''}`, schema: { type: 'string' }, example: 'total_count' }),
     ApiQuery({ name: 'partial', required: false, description: 'With `true`, a list over several connections succeeds when some fail; they are named in `unreachable`.', schema: { type: 'boolean', default: false }, example: false }),
   ];
   for (const [field, spec] of Object.entries(fields)) {
@@ -110,7 +116,7 @@ export function ApiListQuery(fields: FieldSpecs, defaultOrder: 'ASC' | 'DESC', o
           required: false,
           description: `Only items whose \`${field}\` ${what}${kindNote}.${op === 'eq' ? ` Same as \`${field}__eq\`.` : ''}`,
           schema: spec.kind === 'boolean' ? { type: 'boolean' } : { type: 'string' },
-          example: FIELD_EXAMPLES[field] ?? 'value',
+          example: examples[field] ?? 'value',
         }),
       );
     }

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
+import { ReadingDto } from '../readings/reading.dto.js';
 import { IsStringMap } from '../common/validators.js';
 
 const DEVICE_ID = 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001';
@@ -56,6 +57,14 @@ export class DeviceDto {
   @ApiProperty({ description: 'When it was last changed, or null.', nullable: true, type: String, format: 'date-time', example: '2024-04-17T11:08:27.917Z' })
   updated_at: string | null;
 
+  @ApiPropertyOptional({
+    description:
+      'The latest reading of each name, where the vendor\'s device object carries them (Disruptive Technologies `reported`; Blynk datastream values on getDevice); null where it does not (getDeviceStatus reads them). In lists only with `include=readings`; always on getDevice.',
+    nullable: true,
+    type: [ReadingDto],
+  })
+  readings?: ReadingDto[] | null;
+
   @ApiPropertyOptional({ description: 'The raw vendor object; present with `include=native`.', type: 'object', additionalProperties: true, example: { id: '0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001' } })
   native?: unknown;
 }
@@ -81,6 +90,13 @@ export class DeviceStatusDto {
 
   @ApiProperty({ description: 'Vendor facts worth showing: signal, battery, connection type, latest readings …', type: 'object', additionalProperties: true, example: { battery_voltage: 3.1, signal_rsrp: -95 } })
   details: Record<string, unknown>;
+
+  @ApiProperty({
+    description:
+      'The latest reading of each name the device reports (`[]` when none): Disruptive Technologies `reported`, Blynk datastream values, the newest HARDWARIO uplink, the newest iottly messages. Izuma resource values arrive only as events (`/v1/events`), so an Izuma status lists none.',
+    type: [ReadingDto],
+  })
+  readings: ReadingDto[];
 }
 
 @ApiSchema({ name: 'CreateDeviceRequest', description: 'What createDevice needs; providers use the fields that apply to them.' })

@@ -26,10 +26,13 @@ export class DevicesController {
       'Devices of every connection this key may reach, ordered by connection id, then by the vendor\'s own stable order. Filters use the Izuma syntax `<field>__<op>=<value>`; `labels.<key>` filters (e.g. `labels.location=garden`) work for any label key. devicegate pushes filters down to the vendor where it can and evaluates the rest itself: the answer is the same either way.',
     scope: 'read',
   })
-  @ApiListQuery(DEVICE_FIELDS, 'ASC', 'Devices are ordered by connection id, then by the vendor\'s own stable order; DESC reverses both.')
+  @ApiListQuery(DEVICE_FIELDS, 'ASC', 'Devices are ordered by connection id, then by the vendor\'s own stable order; DESC reverses both.', {
+    includeNote:
+      '`readings` adds each device\'s latest readings where its vendor lists them with the devices (Disruptive Technologies `reported`); elsewhere `readings` is null, and getDeviceStatus reads them.',
+  })
   @ApiOkResponse({ description: 'A page of devices.', type: DeviceListDto })
   listDevices(@CurrentClient() client: ClientConfig, @RawQuery() query: Record<string, string | string[] | undefined>, @Ctx() ctx: CallContext) {
-    return this.devices.list(client, parseListArgs(query, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' }), ctx);
+    return this.devices.list(client, parseListArgs(query, { fields: DEVICE_FIELDS, defaultOrder: 'ASC', extraIncludes: ['readings'] }), ctx);
   }
 
   @Post()

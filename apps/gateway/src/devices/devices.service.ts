@@ -3,7 +3,7 @@ import { parseUnifiedId, requireUnifiedId, type CallContext, type Device } from 
 import { GatewayError } from '@devicegate/errors';
 import { DEVICE_FIELDS, ListingEngine, type ListArgs } from '@devicegate/listing';
 import type { ClientConfig } from '../config/config.types.js';
-import { listBody, present } from '../common/list-response.js';
+import { deviceOfList, listBody, present } from '../common/list-response.js';
 import { connectionsForList } from '../common/scope-filters.js';
 import { ConnectionRegistry, type LiveConnection } from '../connections/connection-registry.js';
 import { requireCapability } from '../connections/connections.service.js';
@@ -40,13 +40,13 @@ export class DevicesService {
       source: live.adapter.devices,
     }));
     const page = await this.listing.list({ kind: 'devices', segments, args, fields: DEVICE_FIELDS }, ctx);
-    return listBody(page, args);
+    return listBody(page, args, deviceOfList(args.include.has('readings')));
   }
 
   async get(client: ClientConfig, deviceId: string, ctx: CallContext) {
     const { live, nativeId } = this.locate(client, deviceId);
     requireCapability(live, 'devices.get');
-    return present(await this.registry.call(live, (adapter) => adapter.getDevice(nativeId, ctx)), false);
+    return deviceOfList(true)(present(await this.registry.call(live, (adapter) => adapter.getDevice(nativeId, ctx)), false));
   }
 
   async create(client: ClientConfig, body: CreateDeviceDto, ctx: CallContext): Promise<Device> {

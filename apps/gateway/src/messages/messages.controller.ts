@@ -5,7 +5,7 @@ import { ListingEngine, MESSAGE_FIELDS, parseListArgs, type ListArgs } from '@de
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
-import { listBody } from '../common/list-response.js';
+import { listBody, withoutReadings } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
 import { requireCapability } from '../connections/connections.service.js';
 import { DevicesService } from '../devices/devices.service.js';
@@ -23,7 +23,7 @@ export class MessagesService {
     requireCapability(live, 'messages.list');
     const segments = [{ connectionId: live.config.id, provider: live.config.provider, source: live.adapter.messages(nativeId) }];
     const page = await this.listing.list({ kind: `messages:${deviceId}`, segments, args, fields: MESSAGE_FIELDS }, ctx);
-    return listBody(page, args);
+    return listBody(page, args, withoutReadings);
   }
 }
 

@@ -37,6 +37,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('projects', 'Spaces, projects, organizations and accounts of the vendors.')
     .addTag('devices', 'Devices across every connection.')
     .addTag('messages', 'What devices sent and received.')
+    .addTag('readings', 'Measured values (temperature, humidity …) in one shape across vendors.')
     .addTag('commands', 'Commands to devices.')
     .addTag('passthrough', 'Raw vendor calls with the connection\'s credentials.')
     .addTag('events', 'Messages vendors push, as a Server-Sent Events stream.')

@@ -69,7 +69,7 @@ describe('ids', () => {
 describe('mapDevice', () => {
   const listed = fixture<BlynkPage<BlynkDevice>>('device-list.json').content[0];
 
-  it('maps a list item with tags, online and last_seen_at unknown', () => {
+  it('maps a list item with tags, online and last_seen_at unknown; type is the TMPL id devices are created with', () => {
     const device = mapDevice(listed, CONN);
     expect(device).toEqual({
       object: 'device',
@@ -78,7 +78,7 @@ describe('mapDevice', () => {
       provider: 'blynk',
       project_id: 'blynk-eu:577',
       name: 'My awesome device',
-      type: '353',
+      type: 'TMPL0NqfCLjWX',
       serial_number: null,
       labels: {},
       tags: null,
@@ -102,6 +102,38 @@ describe('mapDevice', () => {
     // connect/disconnect times are 0 ("never"); the datastream update is the latest fact.
     expect(device.last_seen_at).toBe('2025-07-29T08:37:31.000Z');
     expect(device.native).toBe(full);
+  });
+
+  it('maps datastream values to readings and metafields to serial_number and labels', () => {
+    const full = fixture<BlynkDeviceFull>('device-full.json');
+    const withLocation = { ...full, metaFieldValues: [...(full.metaFieldValues ?? []), { id: 3, name: 'Location', value: { type: 'Text', value: 'Lobby' } }] };
+    const device = mapDevice(withLocation, CONN, { tags: [], online: true, lastSeenAt: lastSeenOf(full) });
+    expect(device.serial_number).toBe('SN:123');
+    expect(device.labels).toEqual({ location: 'Lobby' });
+    expect(device.readings).toEqual([
+      {
+        object: 'reading',
+        id: 'blynk-eu:1:v1',
+        device_id: 'blynk-eu:1',
+        connection_id: CONN,
+        provider: 'blynk',
+        name: 'temperature',
+        native_name: 'v1',
+        value: 24.3,
+        unit: null,
+        at: '2025-07-29T08:37:31.000Z',
+        message_id: null,
+      },
+    ]);
+    // The status reads the same device answer: the same readings and the same last_seen_at.
+    const status = mapStatus(full, true, CONN, 0);
+    expect(status.readings).toEqual(device.readings);
+    expect(status.last_seen_at).toBe(device.last_seen_at);
+  });
+
+  it('reads a type back as the TMPL id it was created with, once the numeric id is known', () => {
+    const renamed = fixture<BlynkDevice>('device-renamed.json');
+    expect(mapDevice(renamed, CONN, undefined, new Map([[101, 'TMPL8RITg_f9Q']])).type).toBe('TMPL8RITg_f9Q');
   });
 
   it('maps the answer of a rename (no hardware info, no originalTemplateId)', () => {

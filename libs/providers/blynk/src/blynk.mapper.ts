@@ -1,4 +1,17 @@
-import { toUnifiedId, type Command, type Device, type DeviceStatus, type Message, type MessageType, type Project, type SendCommandInput } from '@devicegate/core';
+import {
+  commonWord,
+  latestReadings,
+  toReading,
+  toUnifiedId,
+  type Command,
+  type Device,
+  type DeviceStatus,
+  type Message,
+  type MessageType,
+  type Project,
+  type Reading,
+  type SendCommandInput,
+} from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
 import type {
   BlynkDatastreamBody,
@@ -70,21 +83,70 @@ export interface DeviceExtras {
 }
 
 /**
- * A Blynk device as a canonical Device. `type` is the numeric template id as a string: every device object
- * carries it, lists included (the `TMPL…` string only appears in `hardwareInfo` once firmware has reported).
- * `created_at` is the activation time; Blynk keeps no serial number, labels or update time.
+ * The template id as devices are created with it: the `TMPL…` string. Device objects carry it in
+ * `hardwareInfo` once firmware has reported; else `known` (the string learnt for that numeric id from a
+ * create or another device) gives it, and only failing both is the numeric id shown.
  */
-export function mapDevice(device: BlynkDevice, connectionId: string, extras?: DeviceExtras): Device {
-  return {
+export function templateIdOf(device: BlynkDevice, known?: ReadonlyMap<number, string>): string | null {
+  const reported = device.hardwareInfo?.templateId;
+  if (typeof reported === 'string' && reported !== '') return reported;
+  if (typeof device.templateId === 'number') return known?.get(device.templateId) ?? String(device.templateId);
+  return typeof device.templateId === 'string' ? device.templateId : null;
+}
+
+/** Metafields (§5.3 `metaFieldValues`) that map onto the contract: `Serial Number` → serial_number, the other text fields → labels. */
+export function metaFieldsOf(device: BlynkDeviceFull): { serialNumber: string | null; labels: Record<string, string> } {
+  const labels: Record<string, string> = {};
+  let serialNumber: string | null = null;
+  for (const field of Array.isArray(device.metaFieldValues) ? device.metaFieldValues : []) {
+    const value = field?.value?.value;
+    if (typeof field?.name !== 'string' || field.name === '') continue;
+    const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+    if (text === null || text === '') continue;
+    if (field.name.toLowerCase() === 'serial number') serialNumber = text;
+    else if (field.value?.type !== 'DeviceName') labels[field.name.toLowerCase().replace(/\s+/g, '_')] = text;
+  }
+  return { serialNumber, labels };
+}
+
+/**
+ * Current datastream values (§5.3 `dataStreamValues`) as readings: named by the datastream's label (a common
+ * name where the label is a common word), measured at `updatedAt`. The value objects carry no units and the
+ * template's units are not readable through this API, so `unit` is null. A location (`[lon, lat]`) is not a reading.
+ */
+export function datastreamReadings(device: BlynkDeviceFull, connectionId: string): Reading[] {
+  const deviceId = toUnifiedId(connectionId, String(device.id));
+  const readings: Reading[] = [];
+  for (const item of Array.isArray(device.dataStreamValues) ? device.dataStreamValues : []) {
+    const value = item?.value;
+    const at = toIso(item?.updatedAt);
+    if (at === null || !(typeof value === 'number' || typeof value === 'string') || typeof item.pin !== 'string') continue;
+    const label = typeof item.dataStreamLabel === 'string' && item.dataStreamLabel !== '' ? item.dataStreamLabel : item.pin;
+    const common = commonWord(label.replace(/\s+/g, '_'));
+    const origin = { connectionId, provider: PROVIDER, deviceId, messageId: null, at } as const;
+    readings.push(toReading(origin, item.pin, value, { name: common?.name ?? label.toLowerCase().replace(/\s+/g, '_'), unit: null }));
+  }
+  return latestReadings(readings);
+}
+
+/**
+ * A Blynk device as a canonical Device. `type` is the template id devices are created with (`templateIdOf`).
+ * `created_at` is the activation time; a single-device read adds metafields (serial number, labels) and the
+ * current datastream values; Blynk keeps no update time.
+ */
+export function mapDevice(device: BlynkDevice, connectionId: string, extras?: DeviceExtras, known?: ReadonlyMap<number, string>): Device {
+  const full = device as BlynkDeviceFull;
+  const meta = metaFieldsOf(full);
+  const mapped: Device = {
     object: 'device',
     id: toUnifiedId(connectionId, String(device.id)),
     connection_id: connectionId,
     provider: PROVIDER,
     project_id: typeof device.orgId === 'number' ? toUnifiedId(connectionId, String(device.orgId)) : null,
     name: typeof device.name === 'string' ? device.name : null,
-    type: typeof device.templateId === 'number' || typeof device.templateId === 'string' ? String(device.templateId) : null,
-    serial_number: null,
-    labels: {},
+    type: templateIdOf(device, known),
+    serial_number: meta.serialNumber,
+    labels: meta.labels,
     tags: extras ? extras.tags.map((tag) => tag.name) : null,
     online: extras ? extras.online : null,
     last_seen_at: extras ? extras.lastSeenAt : null,
@@ -92,6 +154,8 @@ export function mapDevice(device: BlynkDevice, connectionId: string, extras?: De
     updated_at: null,
     native: device,
   };
+  if (Array.isArray(full.dataStreamValues)) mapped.readings = datastreamReadings(full, connectionId);
+  return mapped;
 }
 
 /**
@@ -147,8 +211,11 @@ export function mapTimelineEvent(event: BlynkTimelineEvent, connectionId: string
   };
 }
 
-/** Online state from `…/device/online`, the rest of the facts from the device's base info. */
-export function mapStatus(info: BlynkDeviceBaseInfo, connected: boolean, connectionId: string, checkedAt: number): DeviceStatus {
+/**
+ * Online state from `…/device/online`, the rest from the device read (with its datastream values, so
+ * `last_seen_at` is the same as getDevice's and the readings are the current values).
+ */
+export function mapStatus(info: BlynkDeviceFull, connected: boolean, connectionId: string, checkedAt: number): DeviceStatus {
   const hw = info.hardwareInfo ?? undefined;
   return {
     object: 'device_status',
@@ -180,6 +247,7 @@ export function mapStatus(info: BlynkDeviceBaseInfo, connected: boolean, connect
           }
         : null,
     },
+    readings: datastreamReadings(info, connectionId),
   };
 }
 

@@ -1,5 +1,6 @@
 import {
   parseUnifiedId,
+  readingsSnapshot,
   type CallContext,
   type Command,
   type ConnectionConfig,
@@ -14,6 +15,7 @@ import {
   type Order,
   type Project,
   type ProviderConnection,
+  type Reading,
   type SendCommandInput,
   type TransferInput,
   type UpdateDeviceInput,
@@ -32,6 +34,7 @@ import {
   mapOrganization,
   mapStatus,
   mapTimelineEvent,
+  type DeviceExtras,
   parseNativeId,
   parseOrgId,
   PROVIDER,
@@ -127,6 +130,8 @@ export class BlynkConnection implements ProviderConnection {
   private readonly orgId: number;
   private readonly includeSubOrgs: boolean;
   private readonly client: BlynkClient;
+  /** Numeric template id → the `TMPL…` id devices are created with, learnt from creates and devices that report both. */
+  private readonly templateIds = new Map<number, string>();
 
   constructor(config: ConnectionConfig, http: HttpClient) {
     this.connectionId = config.id;
@@ -330,7 +335,7 @@ export class BlynkConnection implements ProviderConnection {
       );
       const devices = found.filter((d): d is NonNullable<typeof d> => d !== undefined && this.keep(d, push.orgs));
       if (query.order === 'DESC') devices.reverse();
-      const items = devices.map((d) => mapDevice(summaryOf(d), this.connectionId));
+      const items = devices.map((d) => this.toDevice(summaryOf(d)));
       return { items, next: null, total: items.length };
     }
 
@@ -351,7 +356,7 @@ export class BlynkConnection implements ProviderConnection {
         throw error;
       }
     }
-    const items = page.content.filter((d) => this.keep(d, push.orgs)).map((d) => mapDevice(summaryOf(d), this.connectionId));
+    const items = page.content.filter((d) => this.keep(d, push.orgs)).map((d) => this.toDevice(summaryOf(d)));
     const next = isLastPage(page, at) ? null : { p: at.p + 1, s: at.s };
     return page.total === undefined ? { items, next } : { items, next, total: page.total };
   }
@@ -366,7 +371,13 @@ export class BlynkConnection implements ProviderConnection {
   /** Tags and online state: two more calls, made in parallel, that only single-device reads pay for. */
   private async complete(device: BlynkDeviceFull, ctx: CallContext): Promise<Device> {
     const [tags, online] = await Promise.all([this.client.getTags(device.id, ctx), this.client.getOnline(device.id, ctx)]);
-    return mapDevice(device, this.connectionId, { tags, online: online.connected, lastSeenAt: lastSeenOf(device) });
+    return this.toDevice(device, { tags, online: online.connected, lastSeenAt: lastSeenOf(device) });
+  }
+
+  private toDevice(device: BlynkDevice, extras?: DeviceExtras): Device {
+    const reported = device.hardwareInfo?.templateId;
+    if (typeof device.templateId === 'number' && typeof reported === 'string' && reported !== '') this.templateIds.set(device.templateId, reported);
+    return mapDevice(device, this.connectionId, extras, this.templateIds);
   }
 
   private deviceIdOf(deviceId: string): number {
@@ -413,7 +424,9 @@ export class BlynkConnection implements ProviderConnection {
 
     const body: BlynkCreateDeviceBody = { templateId: (input.type as string).trim(), name: input.name as string, orgId };
     if (ownerId !== undefined) body.ownerId = ownerId;
-    return this.complete(await this.client.createDevice(body, ctx), ctx);
+    const created = await this.client.createDevice(body, ctx);
+    if (typeof created.templateId === 'number') this.templateIds.set(created.templateId, body.templateId);
+    return this.complete(created, ctx);
   }
 
   /** Blynk devices have no labels or serial numbers, and the Devices API cannot set tags. */
@@ -475,9 +488,19 @@ export class BlynkConnection implements ProviderConnection {
 
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
     const id = this.deviceIdOf(deviceId);
-    const [info, online] = await Promise.all([this.client.getDeviceBaseInfo(id, ctx), this.client.getOnline(id, ctx)]);
+    const [info, online] = await Promise.all([this.client.getDevice(id, ctx), this.client.getOnline(id, ctx)]);
     if (!this.inScope(info.orgId)) throw notFound('device', deviceId);
     return mapStatus(info, online.connected, this.connectionId, Date.now());
+  }
+
+  /** Blynk's API reads only current datastream values (no history): a device's readings are those, from one device read. */
+  readings(deviceId: string): ListSource<Reading> {
+    const id = this.deviceIdOf(deviceId);
+    return readingsSnapshot(async (ctx) => {
+      const device = await this.client.getDevice(id, ctx);
+      if (!this.inScope(device.orgId)) throw notFound('device', deviceId);
+      return this.toDevice(device).readings ?? [];
+    });
   }
 
   // ── messages ─────────────────────────────────────────────────────────────

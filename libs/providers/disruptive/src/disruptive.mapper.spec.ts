@@ -81,7 +81,7 @@ describe('toProject', () => {
 describe('toDevice', () => {
   const now = Date.parse('2021-03-13T16:30:00Z');
 
-  it('maps a sensor: the name label is the name, the product number the serial number', () => {
+  it('maps a sensor: the name label is the name, the device id (printed on the sensor) the serial number', () => {
     expect(toDevice(devices.devices[0], CONN, now)).toEqual({
       object: 'device',
       id: 'dt-acme:c0pppd1qdqebrvv1iqp0',
@@ -90,13 +90,14 @@ describe('toDevice', () => {
       project_id: 'dt-acme:c0md3mm0c7pet3vico8g',
       name: 'temperature',
       type: 'temperature',
-      serial_number: '102067',
+      serial_number: 'c0pppd1qdqebrvv1iqp0',
       labels: { test: '2' },
       tags: [],
       online: true,
       last_seen_at: '2021-03-13T16:05:53.021Z',
       created_at: null,
       updated_at: null,
+      readings: expect.any(Array),
       native: devices.devices[0],
     });
   });
@@ -112,7 +113,8 @@ describe('toDevice', () => {
 
   it('leaves unknown facts null: no reported state, empty product number, no name label', () => {
     const device = toDevice(devices.devices[2], CONN, now);
-    expect(device).toMatchObject({ name: null, serial_number: null, online: null, last_seen_at: null, labels: { key: 'value', 'virtual-sensor': '' } });
+    expect(device).toMatchObject({ name: null, online: null, last_seen_at: null, labels: { key: 'value', 'virtual-sensor': '' }, readings: [] });
+    expect(device.serial_number).toBe(device.id.slice(`${CONN}:`.length));
   });
 
   it('takes a sensor as offline after an hour without a heartbeat', () => {
@@ -151,7 +153,25 @@ describe('status', () => {
           cloud_connectors: [{ id: 'emulated-ccon', signal_strength: 99, rssi: 0 }],
         },
       },
+      readings: expect.any(Array),
     });
+    expect(status.readings.map((r) => [r.name, r.native_name, r.value, r.unit, r.at, r.id])).toEqual([
+      ['battery_level', 'batteryStatus.percentage', 100, '%', '2021-03-13T16:05:49.380Z', 'dt-acme:c0pppd1qdqebrvv1iqp0:batteryStatus.percentage'],
+      ['rssi', 'networkStatus.rssi', 0, 'dB[mW]', '2021-03-13T16:05:53.021Z', 'dt-acme:c0pppd1qdqebrvv1iqp0:networkStatus.rssi'],
+      ['signal_strength', 'networkStatus.signalStrength', 99, '%', '2021-03-13T16:05:53.021Z', 'dt-acme:c0pppd1qdqebrvv1iqp0:networkStatus.signalStrength'],
+      ['temperature', 'temperature.value', -27, 'Cel', '2021-03-13T16:05:47.722Z', 'dt-acme:c0pppd1qdqebrvv1iqp0:temperature.value'],
+      ['touch', 'touch.updateTime', true, null, '2021-03-13T16:05:53.015Z', 'dt-acme:c0pppd1qdqebrvv1iqp0:touch.updateTime'],
+    ]);
+    expect(toDevice(devices.devices[0], CONN, now).readings).toEqual(status.readings);
+  });
+
+  it('gives binary states as booleans and humidity sensors both their values', () => {
+    const device = { name: 'projects/p/devices/d', reported: { humidity: { temperature: 21.5, relativeHumidity: 40, updateTime: '2024-01-01T00:00:00.000000Z' }, objectPresent: { state: 'PRESENT', updateTime: '2024-01-01T00:00:01.000000Z' } } };
+    expect(toDeviceStatus(device, CONN, 0).readings.map((r) => [r.name, r.value, r.unit])).toEqual([
+      ['humidity', 40, '%'],
+      ['proximity', true, null],
+      ['temperature', 21.5, 'Cel'],
+    ]);
   });
 
   it('shows the uplink of a Cloud Connector and other readings when present', () => {
@@ -183,10 +203,38 @@ describe('toMessage', () => {
       type: 'data',
       native_type: 'temperature',
       created_at: '2024-05-29T10:34:03.970Z',
-      device_time: null,
+      device_time: '2024-05-29T10:34:03.970Z',
       data: events.events[1].data,
+      readings: [
+        {
+          object: 'reading',
+          id: 'dt-acme:cpbg96qngr7ai7ldarrg:temperature.value',
+          device_id: 'dt-acme:emucdd6ef2eu277bo8f52vg',
+          connection_id: CONN,
+          provider: 'disruptive',
+          name: 'temperature',
+          native_name: 'temperature.value',
+          value: 27,
+          unit: 'Cel',
+          at: '2024-05-29T10:34:03.970Z',
+          message_id: 'dt-acme:cpbg96qngr7ai7ldarrg',
+        },
+      ],
       native: events.events[1],
     });
+  });
+
+  it('takes device_time from the newest sample and gives each older sample a reading at its own time', () => {
+    const event = {
+      ...events.events[1],
+      data: { temperature: { value: 22.3, updateTime: '2024-05-29T10:34:05.000000Z', samples: [{ value: 22.3, sampleTime: '2024-05-29T10:34:03.000000Z' }, { value: 21.9, sampleTime: '2024-05-29T10:30:00.000000Z' }] } },
+    };
+    const message = toMessage(event, CONN);
+    expect(message.device_time).toBe('2024-05-29T10:34:03.000Z');
+    expect(message.readings?.map((r) => [r.native_name, r.value, r.at])).toEqual([
+      ['temperature.value', 22.3, '2024-05-29T10:34:03.000Z'],
+      ['temperature.samples.1.value', 21.9, '2024-05-29T10:30:00.000Z'],
+    ]);
   });
 
   it('types events by the table', () => {

@@ -1,4 +1,18 @@
-import { parseUnifiedId, toUnifiedId, type Device, type DeviceStatus, type Filter, type Message, type MessageType, type Project } from '@devicegate/core';
+import {
+  latestReadings,
+  parseUnifiedId,
+  toReading,
+  toUnifiedId,
+  type Device,
+  type DeviceStatus,
+  type Filter,
+  type Message,
+  type MessageType,
+  type Project,
+  type Reading,
+  type ReadingOrigin,
+  type ReadingSpec,
+} from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import type { DtDevice, DtEvent, DtProject, DtReported, DtReportedEntry } from './disruptive.types.js';
 
@@ -161,16 +175,100 @@ export function toDevice(device: DtDevice, connectionId: string, nowMs: number):
     project_id: toUnifiedId(connectionId, ref.projectId),
     name: typeof raw[NAME_LABEL] === 'string' ? raw[NAME_LABEL] : null,
     type: str(device.type),
-    // DT has no serial number; the product number identifies the hardware model and is the closest fact.
-    serial_number: typeof device.productNumber === 'string' && device.productNumber !== '' ? device.productNumber : null,
+    // DT sensors carry no serial number: the device id printed on each sensor is what identifies it (it is
+    // also what claimInfo takes as `identifier`); the product number names the model, shared by every sensor of a kind.
+    serial_number: ref.deviceId,
     labels,
     tags: [],
     online: deviceOnline(device, nowMs),
     last_seen_at: deviceLastSeen(device),
     created_at: null,
     updated_at: null,
+    readings: reportedReadings(device, connectionId),
     native: device,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readings
+
+type Field = [field: string, spec: ReadingSpec, value?: (raw: unknown) => number | boolean | string | null];
+
+const state = (on: string) => (raw: unknown) => (typeof raw === 'string' ? raw === on : null);
+
+/** The value fields of each event type (§5.9 table) with their common name and unit; binary states become booleans. */
+const EVENT_FIELDS: Readonly<Record<string, Field[]>> = {
+  temperature: [['value', { name: 'temperature', unit: 'Cel' }]],
+  humidity: [
+    ['temperature', { name: 'temperature', unit: 'Cel' }],
+    ['relativeHumidity', { name: 'humidity', unit: '%' }],
+  ],
+  co2: [['ppm', { name: 'co2', unit: '[ppm]' }]],
+  pressure: [['pascal', { name: 'pressure', unit: 'Pa' }]],
+  touch: [['updateTime', { name: 'touch', unit: null }, (raw) => (typeof raw === 'string' ? true : null)]],
+  objectPresent: [['state', { name: 'proximity', unit: null }, state('PRESENT')]],
+  waterPresent: [['state', { name: 'water_present', unit: null }, state('PRESENT')]],
+  motion: [['state', { name: 'motion', unit: null }, state('MOTION_DETECTED')]],
+  deskOccupancy: [['state', { name: 'occupancy', unit: null }, state('OCCUPIED')]],
+  contact: [['state', { name: 'contact', unit: null }]],
+  touchCount: [['total', { name: 'touch_count', unit: null }]],
+  objectPresentCount: [['total', { name: 'proximity_count', unit: null }]],
+  networkStatus: [
+    ['signalStrength', { name: 'signal_strength', unit: '%' }],
+    ['rssi', { name: 'rssi', unit: 'dB[mW]' }],
+  ],
+  cellularStatus: [['signalStrength', { name: 'signal_strength', unit: '%' }]],
+  batteryStatus: [['percentage', { name: 'battery_level', unit: '%' }]],
+};
+
+const plain = (raw: unknown): number | boolean | string | null => (typeof raw === 'number' && Number.isFinite(raw) ? raw : typeof raw === 'string' || typeof raw === 'boolean' ? raw : null);
+
+/** The newest `sampleTime` of an entry's samples, else its `updateTime`: when the sensor measured it. */
+function measuredAt(entry: Record<string, unknown>): string | null {
+  let newest: number | null = null;
+  for (const sample of Array.isArray(entry.samples) ? entry.samples : []) {
+    const ms = isObject(sample) ? dtTimeToMs(sample.sampleTime) : null;
+    if (ms !== null && (newest === null || ms > newest)) newest = ms;
+  }
+  return newest !== null ? new Date(newest).toISOString() : dtTimeToIso(entry.updateTime);
+}
+
+/**
+ * Readings of one event's data (or one `reported` entry): each value field at the time the sensor measured
+ * it, and each older sample (a sensor that buffered while out of reach) at its own `sampleTime`.
+ */
+export function entryReadings(eventType: string, entry: unknown, origin: ReadingOrigin): Reading[] {
+  if (!isObject(entry) || !Object.hasOwn(EVENT_FIELDS, eventType)) return [];
+  const at = measuredAt(entry);
+  const readings: Reading[] = [];
+  for (const [field, spec, convert = plain] of EVENT_FIELDS[eventType]) {
+    const value = convert(entry[field]);
+    if (value !== null) readings.push(toReading(origin, `${eventType}.${field}`, value, spec, at));
+  }
+  const samples = Array.isArray(entry.samples) ? entry.samples : [];
+  samples.forEach((sample, index) => {
+    const sampleAt = isObject(sample) ? dtTimeToIso(sample.sampleTime) : null;
+    if (!isObject(sample) || sampleAt === null || sampleAt === at) return;
+    for (const [field, spec] of EVENT_FIELDS[eventType]) {
+      const value = plain(sample[field]);
+      if (typeof value === 'number') readings.push(toReading(origin, `${eventType}.samples.${index}.${field}`, value, spec, sampleAt));
+    }
+  });
+  return readings;
+}
+
+/** The latest value of each kind the device reported (`reported`, §5.4): read with the device, no call of its own. */
+export function reportedReadings(device: DtDevice, connectionId: string): Reading[] {
+  const ref = parseDeviceName(device.name);
+  if (!ref) return [];
+  const deviceId = toUnifiedId(connectionId, ref.deviceId);
+  const readings: Reading[] = [];
+  for (const [eventType, entry] of Object.entries(reportedOf(device))) {
+    const at = isObject(entry) ? dtTimeToIso(entry.updateTime) : null;
+    if (at === null) continue;
+    readings.push(...entryReadings(eventType, entry, { connectionId, provider: PROVIDER, deviceId, messageId: null, at }));
+  }
+  return latestReadings(readings);
 }
 
 /** Facts of `reported` worth showing on a status page; the six main keys are always present (null when unknown). */
@@ -243,6 +341,7 @@ export function toDeviceStatus(device: DtDevice, connectionId: string, nowMs: nu
     last_seen_at: deviceLastSeen(device),
     checked_at: new Date(nowMs).toISOString(),
     details: statusDetails(device),
+    readings: reportedReadings(device, connectionId),
   };
 }
 
@@ -295,7 +394,7 @@ export const HISTORY_EVENT_TYPES: readonly string[] = Object.keys(EVENT_MESSAGE_
 
 /**
  * A history event (§5.9). `created_at` is the event's `timestamp` (microseconds cut to milliseconds);
- * DT sensors keep no clock of their own that the event would carry, so `device_time` is null.
+ * `device_time` is when the sensor measured it: its newest sample's `sampleTime`, else the data's `updateTime`.
  */
 export function toMessage(event: DtEvent, connectionId: string): Message {
   const ref = parseDeviceName(event.targetName);
@@ -303,18 +402,23 @@ export function toMessage(event: DtEvent, connectionId: string): Message {
   if (!ref || typeof event.eventId !== 'string' || typeof event.eventType !== 'string' || createdAt === null) {
     throw badShape(connectionId, 'event');
   }
+  const entry = isObject(event.data) ? event.data[event.eventType] : undefined;
+  const deviceTime = isObject(entry) ? measuredAt(entry) : null;
+  const id = toUnifiedId(connectionId, event.eventId);
+  const deviceId = toUnifiedId(connectionId, ref.deviceId);
   return {
     object: 'message',
-    id: toUnifiedId(connectionId, event.eventId),
-    device_id: toUnifiedId(connectionId, ref.deviceId),
+    id,
+    device_id: deviceId,
     connection_id: connectionId,
     provider: PROVIDER,
     direction: 'uplink',
     type: messageTypeOf(event.eventType),
     native_type: event.eventType,
     created_at: createdAt,
-    device_time: null,
+    device_time: deviceTime,
     data: isObject(event.data) ? event.data : {},
+    readings: entryReadings(event.eventType, entry, { connectionId, provider: PROVIDER, deviceId, messageId: id, at: deviceTime ?? createdAt }),
     native: event,
   };
 }

@@ -148,6 +148,7 @@ describe('messages', () => {
       created_at: '2024-04-17T11:08:27.917Z',
       device_time: null,
       data: { thermometer: { temperature: 22.43 }, battery: { voltage_rest: 2.64, voltage_load: 2.5, current_load: 25 } },
+      readings: expect.any(Array),
       native: dataMessage,
     });
   });
@@ -157,6 +158,26 @@ describe('messages', () => {
     expect(mapped.type).toBe('status');
     expect(mapped.data).toBe(statsMessage.body);
     expect(mapped.device_time).toBe('2024-04-17T11:08:20.000Z');
+  });
+
+  it('gives readings of the numeric leaves with CHESTER names and units, and of aggregated series at their newest window', () => {
+    const body = {
+      message: { version: 1, sequence: 7, timestamp: 1713352100 },
+      attribute: { product_name: 'CHESTER-M' },
+      thermometer: { temperature: 22.43 },
+      hygrometer: { humidity: { measurements: [{ timestamp: 1713351000, avg: 40.1 }, { timestamp: 1713351600, avg: 41.5 }] } },
+      network: { imei: 351358810000000, parameter: { rsrp: -95, band: 20 } },
+      output: { relay: true },
+    };
+    const mapped = mapMessage({ ...dataMessage, body: JSON.stringify(body) }, { connectionId: CONN, deviceId: 'x' });
+    expect(mapped.readings?.map((r) => [r.name, r.native_name, r.value, r.unit, r.at])).toEqual([
+      ['temperature', 'thermometer.temperature', 22.43, 'Cel', '2024-04-17T11:08:20.000Z'],
+      ['signal_strength', 'network.parameter.rsrp', -95, 'dB[mW]', '2024-04-17T11:08:20.000Z'],
+      ['output.relay', 'output.relay', true, null, '2024-04-17T11:08:20.000Z'],
+      ['humidity', 'hygrometer.humidity', 41.5, '%', '2024-04-17T11:00:00.000Z'],
+    ]);
+    expect(mapped.readings?.[0].id).toBe(`${mapped.id}:thermometer.temperature`);
+    expect(mapMessage(configDownlink, { connectionId: CONN, deviceId: 'x' }).readings).toEqual([]);
   });
 
   it('maps a config downlink', () => {
@@ -259,7 +280,9 @@ describe('status', () => {
         signal: { band: 20, rsrp: -95, rsrq: -6, snr: 2 },
         uptime: 86400,
       },
+      readings: expect.any(Array),
     });
+    expect(status.readings.map((r) => r.name)).toContain('signal_strength');
   });
 
   it('reads the older battery block', () => {

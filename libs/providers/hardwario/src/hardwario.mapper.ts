@@ -1,5 +1,11 @@
 import {
+  latestReadings,
+  leaves,
+  messageOrigin,
+  toReading,
   toUnifiedId,
+  type Reading,
+  type ReadingTable,
   type Command,
   type CommandStatus,
   type Device,
@@ -230,6 +236,67 @@ export function deviceTime(data: Record<string, unknown>): string | null {
   return null;
 }
 
+/**
+ * CHESTER payload fields (§6) with a common name and the unit the HARDWARIO documentation gives them. A
+ * field not listed keeps its path as its name and an unknown unit.
+ */
+export const READINGS: ReadingTable = {
+  'thermometer.temperature': { name: 'temperature', unit: 'Cel' },
+  'hygrometer.temperature': { name: 'temperature', unit: 'Cel' },
+  'hygrometer.humidity': { name: 'humidity', unit: '%' },
+  'barometer.pressure': { name: 'pressure', unit: 'kPa' },
+  'system.voltage_rest': { name: 'battery_voltage', unit: 'V' },
+  'system.voltage_load': { name: 'battery_voltage_load', unit: 'V' },
+  'system.current_load': { name: 'current', unit: 'mA' },
+  'battery.voltage_rest': { name: 'battery_voltage', unit: 'V' },
+  'battery.voltage_load': { name: 'battery_voltage_load', unit: 'V' },
+  'battery.current_load': { name: 'current', unit: 'mA' },
+  'system.uptime': { name: 'uptime', unit: 's' },
+  'network.parameter.rsrp': { name: 'signal_strength', unit: 'dB[mW]' },
+  'network.parameter.rsrq': { name: 'signal_quality', unit: 'dB' },
+  'network.parameter.snr': { name: 'snr', unit: 'dB' },
+  'accelerometer.accel_x': { name: 'acceleration_x', unit: 'm/s2' },
+  'accelerometer.accel_y': { name: 'acceleration_y', unit: 'm/s2' },
+  'accelerometer.accel_z': { name: 'acceleration_z', unit: 'm/s2' },
+  'weather_station.wind_speed': { name: 'wind_speed', unit: 'm/s' },
+  'weather_station.wind_direction': { name: 'wind_direction', unit: 'deg' },
+  'weather_station.rainfall': { name: 'rainfall', unit: 'mm' },
+  'backup.line_voltage': { name: 'voltage', unit: 'V' },
+  'backup.battery_voltage': { name: 'battery_voltage', unit: 'V' },
+  'sonar.distance': { name: 'distance', unit: 'm' },
+  temperature_max: { name: 'temperature_max', unit: 'Cel' },
+  voltage_min: { name: 'battery_voltage_min', unit: 'V' },
+  rsrp_min: { name: 'signal_strength_min', unit: 'dB[mW]' },
+  rsrp_max: { name: 'signal_strength_max', unit: 'dB[mW]' },
+};
+
+/** Blocks that describe the message or the hardware, not a measurement. */
+const NOT_MEASURED = /^(message|attribute|network\.(imei|imsi)|network\.parameter\.(plmn|cid|band|earfcn|eest|ecl))(\.|$)/;
+
+/**
+ * Readings of a decoded payload (API.md §3): its numeric and boolean leaves, named by their path. CHESTER's
+ * aggregated series (`{measurements: [{timestamp, avg, …}]}`) give one reading each: the newest window's
+ * average (or value), measured at that window's time.
+ */
+export function payloadReadings(message: Pick<Message, 'id' | 'device_id' | 'connection_id' | 'provider' | 'created_at' | 'device_time' | 'data'>): Reading[] {
+  const origin = messageOrigin(message);
+  const readings = leaves(message.data, (path) => NOT_MEASURED.test(path)).map((leaf) => toReading(origin, leaf.path, leaf.value, READINGS[leaf.path]));
+  const series = (block: unknown, path: string): void => {
+    if (!isObject(block) || NOT_MEASURED.test(path)) return;
+    if (Array.isArray(block.measurements)) {
+      const last: unknown = block.measurements[block.measurements.length - 1];
+      if (!isObject(last)) return;
+      const value = typeof last.avg === 'number' ? last.avg : last.value;
+      const at = typeof last.timestamp === 'number' ? toIso(last.timestamp * 1000) : null;
+      if (typeof value === 'number' && Number.isFinite(value)) readings.push(toReading(origin, path, value, READINGS[path], at));
+      return;
+    }
+    for (const [key, child] of Object.entries(block)) series(child, path === '' ? key : `${path}.${key}`);
+  };
+  series(message.data, '');
+  return readings;
+}
+
 export interface MessageMapContext {
   connectionId: string;
   /** Native id of the device the list is for; used when a message does not name its device. */
@@ -238,7 +305,7 @@ export interface MessageMapContext {
 
 export function mapMessage(message: HwMessage, ctx: MessageMapContext): Message {
   const data = parseBody(message.body);
-  return {
+  const mapped: Message = {
     object: 'message',
     id: toUnifiedId(ctx.connectionId, message.id),
     device_id: toUnifiedId(ctx.connectionId, message.device_id ?? ctx.deviceId),
@@ -253,6 +320,9 @@ export function mapMessage(message: HwMessage, ctx: MessageMapContext): Message 
     data,
     native: message,
   };
+  // Downlinks carry what was sent to the device, not what it measured.
+  mapped.readings = mapped.direction === 'uplink' ? payloadReadings(mapped) : [];
+  return mapped;
 }
 
 const pick = (source: Record<string, unknown>, keys: string[]): Record<string, unknown> | undefined => {
@@ -295,9 +365,11 @@ export function mapStatus(device: HwDevice, latest: HwMessage | undefined, ctx: 
     ['online_window_s', Math.round(ctx.onlineWindowMs / 1000)],
   ];
   for (const [key, value] of facts) if (value !== undefined && value !== null) details[key] = value;
+  let readings: Reading[] = [];
   if (latest) {
     details.last_message = { id: toUnifiedId(ctx.connectionId, latest.id), type: latest.type ?? null, created_at: toIso(latest.created_at) };
     Object.assign(details, telemetryDetails(parseBody(latest.body)));
+    readings = latestReadings(mapMessage(latest, { connectionId: ctx.connectionId, deviceId: device.id }).readings ?? []);
   }
   return {
     object: 'device_status',
@@ -306,6 +378,7 @@ export function mapStatus(device: HwDevice, latest: HwMessage | undefined, ctx: 
     last_seen_at: toIso(device.last_seen),
     checked_at: new Date(ctx.checkedAt).toISOString(),
     details,
+    readings,
   };
 }
 

@@ -147,6 +147,15 @@ export class HardwarioConnection implements ProviderConnection {
     return this.toDevice(await this.readDevice(deviceId, ctx));
   }
 
+  /** The newest `data`/`stats` uplink of a device: what status and product facts are read from. */
+  private async latestUplink(deviceId: string, ctx: CallContext): Promise<HwMessage | undefined> {
+    const page = await this.client.listMessages(
+      { device_id: deviceId, after: new Date(EARLIEST_AFTER_MS).toISOString(), 'type[]': ['data', 'stats'], direction: 'up', limit: 1 },
+      ctx,
+    );
+    return page[0];
+  }
+
   private async readDevice(deviceId: string, ctx: CallContext): Promise<HwDevice> {
     if (!UUID.test(deviceId)) throw notFound('device', deviceId);
     return this.client.getDevice(deviceId, ctx);
@@ -360,15 +369,9 @@ export class HardwarioConnection implements ProviderConnection {
    */
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
     if (!UUID.test(deviceId)) throw notFound('device', deviceId);
-    const [device, latest] = await Promise.all([
-      this.client.getDevice(deviceId, ctx),
-      this.client.listMessages(
-        { device_id: deviceId, after: new Date(EARLIEST_AFTER_MS).toISOString(), 'type[]': ['data', 'stats'], direction: 'up', limit: 1 },
-        ctx,
-      ),
-    ]);
+    const [device, latest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.latestUplink(deviceId, ctx)]);
     const now = Date.now();
-    return mapStatus(device, latest[0], { connectionId: this.connectionId, spaceId: this.spaceId, now, checkedAt: now, onlineWindowMs: this.onlineWindowMs });
+    return mapStatus(device, latest, { connectionId: this.connectionId, spaceId: this.spaceId, now, checkedAt: now, onlineWindowMs: this.onlineWindowMs });
   }
 
   // ── messages ─────────────────────────────────────────────────────────────

@@ -131,7 +131,7 @@ describe('mapStatus', () => {
 
   it('takes online from the props and last_seen_at from the newest message', () => {
     const device = fixture<IottlyDeviceList>('devices-props.json').devices[0];
-    const status = mapStatus(device, CONN, newest, undefined, Date.parse('2020-01-01T00:00:00Z'));
+    const status = mapStatus(device, CONN, [newest], undefined, Date.parse('2020-01-01T00:00:00Z'));
     expect(status).toEqual({
       object: 'device_status',
       device_id: `${CONN}:9a98b1e3-2934-47d8-8e92-992a8000e148`,
@@ -139,11 +139,27 @@ describe('mapStatus', () => {
       last_seen_at: '2018-07-27T17:50:04.968Z',
       checked_at: '2020-01-01T00:00:00.000Z',
       details: expect.objectContaining({ operatingstatus: 'connected', agent_version: '1.7.4', fwsyncstatus: 'sync', last_message_type: 'userdefined' }),
+      readings: [],
     });
   });
 
+  it('gives the latest reading of each name among the recent messages, with common names where a key is a common word', () => {
+    const at = (ms: number) => new Date(ms).toISOString().replace('Z', '');
+    const message = (ms: number, payload: Record<string, unknown>) => ({ from: 'd1', timestamp: at(ms), devicetimestamp: at(ms - 2000), type: 'userdefined', payload });
+    const recent = [message(20_000, { env: { temperature: 21.5 } }), message(10_000, { env: { temperature: 20.1, humidity: 60 }, air: { co2_ppm: 800 }, ok: true })];
+    const status = mapStatus({ ID: 'd1' }, CONN, recent, undefined, 0);
+    expect(status.readings.map((r) => [r.name, r.native_name, r.value, r.unit, r.at])).toEqual([
+      ['co2', 'air.co2_ppm', 800, '[ppm]', '1970-01-01T00:00:08.000Z'],
+      ['humidity', 'env.humidity', 60, null, '1970-01-01T00:00:08.000Z'],
+      ['ok', 'ok', true, null, '1970-01-01T00:00:08.000Z'],
+      ['temperature', 'env.temperature', 21.5, null, '1970-01-01T00:00:18.000Z'],
+    ]);
+    expect(status.readings[3].message_id).toMatch(/^iottly-lab:20000-[0-9a-f]{16}$/);
+    expect(status.readings[3].id).toBe(`${status.readings[3].message_id}:env.temperature`);
+  });
+
   it('falls back to the agent’s last connectionstatus', () => {
-    const status = mapStatus({ ID: 'x' }, CONN, undefined, agent, 0);
+    const status = mapStatus({ ID: 'x' }, CONN, [], agent, 0);
     expect(status.online).toBe(true);
     expect(status.last_seen_at).toBeNull();
     expect(status.details.last_connectionstatus).toBe('connected');
@@ -168,6 +184,7 @@ describe('messages', () => {
       created_at: '2018-07-27T17:50:04.968Z',
       device_time: '2018-07-27T17:49:51.000Z',
       data: { ECHO: { echo: { content: 'IOTTLY hello world!!!!' } } },
+      readings: [],
       native: page.messages[0],
     });
     expect(keyed.id).toMatch(/^1532713804968-[0-9a-f]{16}$/);

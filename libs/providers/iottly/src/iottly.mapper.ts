@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  commonWord,
+  latestOfMessages,
+  leaves,
+  messageOrigin,
+  toReading,
   toUnifiedId,
   type Command,
   type Device,
@@ -8,6 +13,7 @@ import {
   type Message,
   type MessageType,
   type Project,
+  type Reading,
   type SendCommandInput,
 } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
@@ -174,10 +180,11 @@ export function connectionStatusOf(message: IottlyMessage): boolean | null {
 export function mapStatus(
   raw: IottlyDevice,
   connectionId: string,
-  newest: IottlyMessage | undefined,
+  recent: IottlyMessage[],
   lastConnection: IottlyMessage | undefined,
   checkedAt: number,
 ): DeviceStatus {
+  const newest = recent[0];
   const propsOnline = onlineOf(raw.operatingstatus);
   const online = propsOnline ?? (lastConnection ? connectionStatusOf(lastConnection) : null);
   const details: Record<string, unknown> = {};
@@ -193,6 +200,7 @@ export function mapStatus(
     last_seen_at: newest ? toTimestamp(parseVendorTime(newest.timestamp)) : null,
     checked_at: new Date(checkedAt).toISOString(),
     details,
+    readings: latestOfMessages(keyMessages(raw.ID, recent).map((keyed) => mapMessage(keyed, connectionId, raw.ID))),
   };
 }
 
@@ -260,7 +268,7 @@ export const canonicalType = (nativeType: unknown): MessageType =>
 export function mapMessage(keyed: KeyedMessage, connectionId: string, deviceId: string): Message {
   const { raw } = keyed;
   const payload = raw.payload;
-  return {
+  const message: Message = {
     object: 'message',
     id: toUnifiedId(connectionId, keyed.id),
     device_id: toUnifiedId(connectionId, deviceId),
@@ -274,6 +282,18 @@ export function mapMessage(keyed: KeyedMessage, connectionId: string, deviceId: 
     data: payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : { value: payload ?? null },
     native: raw,
   };
+  message.readings = payloadReadings(message);
+  return message;
+}
+
+/**
+ * Readings of a free-form payload: its numeric and boolean leaves, named by their path. iottly documents no
+ * units, so a unit is known only where the key names one (`co2_ppm`); common words (`temperature`) get the
+ * common name.
+ */
+export function payloadReadings(message: Message): Reading[] {
+  const origin = messageOrigin(message);
+  return leaves(message.data).map((leaf) => toReading(origin, leaf.path, leaf.value, commonWord(leaf.path)));
 }
 
 /**

@@ -48,6 +48,9 @@ import type { IottlyMessage, IottlyMessageQuery } from './iottly.types.js';
 /** Largest `l` of the paginated messages API (§5.6: 1–100). */
 export const MESSAGE_PAGE_MAX = 100;
 /** How long the project's board (the device type of every device) is trusted; it is fixed when the project is made. */
+/** Newest messages a status reads: the latest of each reading is almost always among them. */
+const STATUS_MESSAGES = 10;
+
 const BOARD_TTL_MS = 5 * 60_000;
 
 const clamp = (value: number, min: number, max: number): number => Math.max(min, Math.min(max, Math.floor(value) || min));
@@ -131,13 +134,14 @@ export class IottlyConnection implements ProviderConnection {
    * props do not say connected/disconnected, the newest agent `connectionstatus` message decides.
    */
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
-    const [raw, newest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.client.messages(deviceId, 0, { l: 1, type: 'all', sort: 'desc' }, () => [], ctx)]);
+    // A few of the newest messages: the newest tells when the device was last heard from, and the latest readings are rarely older.
+    const [raw, newest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.client.messages(deviceId, 0, { l: STATUS_MESSAGES, type: 'all', sort: 'desc' }, () => [], ctx)]);
     let lastConnection: IottlyMessage | undefined;
     if (onlineOf(raw.operatingstatus) === null) {
       const agent = await this.client.messages(deviceId, 0, { l: MESSAGE_PAGE_MAX, type: 'iottlyagent', sort: 'desc' }, () => [], ctx);
       lastConnection = agent.find((message) => connectionStatusOf(message) !== null);
     }
-    return mapStatus(raw, this.connectionId, newest[0], lastConnection, Date.now());
+    return mapStatus(raw, this.connectionId, newest, lastConnection, Date.now());
   }
 
   /**

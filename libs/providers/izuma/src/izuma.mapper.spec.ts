@@ -103,6 +103,7 @@ describe('izuma mapper', () => {
         device_execution_mode: 1,
         bootstrapped_at: '2017-10-20T05:45:31.102Z',
       },
+      readings: [],
     });
   });
 

@@ -1,4 +1,8 @@
 import {
+  toReading,
+  type Reading,
+  type ReadingOrigin,
+  type ReadingTable,
   parseUnifiedId,
   toUnifiedId,
   type Command,
@@ -120,6 +124,8 @@ export function mapDeviceStatus(device: IzDevice, checkedAt: number, ctx: MapCon
     last_seen_at: null,
     checked_at: new Date(checkedAt).toISOString(),
     details,
+    // Resource values reach devicegate only as notifications (events); the device directory holds none.
+    readings: [],
   };
 }
 
@@ -166,6 +172,51 @@ export function mapEvent(event: IzDeviceEvent, deviceId: string, ctx: MapContext
     },
     native: event,
   };
+}
+
+/**
+ * IPSO Smart Objects (LwM2M object id → common name and the unit the IPSO registry gives its sensor value
+ * 5700). Objects whose unit is set per device (resource 5701) keep a null unit.
+ */
+export const IPSO_OBJECTS: ReadingTable = {
+  '3303': { name: 'temperature', unit: 'Cel' },
+  '3304': { name: 'humidity', unit: '%' },
+  '3301': { name: 'illuminance', unit: 'lx' },
+  '3315': { name: 'pressure', unit: 'hPa' },
+  '3316': { name: 'voltage', unit: 'V' },
+  '3317': { name: 'current', unit: 'A' },
+  '3328': { name: 'power', unit: 'W' },
+  '3331': { name: 'energy', unit: 'kW.h' },
+  '3325': { name: 'co2', unit: '[ppm]' },
+  '3200': { name: 'digital_input', unit: null },
+  '3302': { name: 'motion', unit: null },
+};
+
+/** Device object (3) resources that are measurements: battery level and power source voltage. */
+const DEVICE_RESOURCES: ReadingTable = {
+  '/3/0/9': { name: 'battery_level', unit: '%' },
+  '/3/0/7': { name: 'battery_voltage', unit: 'mV' },
+};
+
+/** The measured value resources of IPSO objects: sensor value, digital input state and counter. */
+const VALUE_RESOURCES = new Set(['5700', '5500', '5501']);
+
+/**
+ * A resource value (a notification or a device-request answer, as plain text) as a Reading, when the path is
+ * a measurement: `/3303/0/5700` → temperature in Cel. Numbers stay numbers, `true`/`false` and `0`/`1` of a
+ * digital input state become booleans; other paths give no reading.
+ */
+export function resourceReading(origin: ReadingOrigin, path: string, text: string | null): Reading | undefined {
+  if (text === null) return undefined;
+  const [, object, , resource] = path.split('/');
+  const spec = Object.hasOwn(DEVICE_RESOURCES, path) ? DEVICE_RESOURCES[path] : VALUE_RESOURCES.has(resource) && Object.hasOwn(IPSO_OBJECTS, object) ? IPSO_OBJECTS[object] : undefined;
+  if (!spec) return undefined;
+  const trimmed = text.trim();
+  let value: number | boolean | string = trimmed;
+  if (resource === '5500') value = trimmed === '1' || trimmed === 'true';
+  else if (trimmed !== '' && Number.isFinite(Number(trimmed))) value = Number(trimmed);
+  const named = resource === '5501' ? { name: `${spec.name}_count`, unit: null } : spec;
+  return toReading(origin, path, value, named);
 }
 
 /** The label merge of the contract's PATCH, shared by every provider. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { bearerToken, pushHeader, secretMatches, toUnifiedId, type Message, type MessageType, type PushRequest, type PushSupport } from '@devicegate/core';
+import { bearerToken, messageOrigin, pushHeader, secretMatches, toUnifiedId, type Message, type MessageType, type PushRequest, type PushSupport } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
-import { PROVIDER } from './izuma.mapper.js';
+import { PROVIDER, resourceReading } from './izuma.mapper.js';
 
 /**
  * Izuma's notification channel (reference §6) delivers `NotificationMessage` batches with an HTTP PUT to
@@ -72,7 +72,7 @@ export function parseIzumaPush(body: unknown, connectionId: string, receivedAt =
       }
       const uid = typeof item.uid === 'string' && item.uid.length > 0 ? item.uid : derivedId(spec.nativeType, item);
       const stamp = Number(item.timestamp);
-      messages.push({
+      const message: Message = {
         object: 'message',
         id: toUnifiedId(connectionId, uid),
         device_id: toUnifiedId(connectionId, item.ep),
@@ -85,7 +85,12 @@ export function parseIzumaPush(body: unknown, connectionId: string, receivedAt =
         device_time: null,
         data: itemData(kind, item),
         native: item,
-      });
+      };
+      if (kind === 'notifications' && typeof item.path === 'string') {
+        const reading = resourceReading(messageOrigin(message), item.path, decodePayload(item.payload));
+        message.readings = reading ? [reading] : [];
+      }
+      messages.push(message);
     }
   }
   return messages;
