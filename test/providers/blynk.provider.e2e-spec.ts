@@ -435,9 +435,9 @@ describe('single devices', () => {
       provider: 'blynk',
       project_id: `${CONN}:101`,
       name: vendor.name,
-      type: String(vendor.templateId),
-      serial_number: null,
-      labels: {},
+      type: 'TMPL4bXq7RzKc',
+      serial_number: 'SN-ENV-548113',
+      labels: expect.objectContaining({ location: expect.any(String) }),
       updated_at: null,
     });
     expect(device.tags).toEqual(['In Service']);
@@ -472,7 +472,7 @@ describe('single devices', () => {
     expect(status).toMatchObject({ object: 'device_status', device_id: `${CONN}:1001`, online: online.connected });
     expect(status.checked_at).toMatch(/Z$/);
     expect(status.details).toMatchObject({ ip: emu.device(1001)!.ip, hardware: { board_type: 'ESP32', template_id: 'TMPL4bXq7RzKc' } });
-    expect(calls.sort()).toEqual(['GET /api/v1/organization/device/baseInfo', 'GET /api/v1/organization/device/online']);
+    expect(calls.sort()).toEqual(['GET /api/v1/organization/device', 'GET /api/v1/organization/device/online']);
   });
 });
 
@@ -486,7 +486,9 @@ describe('create, update, delete', () => {
     expect(device).toMatchObject({ name: 'Garage Relay', project_id: `${CONN}:101`, tags: [], online: false });
     const id = Number(device.id.split(':')[1]);
     expect(emu.device(id)).toMatchObject({ name: 'Garage Relay', ownerUserId: 203 });
-    expect(device.type).toBe(String(emu.device(id)!.templateId));
+    // Created with a template id, read back with the same string (the device's own answer names only the numeric id).
+    expect(device.type).toBe('TMPL8RITg_f9Q');
+    expect((await conn.getDevice(String(id), ctx())).type).toBe('TMPL8RITg_f9Q');
 
     const sub = await conn.createDevice({ type: 'TMPL4bXq7RzKc', name: "North Dock's Sensor", project_id: String(SUB_ORG) }, ctx());
     expect(sub.project_id).toBe(`${CONN}:${SUB_ORG}`);
