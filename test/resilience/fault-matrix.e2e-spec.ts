@@ -53,7 +53,9 @@ const FAULTS: FaultCase[] = [
   { name: '200 with an array of numbers', fault: () => ({ kind: 'body', body: [1, 2] }), expect: { status: 502, type: 'upstream_error' } },
   { name: '200 with null', fault: () => ({ kind: 'body', body: null }), expect: { status: 502, type: 'upstream_error' } },
   { name: '200 with a string', fault: () => ({ kind: 'body', body: 'ok' }), expect: { status: 502, type: 'upstream_error' } },
-  { name: '20 MB body', fault: () => ({ kind: 'huge', bytes: 20 * 1024 * 1024 }), expect: { status: 502, type: 'upstream_error' } },
+  // Announced, so it is refused on its headers: streamed, the 10 MiB limit would race the 500 ms timeout
+  // on a busy machine (the streamed limit is the http-client's own test, with a generous timeout).
+  { name: '20 MB body', fault: () => ({ kind: 'huge', bytes: 20 * 1024 * 1024, declared: true }), expect: { status: 502, type: 'upstream_error' } },
   { name: 'body trickling past the timeout', fault: () => ({ kind: 'trickle', chunkDelayMs: 150, chunks: 20 }), expect: { status: 504, type: 'upstream_timeout' } },
 ];
 
@@ -150,9 +152,7 @@ describe.each(PROVIDERS)('%s under vendor faults', (provider) => {
   async function expectFault(path: string, fault: Fault, expected: Expectation): Promise<void> {
     emulator.server.injectFault({ fault, times: 1000, path: API_PATH[provider] });
     const before = emulator.server.requestCount();
-    const started = Date.now();
     const answer = await call(path);
-    const elapsed = Date.now() - started;
     emulator.server.clearFaults();
     // The recovery call is made before any assertion, so that one failed check cannot leave the
     // connection's circuit counting failures for the cases after it.
@@ -169,7 +169,7 @@ describe.each(PROVIDERS)('%s under vendor faults', (provider) => {
     // The vendor was really asked (the fault hit the vendor call, not something in front of it).
     expect(emulator.server.requestCount()).toBeGreaterThan(before);
     // Timeouts are the connection's, not a test runner's.
-    expect(elapsed).toBeLessThan(TIMEOUT_MS * 8);
+    if (expected.type === 'upstream_timeout') expect(body.message).toBe(`The vendor did not answer within ${TIMEOUT_MS} ms.`);
 
     const whole = `${answer.status} ${JSON.stringify([...answer.headers])} ${answer.text}`;
     expect({ context, leaks: leaks(whole, sentCredentials(emulator)) }).toEqual({ context, leaks: [] });

@@ -2,8 +2,9 @@ import request from 'supertest';
 import { startHardwarioEmulator, type HardwarioEmulator } from '@devicegate/emulators/hardwario';
 import { sha256hex, startGateway, type RunningGateway } from '../support/gateway-harness.js';
 import { startRedis } from '../support/redis-server.js';
+import { describeWith } from '../support/tools.js';
 
-describe('two gateway instances on one Redis', () => {
+describeWith('redis-server')('two gateway instances on one Redis', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let emulator: HardwarioEmulator;
   let a: RunningGateway;

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-
-const REDIS_SERVER = '/usr/bin/redis-server';
+import { findTool } from './tools.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -15,11 +13,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A throwaway Redis on loopback, without persistence. `.ci/run` installs Debian's redis-server when it is absent. */
+/** A throwaway Redis on loopback, without persistence (suites that use it are declared with `describeWith('redis-server')`). */
 export async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is missing: install Debian's redis-server (.ci/run does)`);
+  const redisServer = findTool('redis-server');
+  if (!redisServer) throw new Error('redis-server not found (REDIS_SERVER, or PATH)');
   const port = await freePort();
-  const child: ChildProcess = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);

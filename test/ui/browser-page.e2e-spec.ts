@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { HardwarioEmulator } from '@devicegate/emulators/hardwario';
 import { startSandboxGateway, type RunningSandbox } from '../support/gateway-harness.js';
+import { describeWith, findTool } from '../support/tools.js';
 
 /**
  * The README's browser page, taken from README.md itself so the two cannot drift, served from an origin
@@ -12,7 +13,7 @@ import { startSandboxGateway, type RunningSandbox } from '../support/gateway-har
  * comes through CORS with a token from POST /v1/tokens, live events through EventSource.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = findTool('chromium')!;
 
 function readmePage(): string {
   const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8');
@@ -22,7 +23,7 @@ function readmePage(): string {
   return block[1];
 }
 
-describe('the README browser page in Chromium, from another origin', () => {
+describeWith('chromium')('the README browser page in Chromium, from another origin', () => {
   let gateway: RunningSandbox;
   let site: Server;
   let siteUrl: string;
@@ -32,7 +33,6 @@ describe('the README browser page in Chromium, from another origin', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
     gateway = await startSandboxGateway();
     const html = readmePage();
     site = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html));

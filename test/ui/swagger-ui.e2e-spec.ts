@@ -1,19 +1,20 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startSandboxGateway, type RunningSandbox } from '../support/gateway-harness.js';
+import { describeWith, findTool } from '../support/tools.js';
 
 /**
  * Swagger UI in a real Chromium, used the way the README tells a person to use it: open /docs, click
  * Authorize, enter the sandbox key, "Try it out", Execute, and read the answer in the response panel.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = findTool('chromium')!;
 const SHOTS = resolve(process.cwd(), 'artifacts/swagger-ui');
 const HARDWARIO_DEVICE = 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f';
 
-describe('Swagger UI at /docs in Chromium', () => {
+describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
   let gateway: RunningSandbox;
   let context: BrowserContext;
   let page: Page;
@@ -22,7 +23,6 @@ describe('Swagger UI at /docs in Chromium', () => {
   const failedRequests: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
     mkdirSync(SHOTS, { recursive: true });
     gateway = await startSandboxGateway();
     profile = mkdtempSync(join(tmpdir(), 'devicegate-chromium-'));

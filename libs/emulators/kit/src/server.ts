@@ -10,7 +10,7 @@ export type Fault =
   | { kind: 'malformed-json' }
   | { kind: 'html'; status?: number }
   | { kind: 'body'; status?: number; body: unknown }
-  | { kind: 'huge'; bytes: number }
+  | { kind: 'huge'; bytes: number; /** Content-Length announces the size up front (else chunked, so only reading tells). */ declared?: boolean }
   | { kind: 'trickle'; chunkDelayMs: number; chunks?: number };
 
 export interface FaultRule {
@@ -173,7 +173,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       case 'body':
         return send(res, { status: fault.status ?? 200, body: fault.body });
       case 'huge': {
-        res.writeHead(200, { 'content-type': 'application/json' });
+        res.writeHead(200, { 'content-type': 'application/json', ...(fault.declared ? { 'content-length': String(fault.bytes + '{"padding":""}'.length) } : {}) });
         const chunk = Buffer.alloc(64 * 1024, 'a');
         let left = fault.bytes;
         res.write('{"padding":"');
