@@ -186,3 +186,95 @@ describe('graceful shutdown of the built gateway (SIGTERM during a vendor call)'
     expectGraceful(run);
   }, 25_000);
 });
+
+describe('bounded shutdown: the process exits whatever is still pending', () => {
+  let emulator: HardwarioEmulator;
+  let dir: string;
+  const running: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    emulator = await startHardwarioEmulator();
+    dir = mkdtempSync(join(tmpdir(), 'devicegate-deadline-'));
+  });
+
+  afterAll(async () => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await emulator?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits (1) at server.shutdown_timeout_seconds while a vendor call is still pending', async () => {
+    const configFile = join(dir, 'deadline.yaml');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { host: '127.0.0.1', shutdown_timeout_seconds: 1 },
+        clients: [{ name: 'shutdown-test', key_sha256: sha256hex(KEY), scopes: ['read'] }],
+        connections: [{ id: 'hw-stuck', provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, timeout_ms: 60_000, retries: 0, credentials: { api_key: emulator.credentials.apiKey } }],
+      }),
+    );
+    const gateway = await startBuilt(configFile);
+    running.push(gateway.child);
+    emulator.setLatency(30_000);
+    try {
+      const before = emulator.requestCount();
+      const pending = getOnce(`http://127.0.0.1:${gateway.port}/v1/devices/${encodeURIComponent(`hw-stuck:${emulator.demoDeviceIds()[0]}`)}`).catch(() => 'cut');
+      for (let i = 0; i < 200 && emulator.requestCount() === before; i++) await sleep(10);
+      expect(gateway.child.kill('SIGTERM')).toBe(true);
+      expect(await exitWithin(gateway.exited, 6_000)).toEqual({ code: 1 });
+      expect(gateway.output()).toContain('not stopped within server.shutdown_timeout_seconds');
+      expect(await pending).toBe('cut');
+    } finally {
+      emulator.setLatency(0);
+    }
+  }, 30_000);
+
+  it('a sandbox-mode gateway under load (streams that never read, pushes, vendor calls) exits 0 soon after SIGTERM', async () => {
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, NODE_OPTIONS: '', PORT: '0', DEVICEGATE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(child);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (let i = 0; i < 600 && !/Live events:.*(http:\/\/127\.0\.0\.1:\d+)\/v1\/events/.test(output); i++) await sleep(50);
+    const base = /Live events:.*?(http:\/\/127\.0\.0\.1:\d+)\/v1\/events/.exec(output)?.[1];
+    if (!base) throw new Error(`the sandbox did not start:\n${output}`);
+    const { port } = new URL(base);
+
+    // About 20 MB of stored events: far more than the socket buffers of a client that never reads.
+    const padding = 'x'.repeat(500_000);
+    for (let n = 0; n < 40; n++) {
+      const job = { message: { id: `018eebbe-0000-7000-8000-${String(n).padStart(12, '0')}`, type: 'data', direction: 'up', created_at: '2024-04-17T11:08:27.917Z', body: { padding } }, device: { id: '018a1535-fd39-7293-bd36-52df3e62e962', name: 'meteo', serial_number: '2159020389' } };
+      const pushed = await fetch(`${base}/v1/hooks/sandbox-hardwario`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-push-secret' }, body: JSON.stringify(job) });
+      expect(pushed.status).toBe(202);
+    }
+    const stalled = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<ReturnType<typeof connect>>((done) => {
+            const socket = connect({ host: '127.0.0.1', port: Number(port) }, () => {
+              socket.write(`GET /v1/events?last_event_id=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sandbox\r\n\r\n`);
+              socket.pause();
+              done(socket);
+            });
+            socket.on('error', () => undefined);
+          }),
+      ),
+    );
+    // Vendor calls and pushes still coming when the signal arrives.
+    const load = Array.from({ length: 10 }, (_, i) =>
+      (i % 2 ? fetch(`${base}/v1/devices?limit=5`, { headers: { authorization: 'Bearer sandbox' } }) : fetch(`${base}/v1/hooks/sandbox-hardwario`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-push-secret' }, body: '{}' })).then(
+        (res) => res.status,
+        () => 'cut',
+      ),
+    );
+    await sleep(300);
+    expect(child.kill('SIGTERM')).toBe(true);
+    try {
+      expect(await exitWithin(exited, 20_000)).toEqual({ code: 0 });
+    } finally {
+      for (const socket of stalled) socket.destroy();
+      await Promise.all(load);
+    }
+  }, 60_000);
+});

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { closeGracefully, createApp } from './app.setup.js';
-import { ConfigError, configPathFromArgs, loadConfigFile, prepareDataDir, readableByOthers } from './config/config.loader.js';
+import { ConfigError, DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, configPathFromArgs, loadConfigFile, prepareDataDir, readableByOthers } from './config/config.loader.js';
 import type { GatewayConfig } from './config/config.types.js';
 import { createLogger } from './ops/logger.js';
 import { createProviderRegistry } from './providers.js';
@@ -38,6 +38,12 @@ async function bootstrap(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'finishing requests in flight, then stopping');
+    // Whatever is still pending by then (a slow vendor call, a queued one, an emulator) does not keep the process.
+    const seconds = config.server.shutdownTimeoutSeconds ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS;
+    setTimeout(() => {
+      logger.warn({ signal, seconds }, 'not stopped within server.shutdown_timeout_seconds: exiting now');
+      process.exit(1);
+    }, seconds * 1000);
     await closeGracefully(app);
     await sandbox?.close();
     process.exit(0);

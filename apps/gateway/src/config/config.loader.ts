@@ -19,6 +19,9 @@ export class ConfigError extends Error {
 /** A week of events: `Last-Event-ID` replays and failed webhook deliveries can be looked at for that long. */
 export const DEFAULT_EVENT_RETENTION_HOURS = 168;
 
+/** Half of the 30 s most supervisors wait before they kill: time for vendor calls in flight (10 s timeouts) to end. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 15;
+
 /** Relative to the working directory, like any relative `data_dir`. */
 export const DEFAULT_DATA_DIR = 'data';
 
@@ -81,7 +84,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
   const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number }; token_secret?: string;
-    max_event_streams?: number; max_event_streams_per_key?: number; max_webhooks_per_key?: number; max_pending_deliveries?: number; refused_hooks_per_minute?: number };
+    max_event_streams?: number; max_event_streams_per_key?: number; max_webhooks_per_key?: number; max_pending_deliveries?: number; refused_hooks_per_minute?: number; shutdown_timeout_seconds?: number };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
   (raw.connections as Array<Record<string, Json>>).forEach((entry, index) => {
@@ -157,6 +160,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       maxWebhooksPerKey: server.max_webhooks_per_key,
       maxPendingDeliveries: server.max_pending_deliveries,
       refusedHooksPerMinute: server.refused_hooks_per_minute,
+      shutdownTimeoutSeconds: server.shutdown_timeout_seconds ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
     },
     clients,
     connections,

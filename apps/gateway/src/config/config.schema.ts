@@ -41,6 +41,7 @@ export const CONFIG_SCHEMA = {
         max_webhooks_per_key: { type: 'integer', minimum: 1, maximum: 100000 },
         max_pending_deliveries: { type: 'integer', minimum: 1, maximum: 100000000 },
         refused_hooks_per_minute: { type: 'integer', minimum: 1, maximum: 1000000 },
+        shutdown_timeout_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
       },
     },
     clients: {

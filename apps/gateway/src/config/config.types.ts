@@ -44,6 +44,8 @@ export interface ServerConfig {
   maxWebhooksPerKey?: number;
   maxPendingDeliveries?: number;
   refusedHooksPerMinute?: number;
+  /** After SIGTERM, how long requests in flight may take before the process exits anyway (default 15 s). */
+  shutdownTimeoutSeconds?: number;
   /** Signs short-lived tokens; instances that share clients need the same one (random per process when absent). */
   tokenSecret?: string;
 }
