@@ -40,6 +40,8 @@ describe('gateway contract over HTTP (HARDWARIO emulator)', () => {
     });
     gw = await startGateway(
       {
+        // The contract checks send every route a missing, a malformed and an unknown key.
+        server: { failed_auth_limit: { per_second: 1000, burst: 1000 } },
         clients: clients.map((c) => ({ name: c.name, key_sha256: sha256hex(c.key), scopes: c.scopes, connections: c.connections })),
         connections: [
           hw('hw-a'),

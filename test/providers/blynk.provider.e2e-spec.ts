@@ -82,7 +82,7 @@ async function listThroughEngine<T extends { id: string }>(source: ListSource<T>
   let after: string | undefined;
   for (let i = 0; i < 10_000; i++) {
     const args = parseListArgs({ ...params, limit: String(limit), ...(after ? { after } : {}) }, { fields, defaultOrder });
-    const page = await engine.list({ kind: 'test', segments: [{ connectionId: CONN, provider: 'blynk', source }], args, fields }, ctx());
+    const page = await engine.list({ kind: 'test', reach: '*', segments: [{ connectionId: CONN, provider: 'blynk', source }], args, fields }, ctx());
     out.push(...page.items);
     if (!page.hasMore) return out;
     after = page.items[page.items.length - 1].id;

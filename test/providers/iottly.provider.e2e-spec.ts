@@ -77,7 +77,7 @@ async function gatewayPages<T extends { id: string }>(
   for (;;) {
     const args = parseListArgs({ ...params, ...(after ? { after } : {}) }, { fields, defaultOrder });
     if (scan) engine = new ListingEngine();
-    const page = await engine.list({ kind, segments: [{ connectionId: CONN, provider: 'iottly', source }], args, fields }, ctx());
+    const page = await engine.list({ kind, reach: '*', segments: [{ connectionId: CONN, provider: 'iottly', source }], args, fields }, ctx());
     ids.push(...page.items.map((item) => item.id));
     if (!page.hasMore) break;
     expect(page.items).toHaveLength(limit);

@@ -79,6 +79,8 @@ export interface TestGatewayOptions {
   connection?: Record<string, unknown>;
   rateLimit?: { per_second: number; burst: number };
   scopes?: string[];
+  /** Further `server` keys of the configuration. */
+  server?: Record<string, unknown>;
   /** Capture the gateway's logs at every level (and silence stdout/stderr while it runs). */
   captureLogs?: boolean;
 }
@@ -91,7 +93,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const registry = createProviderRegistry();
   const sandbox = await startSandbox(registry, { providers: options.providers, vendorRateLimits: false });
   const document = {
-    server: { host: '127.0.0.1', rate_limit: options.rateLimit ?? { per_second: 100_000, burst: 100_000 } },
+    server: { host: '127.0.0.1', rate_limit: options.rateLimit ?? { per_second: 100_000, burst: 100_000 }, ...options.server },
     clients: [
       {
         name: 'resilience',

@@ -13,7 +13,12 @@ import { registerCors } from './common/cors.js';
 import { loggableUrl, registerAccessTokenQuery } from './tokens/access-token.hook.js';
 import { buildOpenApiDocument } from './openapi/openapi-builder.js';
 import { OpenApiDocument } from './openapi/openapi-document.js';
-import { IDEMPOTENCY_STORE, LOGGER } from './app.tokens.js';
+import { IDEMPOTENCY_STORE, LOGGER, RATE_LIMIT_STORE } from './app.tokens.js';
+import { registerAuthentication } from './auth/authentication.hook.js';
+import { ClientKeys } from './auth/client-keys.js';
+import { FailedAuthLimiter } from './auth/failed-auth.js';
+import type { RateLimitStore } from './auth/rate-limit.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './common/json-depth.js';
 import { registerIdempotency } from './idempotency/idempotency.hooks.js';
 import type { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { GatewayMetrics } from './ops/metrics.js';
@@ -43,10 +48,16 @@ export function configureApp(app: NestFastifyApplication): void {
     return routes.some((route) => route.method !== method && route.pattern.test(path));
   };
 
-  // JSON is the only body devicegate reads; anything else is answered 415.
-  fastify.removeContentTypeParser(['text/plain']);
+  // JSON is the only body devicegate reads; anything else is answered 415. Its nesting is checked on the
+  // raw text first: a deep body would cost the parser and the validators far more than the scan.
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (!exceedsJsonDepth(body)) return parseJson(request, body as string, done);
+    done(GatewayError.validation([{ name: 'body', message: `nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep` }], 'The request body is nested too deeply.'), undefined);
+  });
 
-  const { cors } = app.get<GatewayConfig>(GATEWAY_CONFIG).server;
+  const { cors, failedAuthLimit } = app.get<GatewayConfig>(GATEWAY_CONFIG).server;
   if (cors) registerCors(fastify, cors);
   registerAccessTokenQuery(fastify);
 
@@ -84,6 +95,8 @@ export function configureApp(app: NestFastifyApplication): void {
     done();
   });
 
+  const failures = failedAuthLimit ? new FailedAuthLimiter(failedAuthLimit.perSecond, failedAuthLimit.burst) : new FailedAuthLimiter();
+  registerAuthentication(fastify, app.get(ClientKeys), app.get<RateLimitStore>(RATE_LIMIT_STORE), metrics, failures);
   registerIdempotency(fastify, app.get<IdempotencyStore>(IDEMPOTENCY_STORE));
 
   app.useGlobalFilters(new GatewayExceptionFilter(pathHasOtherMethod));

@@ -65,7 +65,7 @@ async function pageAll(engine: ListingEngine, segments: ListSegment<Item>[], que
   let after: string | undefined;
   for (let guard = 0; guard < 10_000; guard++) {
     const args = parseListArgs({ ...query, ...(after ? { after } : {}) }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    const page = await engine.list({ kind: 'devices', segments, args, fields: DEVICE_FIELDS }, ctx);
+    const page = await engine.list({ kind: 'devices', reach: '*', segments, args, fields: DEVICE_FIELDS }, ctx);
     if (page.hasMore) expect(page.items).toHaveLength(args.limit);
     seen.push(...page.items.map((i) => i.id));
     if (!page.hasMore) return seen;
@@ -120,11 +120,11 @@ describe('ListingEngine paging exactness', () => {
     const { segments } = segmentsOf([['conn-a', 30, 'cursor'], ['conn-b', 5, 'token']]);
     const first = new ListingEngine();
     const args = parseListArgs({ limit: '12' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    const page1 = await first.list({ kind: 'devices', segments, args, fields: DEVICE_FIELDS }, ctx);
+    const page1 = await first.list({ kind: 'devices', reach: '*', segments, args, fields: DEVICE_FIELDS }, ctx);
     const after = page1.items[11].id;
     const other = new ListingEngine();
     const args2 = parseListArgs({ limit: '12', after }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    const page2 = await other.list({ kind: 'devices', segments, args: args2, fields: DEVICE_FIELDS }, ctx);
+    const page2 = await other.list({ kind: 'devices', reach: '*', segments, args: args2, fields: DEVICE_FIELDS }, ctx);
     expect(page2.items[0].id).toBe('conn-a:0012');
   });
 
@@ -132,7 +132,7 @@ describe('ListingEngine paging exactness', () => {
     const source = new FakeSource(makeItems('big', 50_000), 'cursor', 1000);
     const segments = [{ connectionId: 'big', provider: 'fake', source }];
     const bogus = parseListArgs({ limit: '2', after: 'big:nope' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    await expect(new ListingEngine({ maxScanCalls: 5 }).list({ kind: 'devices', segments, args: bogus, fields: DEVICE_FIELDS }, ctx)).rejects.toMatchObject({
+    await expect(new ListingEngine({ maxScanCalls: 5 }).list({ kind: 'devices', reach: '*', segments, args: bogus, fields: DEVICE_FIELDS }, ctx)).rejects.toMatchObject({
       type: 'validation_error',
       fields: [{ name: 'after' }],
     });
@@ -140,7 +140,7 @@ describe('ListingEngine paging exactness', () => {
 
     source.calls = 0;
     const deep = parseListArgs({ limit: '2', after: 'big:3500' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    const page = await new ListingEngine({ maxScanCalls: 5 }).list({ kind: 'devices', segments, args: deep, fields: DEVICE_FIELDS }, ctx);
+    const page = await new ListingEngine({ maxScanCalls: 5 }).list({ kind: 'devices', reach: '*', segments, args: deep, fields: DEVICE_FIELDS }, ctx);
     expect(page.items.map((i) => i.id)).toEqual(['big:3501', 'big:3502']);
     expect(source.calls).toBe(4);
   });
@@ -148,7 +148,7 @@ describe('ListingEngine paging exactness', () => {
   it('rejects an after that is not in the result set', async () => {
     const { segments } = segmentsOf([['conn-a', 10, 'cursor']]);
     const args = parseListArgs({ after: 'conn-a:9999' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    await expect(new ListingEngine().list({ kind: 'devices', segments, args, fields: DEVICE_FIELDS }, ctx)).rejects.toMatchObject({
+    await expect(new ListingEngine().list({ kind: 'devices', reach: '*', segments, args, fields: DEVICE_FIELDS }, ctx)).rejects.toMatchObject({
       type: 'validation_error',
       fields: [{ name: 'after' }],
     });
@@ -164,11 +164,11 @@ describe('ListingEngine paging exactness', () => {
     const { segments } = segmentsOf([['conn-a', 25, 'token']]);
     const all = [...segments, { connectionId: 'conn-z', provider: 'fake', source: broken }];
     const args = parseListArgs({ include: 'total_count', partial: 'true', 'labels.room': 'lab' }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    const page = await new ListingEngine().list({ kind: 'devices', segments: all, args, fields: DEVICE_FIELDS }, ctx);
+    const page = await new ListingEngine().list({ kind: 'devices', reach: '*', segments: all, args, fields: DEVICE_FIELDS }, ctx);
     expect(page.totalCount).toBe(9);
     expect(page.unreachable).toEqual([{ connection_id: 'conn-z', type: 'upstream_timeout', message: 'slow' }]);
     const strict = parseListArgs({}, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    await expect(new ListingEngine().list({ kind: 'devices', segments: all, args: strict, fields: DEVICE_FIELDS }, ctx)).rejects.toMatchObject({
+    await expect(new ListingEngine().list({ kind: 'devices', reach: '*', segments: all, args: strict, fields: DEVICE_FIELDS }, ctx)).rejects.toMatchObject({
       type: 'upstream_timeout',
       connectionId: 'conn-z',
     });
@@ -192,7 +192,7 @@ describe('ListingEngine paging exactness', () => {
       },
     });
     const args = parseListArgs({}, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
-    const page = await new ListingEngine().list({ kind: 'devices', segments: ['c-1', 'c-2', 'c-3', 'c-4'].map(slow), args, fields: DEVICE_FIELDS }, ctx);
+    const page = await new ListingEngine().list({ kind: 'devices', reach: '*', segments: ['c-1', 'c-2', 'c-3', 'c-4'].map(slow), args, fields: DEVICE_FIELDS }, ctx);
     expect(page.items).toHaveLength(12);
     expect(peak).toBe(4);
   });

@@ -29,6 +29,11 @@ export interface ListPage<T> {
 export interface ListRequest<T> {
   /** What is listed (`devices`, `projects`, `messages:<device id>`): part of the resume-cache key. */
   kind: string;
+  /**
+   * What the caller may see (its connections): part of every cache key, so a position or a count found
+   * for one caller never serves another who may see less, even when both ask for the same kind.
+   */
+  reach: string;
   segments: ListSegment<T>[];
   args: ListArgs;
   fields: FieldSpecs;
@@ -212,7 +217,7 @@ export class ListingEngine {
 
   private signature<T>(request: ListRequest<T>, segments: ListSegment<T>[]): string {
     const filters = [...request.args.filters].map((f) => [f.field, f.op, f.value]).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-    return JSON.stringify([request.kind, request.args.order, segments.map((s) => s.connectionId), filters]);
+    return JSON.stringify([request.kind, request.reach, request.args.order, segments.map((s) => s.connectionId), filters]);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { GatewayError } from '@devicegate/errors';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { TOKEN_PREFIX, TokenSigner } from '../tokens/token-signer.js';
 
@@ -16,6 +17,9 @@ export function findClient(clients: readonly ClientConfig[], key: string): Clien
   return found;
 }
 
+/** RFC 6750 `Authorization: Bearer <b64token>`; the scheme is case-insensitive. */
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
+
 /** Keys recently matched; only keys that matched are kept, so unknown keys always take the constant-time path. */
 const KNOWN_KEYS_MAX = 1000;
 
@@ -28,6 +32,15 @@ export class ClientKeys {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly tokens: TokenSigner,
   ) {}
+
+  /** The client an `Authorization` header names: 401 `invalid_auth` when it is not a bearer key, `invalid_apikey` when no client has the key. */
+  authenticate(authorization: string | undefined): ClientConfig {
+    const match = BEARER.exec(authorization ?? '');
+    if (!match) throw new GatewayError('invalid_auth', 'An Authorization header of the form "Bearer <key>" is required.');
+    const client = this.find(match[1]);
+    if (!client) throw new GatewayError('invalid_apikey');
+    return client;
+  }
 
   /** The client of a configured key, or of a valid short-lived token (narrowed to what it grants). */
   find(key: string): ClientConfig | undefined {

@@ -36,6 +36,8 @@ describe('configuration', () => {
       'hooks.example.com',
       '*.internal.example',
     ]);
+    expect(config.server.exposeNames).toBe(false);
+    expect(buildConfig({ server: { expose_names: true }, connections: [] }, providers, {}).server.exposeNames).toBe(true);
     expect([...config.clients[0].connections]).toEqual(['*']);
     expect(buildConfig({ connections: [] }, providers, { PORT: '8080' }).server.port).toBe(8080);
   });
@@ -51,6 +53,11 @@ describe('configuration', () => {
     [{ connections: [hw()], clients: [{ name: 'x', key_sha256: 'abc', scopes: ['read'] }] }, undefined, 'clients[0].key_sha256: must match pattern'],
     [{ connections: [hw()], clients: [{ name: 'x', key_sha256: HASH, scopes: ['admin'] }] }, undefined, 'clients[0].scopes[0]: must be one of read, write, commands, passthrough'],
     [{ connections: [hw()], clients: [{ name: 'x', key_sha256: HASH, scopes: ['read'], connections: ['nope'] }] }, undefined, "clients[0].connections[0]: no connection has the id 'nope'"],
+    [
+      { connections: [hw()], clients: [{ name: 'ops', key_sha256: HASH, scopes: ['read'] }, { name: 'ops', key_sha256: 'a'.repeat(64), scopes: ['read', 'write'] }] },
+      undefined,
+      "clients[1].name: another client is already named 'ops'",
+    ],
     [{ connections: [hw()], server: { prot: 1 } }, undefined, 'server.prot: is not a known key'],
     [{ connections: [hw()], server: { event_retention_hours: 0 } }, undefined, 'server.event_retention_hours: must be > 0'],
     [{ connections: [hw({ push: {} })] }, undefined, 'connections[0].push.secret: is required'],

@@ -83,7 +83,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   const raw = interpolate(document as Json, env) as Record<string, Json>;
   if (!validateCommon(raw)) throw new ConfigError(describeAjvError(validateCommon.errors![0], ''));
 
-  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number }; token_secret?: string;
+  const server = (raw.server ?? {}) as { port?: number; host?: string; rate_limit?: { per_second: number; burst?: number }; redis_url?: string; data_dir?: string; event_retention_hours?: number; expose_names?: boolean; failed_auth_limit?: { per_second: number; burst: number }; webhook_allowed_hosts?: string[]; cors?: { origins: string[]; max_age_seconds?: number }; token_secret?: string;
     max_event_streams?: number; max_event_streams_per_key?: number; max_webhooks_per_key?: number; max_pending_deliveries?: number; refused_hooks_per_minute?: number; shutdown_timeout_seconds?: number };
   const connections: ConnectionConfig[] = [];
   const seen = new Set<string>();
@@ -128,11 +128,15 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       connections: new Set(client.connections ?? ['*']),
     };
   });
+  // A client is known by its name everywhere (rate bucket, idempotency records, webhook ownership): two of one name would be one identity.
   const hashes = new Set<string>();
+  const names = new Set<string>();
   clients.forEach((client, index) => {
     const hex = client.keySha256.toString('hex');
     if (hashes.has(hex)) throw new ConfigError(`clients[${index}].key_sha256: the same key is configured twice`);
+    if (names.has(client.name)) throw new ConfigError(`clients[${index}].name: another client is already named '${client.name}'`);
     hashes.add(hex);
+    names.add(client.name);
   });
 
   (server.webhook_allowed_hosts ?? []).forEach((entry, index) => {
@@ -151,6 +155,8 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       redisUrl: server.redis_url || undefined,
       dataDir: server.data_dir ?? DEFAULT_DATA_DIR,
       eventRetentionHours: server.event_retention_hours ?? DEFAULT_EVENT_RETENTION_HOURS,
+      exposeNames: server.expose_names ?? false,
+      ...(server.failed_auth_limit ? { failedAuthLimit: { perSecond: server.failed_auth_limit.per_second, burst: server.failed_auth_limit.burst } } : {}),
       webhookAllowedHosts: server.webhook_allowed_hosts,
       tokenSecret: server.token_secret,
       // Ten minutes: long enough to spare most preflights, short enough for a changed list to apply soon.

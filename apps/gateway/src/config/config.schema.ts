@@ -25,6 +25,16 @@ export const CONFIG_SCHEMA = {
         redis_url: { type: 'string' },
         data_dir: { type: 'string', minLength: 1 },
         event_retention_hours: { type: 'number', exclusiveMinimum: 0, maximum: 87600 },
+        expose_names: { type: 'boolean' },
+        failed_auth_limit: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['per_second', 'burst'],
+          properties: {
+            per_second: { type: 'number', exclusiveMinimum: 0 },
+            burst: { type: 'integer', minimum: 1 },
+          },
+        },
         webhook_allowed_hosts: { type: 'array', items: { type: 'string', pattern: '^(\\*|(\\*\\.)?[A-Za-z0-9._:-]+(/\\d{1,3})?)$' } },
         token_secret: { type: 'string', minLength: 32 },
         cors: {

@@ -34,6 +34,10 @@ export interface ServerConfig {
   dataDir?: string;
   /** How long accepted events (and finished webhook deliveries) are kept, in hours (default a week). */
   eventRetentionHours?: number;
+  /** Failed authentications allowed per source address (token bucket); default 1/s, burst 30 (auth/failed-auth.ts). */
+  failedAuthLimit?: { perSecond: number; burst: number };
+  /** Whether the public `/readyz` and `/metrics` name each connection and client (default: aggregates only). */
+  exposeNames?: boolean;
   /** The only hosts webhooks may be sent to (`*.example.com` for subdomains); any host when absent. */
   webhookAllowedHosts?: string[];
   /** Cross-origin access for browser pages; none when absent. */

@@ -57,7 +57,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
           );
         },
       });
-      this.metrics.watchCircuit(connection.id, () => http.circuitSnapshot());
+      this.metrics.watchCircuit(connection.id, connection.provider, () => http.circuitSnapshot());
       this.connections.set(connection.id, {
         config: connection,
         definition,
@@ -107,7 +107,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
 
   recordFailure(live: LiveConnection, error: unknown): void {
     if (!isGatewayError(error) || !HEALTH_FAILURES.has(error.type)) return;
-    if (error.type === 'upstream_rate_limited') this.metrics.rateLimited.inc({ scope: 'vendor', name: live.config.id });
+    if (error.type === 'upstream_rate_limited') this.metrics.vendorRateLimited(live.config.id);
     live.health.lastFailureAt = Date.now();
     live.health.lastFailureType = error.type;
     live.health.recentFailures += 1;
@@ -135,5 +135,8 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     }));
   }
 }
+
+/** What a client may see, as a cache key: its connection ids in order (`*` for all). */
+export const reachOf = (client: ClientConfig): string => [...client.connections].sort().join(',');
 
 export const mayReach = (client: ClientConfig, connectionId: string): boolean => client.connections.has('*') || client.connections.has(connectionId);

@@ -35,7 +35,7 @@ export class ConnectionDto {
   @ApiProperty({ description: 'A human-readable name.', example: 'HARDWARIO Cloud (sandbox-hardwario)' })
   display_name: string;
 
-  @ApiProperty({ description: 'The root URL of the vendor API that this connection calls.', example: 'http://127.0.0.1:41001' })
+  @ApiProperty({ description: 'The root URL of the vendor API that this connection calls, without any `user:password@` part.', example: 'http://127.0.0.1:41001' })
   base_url: string;
 
   @ApiProperty({

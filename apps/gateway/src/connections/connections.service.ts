@@ -4,8 +4,11 @@ import { GatewayError } from '@devicegate/errors';
 import { ListingEngine, type ListArgs } from '@devicegate/listing';
 import type { ClientConfig } from '../config/config.types.js';
 import { listBody } from '../common/list-response.js';
-import { ConnectionRegistry, type LiveConnection } from './connection-registry.js';
+import { ConnectionRegistry, reachOf, type LiveConnection } from './connection-registry.js';
 import type { ConnectionDto } from './connection.dto.js';
+
+/** A URL without its `user:password@`: credentials written into a base URL are still credentials. */
+export const withoutUserinfo = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
 
 /** The Connection object of API.md §3; credentials never appear in it. */
 export function connectionView(registry: ConnectionRegistry, live: LiveConnection): ConnectionDto & { native?: undefined } {
@@ -14,7 +17,7 @@ export function connectionView(registry: ConnectionRegistry, live: LiveConnectio
     id: live.config.id,
     provider: live.config.provider,
     display_name: live.config.display_name,
-    base_url: live.config.base_url,
+    base_url: withoutUserinfo(live.config.base_url),
     capabilities: registry.capabilities(live),
     status: registry.status(live),
     circuit: live.http.circuitSnapshot(),
@@ -44,7 +47,7 @@ export class ConnectionsService {
       plan: (query) => ({ order: query.order, exactTotal: true }),
       fetchPage: async (query) => ({ items: query.order === 'ASC' ? views : [...views].reverse(), next: null, total: views.length }),
     };
-    const page = await this.listing.list({ kind: `connections`, segments: [{ connectionId: '~connections', provider: 'devicegate', source }], args, fields: {} }, ctx);
+    const page = await this.listing.list({ kind: 'connections', reach: reachOf(client), segments: [{ connectionId: '~connections', provider: 'devicegate', source }], args, fields: {} }, ctx);
     return listBody(page, args);
   }
 

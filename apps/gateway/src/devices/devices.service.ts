@@ -5,7 +5,7 @@ import { DEVICE_FIELDS, ListingEngine, type ListArgs } from '@devicegate/listing
 import type { ClientConfig } from '../config/config.types.js';
 import { deviceOfList, listBody, present } from '../common/list-response.js';
 import { connectionsForList } from '../common/scope-filters.js';
-import { ConnectionRegistry, type LiveConnection } from '../connections/connection-registry.js';
+import { ConnectionRegistry, reachOf, type LiveConnection } from '../connections/connection-registry.js';
 import { requireCapability } from '../connections/connections.service.js';
 import type { CreateDeviceDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
 
@@ -39,7 +39,7 @@ export class DevicesService {
       provider: live.config.provider,
       source: live.adapter.devices,
     }));
-    const page = await this.listing.list({ kind: 'devices', segments, args, fields: DEVICE_FIELDS }, ctx);
+    const page = await this.listing.list({ kind: 'devices', reach: reachOf(client), segments, args, fields: DEVICE_FIELDS }, ctx);
     return listBody(page, args, deviceOfList(args.include.has('readings')));
   }
 

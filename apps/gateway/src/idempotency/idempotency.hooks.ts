@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, sendError } from '@devicegate/errors';
+import type { AuthenticatedRequest } from '../auth/authentication.hook.js';
 import type { IdempotencyStore } from './idempotency.store.js';
 
 const CLAIM = Symbol('devicegate.idempotency');
@@ -8,23 +9,27 @@ type Claimed = FastifyRequest & { [CLAIM]?: { key: string; fingerprint: string }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** POST routes of `/v1` that exist; passthrough answers are the vendor's own and are not recorded. */
+/**
+ * POST routes of `/v1` that exist, for an authenticated caller (public routes have none to key records
+ * by); passthrough answers are the vendor's own and are not recorded.
+ */
 const applies = (request: FastifyRequest) =>
   request.method === 'POST' && request.routeOptions.url !== undefined && request.url.startsWith('/v1/') && !request.url.includes('/passthrough/');
 
 /**
  * `Idempotency-Key` on POST (API.md §2.8): the same key and body within 24 h replay the first answer
- * without calling the vendor again; the same key with another body is a 409. Keys are scoped to the
- * caller's credentials, so one caller can never see another's answers.
+ * without calling the vendor again; the same key with another body is a 409. Records belong to the
+ * authenticated client (this runs after authentication and the key's rate limit, so a refused key never
+ * gets a record and every replay counts against the limit), so one caller never sees another's answers.
  */
 export function registerIdempotency(fastify: FastifyInstance, store: IdempotencyStore): void {
   /** Claims the key for this request, or answers the request itself; resolves whether the handler should run. */
-  const claim = async (request: FastifyRequest, reply: FastifyReply, header: string | string[]): Promise<boolean> => {
+  const claim = async (request: FastifyRequest, reply: FastifyReply, header: string | string[], client: string): Promise<boolean> => {
     if (typeof header !== 'string' || header.length < 1 || header.length > 255) {
       sendError(GatewayError.validation([{ name: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }]), request, reply);
       return false;
     }
-    const key = `${sha256(request.headers.authorization ?? '')}:${sha256(header)}`;
+    const key = `${sha256(client)}:${sha256(header)}`;
     const fingerprint = sha256(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`);
     const begun = await store.begin(key, fingerprint);
     switch (begun.state) {
@@ -52,8 +57,9 @@ export function registerIdempotency(fastify: FastifyInstance, store: Idempotency
   // Callback-style hooks: requests without an Idempotency-Key (nearly all) pass without a promise.
   fastify.addHook('preHandler', (request, reply, done) => {
     const header = request.headers['idempotency-key'];
-    if (header === undefined || !applies(request)) return done();
-    claim(request, reply, header).then((proceed) => {
+    const client = (request as AuthenticatedRequest).user;
+    if (header === undefined || !client || !applies(request)) return done();
+    claim(request, reply, header, client.name).then((proceed) => {
       if (proceed) done();
     }, done);
   });

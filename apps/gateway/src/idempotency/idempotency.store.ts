@@ -38,7 +38,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       const now = Date.now();
       const entry = this.entries.get(key);
       if (!entry || entry.expires <= now) {
-        this.evict(now);
+        // A claim that outlived its time: whoever waits for it waits for this one instead.
+        if (entry && !entry.done) entry.waiters.forEach((wake) => wake());
+        this.entries.delete(key);
+        this.evict();
         this.entries.set(key, { fingerprint, expires: now + PENDING_MS, done: false, waiters: [] });
         return { state: 'new' };
       }
@@ -60,9 +63,13 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (entry && !entry.done) entry.waiters.forEach((wake) => wake());
   }
 
-  private evict(now: number): void {
-    if (this.entries.size < this.maxEntries) return;
-    for (const [key, entry] of this.entries) if (entry.expires <= now || entry.done) this.entries.delete(key);
+  /** Forgets the oldest records (claimed first) until one more fits; the newest, the likeliest to be retried, stay. */
+  private evict(): void {
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size < this.maxEntries) return;
+      this.entries.delete(key);
+      if (!entry.done) entry.waiters.forEach((wake) => wake());
+    }
   }
 }
 

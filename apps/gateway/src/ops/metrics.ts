@@ -1,11 +1,19 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { CircuitSnapshot, VendorCallEvent } from '@devicegate/http-client';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.types.js';
 import { HotCounter, HotHistogram, type CounterCell, type HistogramCell } from './hot-metrics.js';
 
 const CIRCUIT_VALUE: Record<CircuitSnapshot['state'], number> = { closed: 0, half_open: 1, open: 2 };
 
-/** The Prometheus metrics of one gateway process. Labels carry ids and statuses, never credentials. */
+/** The label value standing for every connection (or client) when names are not exposed. */
+const ANY = '*';
+
+/**
+ * The Prometheus metrics of one gateway process. Labels carry ids and statuses, never credentials; the
+ * endpoint is public, so connection and client names appear only with `server.expose_names` (otherwise
+ * vendor metrics are per provider, with `connection="*"`).
+ */
 @Injectable()
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -29,33 +37,62 @@ export class GatewayMetrics {
   ]);
   readonly rateLimited = new Counter({
     name: 'devicegate_rate_limit_rejections_total',
-    help: 'Requests refused for a rate limit: `client` (a key over its budget) or `vendor` (a connection over its vendor budget, or the vendor said 429).',
+    help: 'Requests refused for a rate limit: `client` (a key over its budget), `auth` (a source address over its failed authentications) or `vendor` (a connection over its vendor budget, or the vendor said 429).',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
   });
-  private readonly circuits = new Map<string, () => CircuitSnapshot>();
+  private readonly circuits = new Map<string, { provider: string; snapshot: () => CircuitSnapshot }>();
+  private readonly names: boolean;
   /** Cells of each route (keyed by Fastify's per-route config object), then by method. */
   private readonly routeCells = new WeakMap<object, Map<string, { duration: HistogramCell; statuses: Map<number, CounterCell> }>>();
   /** Cells of each connection. */
   private readonly vendorCells = new Map<string, { duration: HistogramCell; outcomes: Map<number | string, CounterCell> }>();
 
-  constructor() {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.names = config.server.exposeNames === true;
     for (const metric of [this.requests, this.requestDuration, this.vendorCalls, this.vendorDuration]) this.registry.registerMetric(metric as unknown as Metric);
     collectDefaultMetrics({ register: this.registry, prefix: 'devicegate_' });
     const circuits = this.circuits;
+    const label = (connection: string) => this.connectionLabel(connection);
     new Gauge({
       name: 'devicegate_circuit_state',
-      help: 'Circuit of each connection: 0 closed, 1 half open, 2 open.',
-      labelNames: ['connection'] as const,
+      help: 'Circuit of each connection (without names: the most open of each provider): 0 closed, 1 half open, 2 open.',
+      labelNames: ['connection', 'provider'] as const,
       registers: [this.registry],
       collect() {
-        for (const [connection, snapshot] of circuits) this.set({ connection }, CIRCUIT_VALUE[snapshot().state]);
+        const worst = new Map<string, { connection: string; provider: string; value: number }>();
+        for (const [connection, { provider, snapshot }] of circuits) {
+          const labels = { connection: label(connection), provider };
+          const value = CIRCUIT_VALUE[snapshot().state];
+          const key = `${labels.connection}|${provider}`;
+          if ((worst.get(key)?.value ?? -1) < value) worst.set(key, { ...labels, value });
+        }
+        for (const { value, ...labels } of worst.values()) this.set(labels, value);
       },
     });
   }
 
-  watchCircuit(connection: string, snapshot: () => CircuitSnapshot): void {
-    this.circuits.set(connection, snapshot);
+  watchCircuit(connection: string, provider: string, snapshot: () => CircuitSnapshot): void {
+    this.circuits.set(connection, { provider, snapshot });
+  }
+
+  /** A key over its rate limit. */
+  clientRateLimited(client: string): void {
+    this.rateLimited.inc({ scope: 'client', name: this.names ? client : ANY });
+  }
+
+  /** A source address over its failed authentications (never named: it is the caller's address). */
+  authRateLimited(): void {
+    this.rateLimited.inc({ scope: 'auth', name: ANY });
+  }
+
+  /** A connection over its vendor budget, or told 429 by the vendor. */
+  vendorRateLimited(connection: string): void {
+    this.rateLimited.inc({ scope: 'vendor', name: this.connectionLabel(connection) });
+  }
+
+  private connectionLabel(connection: string): string {
+    return this.names ? connection : ANY;
   }
 
   /** Counts an answered request and its duration. */
@@ -71,9 +108,10 @@ export class GatewayMetrics {
   }
 
   vendorCall(event: VendorCallEvent): void {
-    const { connectionId: connection, provider } = event;
-    let cells = this.vendorCells.get(connection);
-    if (!cells) this.vendorCells.set(connection, (cells = { duration: this.vendorDuration.cell({ connection, provider }), outcomes: new Map() }));
+    const { provider } = event;
+    const connection = this.connectionLabel(event.connectionId);
+    let cells = this.vendorCells.get(event.connectionId);
+    if (!cells) this.vendorCells.set(event.connectionId, (cells = { duration: this.vendorDuration.cell({ connection, provider }), outcomes: new Map() }));
     const outcome = event.status ?? event.error ?? 'unknown';
     let counter = cells.outcomes.get(outcome);
     if (!counter) cells.outcomes.set(outcome, (counter = this.vendorCalls.cell({ connection, provider, outcome: String(outcome) })));

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { ConnectionStatus } from '@devicegate/core';
 import { Public } from '../auth/auth.decorators.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.types.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
@@ -24,12 +25,17 @@ export class OpsController {
     return { status: 'ok' };
   }
 
+  /** Readiness with connection counts by status; each connection by name only when the operator chose to expose names. */
   @Get('readyz')
   readyz() {
+    const all = this.registry.all();
+    const statuses: Record<ConnectionStatus, number> = { ok: 0, degraded: 0, unavailable: 0, unknown: 0 };
+    for (const live of all) statuses[this.registry.status(live)] += 1;
+    const summary = { status: 'ready', sandbox: this.config.sandbox, connection_count: all.length, connection_statuses: statuses };
+    if (!this.config.server.exposeNames) return summary;
     return {
-      status: 'ready',
-      sandbox: this.config.sandbox,
-      connections: this.registry.all().map((live) => ({
+      ...summary,
+      connections: all.map((live) => ({
         id: live.config.id,
         provider: live.config.provider,
         status: this.registry.status(live),

@@ -4,7 +4,7 @@ import { ListingEngine, PROJECT_FIELDS, type ListArgs } from '@devicegate/listin
 import type { ClientConfig } from '../config/config.types.js';
 import { listBody, present } from '../common/list-response.js';
 import { connectionsForList } from '../common/scope-filters.js';
-import { ConnectionRegistry } from '../connections/connection-registry.js';
+import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
 import { requireCapability } from '../connections/connections.service.js';
 
 @Injectable()
@@ -20,7 +20,7 @@ export class ProjectsService {
       provider: live.config.provider,
       source: live.adapter.projects,
     }));
-    const page = await this.listing.list({ kind: 'projects', segments, args, fields: PROJECT_FIELDS }, ctx);
+    const page = await this.listing.list({ kind: 'projects', reach: reachOf(client), segments, args, fields: PROJECT_FIELDS }, ctx);
     return listBody(page, args);
   }
 

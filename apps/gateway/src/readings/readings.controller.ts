@@ -7,6 +7,7 @@ import type { ClientConfig } from '../config/config.types.js';
 import { ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { listBody } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { reachOf } from '../connections/connection-registry.js';
 import { requireCapability } from '../connections/connections.service.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ApiSandboxDeviceParam } from '../devices/sandbox-examples.js';
@@ -25,7 +26,7 @@ export class ReadingsService {
     if (!adapter.readings) requireCapability(live, 'messages.list');
     const source = adapter.readings ? adapter.readings(nativeId) : readingsOfMessages(adapter.messages(nativeId));
     const segments = [{ connectionId: live.config.id, provider: live.config.provider, source }];
-    const page = await this.listing.list({ kind: `readings:${deviceId}`, segments, args, fields: READING_FIELDS }, ctx);
+    const page = await this.listing.list({ kind: `readings:${deviceId}`, reach: reachOf(client), segments, args, fields: READING_FIELDS }, ctx);
     return listBody(page, args);
   }
 }

@@ -164,7 +164,7 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
   };
   const document = {
     // Webhooks to subscribers on this machine are what a sandbox is tried with; other private networks stay refused.
-    server: { host: options.host || '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir, cors: { origins: SANDBOX_ORIGINS }, webhook_allowed_hosts: ['*', 'localhost', '127.0.0.0/8', '::1'] },
+    server: { host: options.host || '127.0.0.1', rate_limit: { per_second: 500, burst: 1000 }, data_dir: dataDir, cors: { origins: SANDBOX_ORIGINS }, webhook_allowed_hosts: ['*', 'localhost', '127.0.0.0/8', '::1'], expose_names: true },
     clients: [{ name: 'sandbox', key_sha256: createHash('sha256').update(SANDBOX_KEY).digest('hex'), scopes: ['read', 'write', 'commands', 'passthrough'], connections: ['*'] }],
     connections,
   };
