@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -35,7 +35,7 @@ describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     // Fail a step with Playwright's own message (which names the selector) well before Jest's timeout.
-    page.setDefaultTimeout(8_000);
+    page.setDefaultTimeout(15_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('requestfailed', (request) => failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
   }, 40_000);
@@ -84,6 +84,9 @@ describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
     await page.locator('.opblock').first().waitFor({ timeout: 15_000 });
     expect(await page.locator('.opblock').count()).toBeGreaterThanOrEqual(15);
     await expect(page.locator('.info .title').innerText()).resolves.toContain('devicegate');
+    // One version: the spec's is the package's.
+    const { version } = JSON.parse(readFileSync(resolve(process.cwd(), 'package.json'), 'utf8')) as { version: string };
+    await expect(page.locator('.info .title .version').first().innerText()).resolves.toBe(` ${version} `);
     await page.screenshot({ path: join(SHOTS, '01-loaded.png') });
     expect(pageErrors).toEqual([]);
     expect(failedRequests).toEqual([]);
@@ -120,12 +123,31 @@ describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
     expect(list.has_more).toBe(true);
   });
 
-  it('runs getDevice with a real device id and shows the device', async () => {
+  it('runs getDevice with the example id as it stands and shows the device', async () => {
     const block = await tryOut('getDevice');
-    await fill(block, 'device_id', HARDWARIO_DEVICE);
+    await expect(block.locator('tr[data-param-name="device_id"] input').inputValue()).resolves.toBe(HARDWARIO_DEVICE);
     const { status, body } = await execute(block, '04-get-device.png');
     expect(status).toBe(200);
     expect(JSON.parse(body)).toMatchObject({ object: 'device', id: HARDWARIO_DEVICE, provider: 'hardwario', name: expect.any(String) });
+  });
+
+  it('runs getDeviceStatus with the example id as it stands', async () => {
+    const block = await tryOut('getDeviceStatus');
+    const { status, body } = await execute(block, '04b-get-device-status.png');
+    expect(status).toBe(200);
+    expect(JSON.parse(body)).toMatchObject({ object: 'device_status', device_id: HARDWARIO_DEVICE });
+  });
+
+  it('runs listDeviceMessages with its examples as they stand, newest first as documented', async () => {
+    const block = await tryOut('listDeviceMessages');
+    const { status, body } = await execute(block, '04c-list-device-messages.png');
+    expect(status).toBe(200);
+    const list = JSON.parse(body) as { object: string; order: string; data: Array<{ object: string; device_id: string }> };
+    expect(list).toMatchObject({ object: 'list', order: 'DESC' });
+    expect(list.data.length).toBeGreaterThan(0);
+    expect(list.data.every((m) => m.object === 'message' && m.device_id === HARDWARIO_DEVICE)).toBe(true);
+    // The documented example of a 200 answer is in the same order.
+    await expect(block.locator('.responses-table .response[data-code="200"] .example, .responses-table tr[data-code="200"] .microlight').first().innerText()).resolves.toContain('"order": "DESC"');
   });
 
   it('checks limit=1 in the page itself, before sending anything', async () => {
@@ -156,5 +178,19 @@ describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
     expect(error.fields.map((f) => f.name)).toContain('created_at__gte');
     expect(error.request_id).toMatch(/^[0-9a-f]{32}$/);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('filters listDevices by labels.site, as the page offers it', async () => {
+    const block = page.locator('.opblock[id$="-listDevices"]');
+    await block.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, '07-before-labels.png') });
+    await fill(block, 'created_at__gte', '');
+    await fill(block, 'labels.site', 'brno-hq');
+    const { status, body } = await execute(block, '04d-labels-filter.png');
+    expect(status).toBe(200);
+    const list = JSON.parse(body) as { data: Array<{ labels: Record<string, string> }> };
+    expect(list.data.length).toBeGreaterThan(0);
+    expect(list.data.every((d) => d.labels.site === 'brno-hq')).toBe(true);
+    await fill(block, 'labels.site', '');
   });
 });

@@ -9,7 +9,7 @@ export class CommandDto {
   @ApiProperty({ description: 'Unified id of the command.', example: 'sandbox-hardwario:018eebc0-1a2b-7c3d-8e4f-5a6b7c8d9e0f' })
   id: string;
 
-  @ApiProperty({ description: 'The device it was sent to.', example: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001' })
+  @ApiProperty({ description: 'The device it was sent to.', example: 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f' })
   device_id: string;
 
   @ApiProperty({ description: 'The command name (provider-specific, see sendDeviceCommand).', example: 'downlink' })

@@ -65,7 +65,7 @@ export class CommandsController {
     errors: [409, 413, 415, 501],
   })
   @ApiIdempotencyKey()
-  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
+  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f')
   @ApiAcceptedResponse({ description: 'The queued command.', type: CommandDto })
   sendDeviceCommand(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @ValidBody() body: SendCommandDto, @Ctx() ctx: CallContext) {
     return this.commands.send(client, deviceId, body, ctx);
@@ -78,7 +78,7 @@ export class CommandsController {
     description: 'What is known of a command: the vendor\'s state where it can be asked (HARDWARIO downlink state), otherwise the last status devicegate recorded.',
     scope: 'read',
   })
-  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
+  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f')
   @ApiIdParam('command_id', 'Unified command id, as sendDeviceCommand answered it.', 'sandbox-hardwario:018eebc0-1a2b-7c3d-8e4f-5a6b7c8d9e0f')
   @ApiOkResponse({ description: 'The command.', type: CommandDto })
   getDeviceCommand(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Param('command_id') commandId: string, @Ctx() ctx: CallContext) {

@@ -23,7 +23,19 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'The vendor did not answer within the connection\'s timeout (`upstream_timeout`).',
 };
 
+/** What a 400 most often is: a parameter the gateway refused, named in `fields` (exactly as `limit=1` answers). */
+const VALIDATION_EXAMPLE = {
+  object: 'error',
+  code: 400,
+  type: 'validation_error',
+  message: "The parameter 'limit' is invalid.",
+  request_id: '0161991d63150242ac12000600000000',
+  retryable: false,
+  fields: [{ name: 'limit', message: 'must be an integer from 2 to 1000' }],
+};
+
 const errorExample = (status: number) => {
+  if (status === 400) return VALIDATION_EXAMPLE;
   const type = (Object.entries(ERROR_STATUS).find(([, code]) => code === status)?.[0] ?? 'internal_server_error') as ErrorType;
   return { object: 'error', code: status, type, message: DEFAULT_MESSAGES[type], request_id: '0161991d63150242ac12000600000000', retryable: status >= 502 || status === 429 };
 };
@@ -72,11 +84,11 @@ const TAG_TEXT: Record<string, string> = {
 };
 
 const FIELD_EXAMPLES: Record<string, string> = {
-  id: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001',
+  id: 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f',
   connection_id: 'sandbox-hardwario',
   provider: 'hardwario',
-  project_id: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000',
-  name: 'meteo-garden',
+  project_id: 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3',
+  name: 'meteo-roof-brno',
   kind: 'space',
   type: 'data',
   native_type: 'data',
@@ -87,7 +99,14 @@ const FIELD_EXAMPLES: Record<string, string> = {
   updated_at: '2024-04-17T11:08:27Z',
   last_seen_at: '2024-04-17T11:08:27Z',
   tags: 'outdoor',
+  'labels.site': 'brno-hq',
 };
+
+/**
+ * OpenAPI cannot name a family of parameters, and Swagger UI would send a deepObject `labels` as
+ * `labels[site]=`: one real key of the sandbox devices, `site`, documents `labels.<key>` and can be tried.
+ */
+const LABEL_EXAMPLE_FIELD = 'labels.site';
 
 /** The Izuma list arguments and one documented query parameter per filterable field and operator. */
 export function ApiListQuery(
@@ -98,14 +117,16 @@ export function ApiListQuery(
 ) {
   const examples = { ...FIELD_EXAMPLES, ...options.examples };
   const decorators = [
-    ApiQuery({ name: 'limit', required: false, description: 'Page size, from 2 to 1000.', schema: { type: 'integer', minimum: 2, maximum: 1000, default: 50 }, example: 50 }),
+    // Try it out sends the schema's example: a short page that the browser renders at once.
+    ApiQuery({ name: 'limit', required: false, description: 'Page size, from 2 to 1000.', schema: { type: 'integer', minimum: 2, maximum: 1000, default: 50, example: 5 } }),
     ApiQuery({ name: 'after', required: false, description: 'The id of the last item of the previous page; the page starts right after it.', schema: { type: 'string' }, example: examples.id }),
     ApiQuery({ name: 'order', required: false, description: `Sort order. ${orderNote}`, schema: { type: 'string', enum: ['ASC', 'DESC'], default: defaultOrder }, example: defaultOrder }),
     ApiQuery({ name: 'include', required: false, description: `Comma list: \`total_count\` adds the exact number of matching items, \`native\` adds each item's raw vendor object.${options.includeNote ? ` ${options.includeNote}` : ''}`, schema: { type: 'string' }, example: 'total_count' }),
     ApiQuery({ name: 'partial', required: false, description: 'With `true`, a list over several connections succeeds when some fail; they are named in `unreachable`.', schema: { type: 'boolean', default: false }, example: false }),
   ];
-  for (const [field, spec] of Object.entries(fields)) {
-    if (field === 'labels.*') continue;
+  for (const [pattern, spec] of Object.entries(fields)) {
+    const field = pattern === 'labels.*' ? LABEL_EXAMPLE_FIELD : pattern;
+    const anyLabel = pattern === 'labels.*' ? ' Any label key filters the same way: `labels.<key>`.' : '';
     for (const op of spec.ops) {
       const name = op === 'eq' ? field : `${field}__${op}`;
       const what = spec.kind === 'tags' ? TAG_TEXT[op] : OP_TEXT[op];
@@ -114,7 +135,7 @@ export function ApiListQuery(
         ApiQuery({
           name,
           required: false,
-          description: `Only items whose \`${field}\` ${what}${kindNote}.${op === 'eq' ? ` Same as \`${field}__eq\`.` : ''}`,
+          description: `Only items whose \`${field}\` ${what}${kindNote}.${op === 'eq' ? ` Same as \`${field}__eq\`.` : ''}${anyLabel}`,
           schema: spec.kind === 'boolean' ? { type: 'boolean' } : { type: 'string' },
           example: examples[field] ?? 'value',
         }),
@@ -124,9 +145,12 @@ export function ApiListQuery(
   return applyDecorators(...decorators);
 }
 
-/** A path parameter holding a unified id. */
+/**
+ * A path parameter holding a unified id. The example sits in the schema, where Swagger UI takes it as the
+ * value of Try it out (a parameter-level `example` beside a schema is dropped from the document).
+ */
 export function ApiIdParam(name: string, description: string, example: string) {
-  return ApiParam({ name, description, example, schema: { type: 'string' } });
+  return ApiParam({ name, description, schema: { type: 'string', example } });
 }
 
 /** The `Idempotency-Key` header of POST operations. */

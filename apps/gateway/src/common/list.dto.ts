@@ -13,8 +13,8 @@ export class UnreachableDto {
   message: string;
 }
 
-/** A named list class (`DeviceList`, …) whose `data` holds items of `item`. */
-export function ListOf<T>(item: Type<T>, name: string, exampleId: string): Type<unknown> {
+/** A named list class (`DeviceList`, …) whose `data` holds items of `item`, in the list's default order. */
+export function ListOf<T>(item: Type<T>, name: string, exampleId: string, defaultOrder: 'ASC' | 'DESC' = 'ASC'): Type<unknown> {
   class ListDto {
     @ApiProperty({ description: 'Always `list`.', enum: ['list'], example: 'list' })
     object: 'list';
@@ -25,7 +25,7 @@ export function ListOf<T>(item: Type<T>, name: string, exampleId: string): Type<
     @ApiProperty({ description: 'The `after` of the request: the id this page starts after, or null for the first page.', nullable: true, type: String, example: null })
     after: string | null;
 
-    @ApiProperty({ description: 'The order of the items.', enum: ['ASC', 'DESC'], example: 'ASC' })
+    @ApiProperty({ description: 'The order of the items.', enum: ['ASC', 'DESC'], example: defaultOrder })
     order: 'ASC' | 'DESC';
 
     @ApiProperty({ description: 'Whether another page follows; false only on the last page.', example: true })

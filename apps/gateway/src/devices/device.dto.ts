@@ -6,7 +6,7 @@ import { ListOf } from '../common/list.dto.js';
 import { ReadingDto } from '../readings/reading.dto.js';
 import { IsStringMap } from '../common/validators.js';
 
-const DEVICE_ID = 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001';
+const DEVICE_ID = 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f';
 
 @ApiSchema({ name: 'Device', description: 'A device of any connection, in one shape for every vendor.' })
 export class DeviceDto {
@@ -22,7 +22,7 @@ export class DeviceDto {
   @ApiProperty({ description: 'The provider of that connection.', enum: PROVIDER_IDS, example: 'hardwario' })
   provider: string;
 
-  @ApiProperty({ description: 'Unified id of the project (space, project, organization or account) it belongs to.', nullable: true, type: String, example: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000' })
+  @ApiProperty({ description: 'Unified id of the project (space, project, organization or account) it belongs to.', nullable: true, type: String, example: 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3' })
   project_id: string | null;
 
   @ApiProperty({ description: 'The device name.', nullable: true, type: String, example: 'meteo-garden' })
@@ -34,7 +34,7 @@ export class DeviceDto {
   @ApiProperty({ description: 'The serial number, where the vendor has one.', nullable: true, type: String, example: '2159020389' })
   serial_number: string | null;
 
-  @ApiProperty({ description: 'Key/value labels (`{}` where the vendor has none).', type: 'object', additionalProperties: { type: 'string' }, example: { location: 'garden' } })
+  @ApiProperty({ description: 'Key/value labels (`{}` where the vendor has none).', type: 'object', additionalProperties: { type: 'string' }, example: { site: 'brno-hq', location: 'roof' } })
   labels: Record<string, string>;
 
   @ApiProperty({
@@ -65,7 +65,7 @@ export class DeviceDto {
   })
   readings?: ReadingDto[] | null;
 
-  @ApiPropertyOptional({ description: 'The raw vendor object; present with `include=native`.', type: 'object', additionalProperties: true, example: { id: '0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001' } })
+  @ApiPropertyOptional({ description: 'The raw vendor object; present with `include=native`.', type: 'object', additionalProperties: true, example: { id: '018e2ca2-0740-75dc-949f-37519117437f' } })
   native?: unknown;
 }
 
@@ -106,7 +106,7 @@ export class CreateDeviceDto {
   @Matches(/^[a-z][a-z0-9-]{1,31}$/, { message: 'connection_id must be a connection id' })
   connection_id: string;
 
-  @ApiPropertyOptional({ description: 'Unified id of the project to create it in, where the vendor has several.', example: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000' })
+  @ApiPropertyOptional({ description: 'Unified id of the project to create it in, where the vendor has several.', example: 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3' })
   @IsOptional()
   @IsString()
   @MaxLength(300)

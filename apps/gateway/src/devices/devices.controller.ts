@@ -10,7 +10,7 @@ import { CreateDeviceDto, DeviceDto, DeviceListDto, DeviceStatusDto, TransferDev
 import { DevicesService } from './devices.service.js';
 import { ValidBody } from '../common/validation.js';
 
-const DEVICE_ID_EXAMPLE = 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001';
+const DEVICE_ID_EXAMPLE = 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f';
 const DeviceIdParam = () => ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', DEVICE_ID_EXAMPLE);
 
 @ApiTags('devices')
@@ -23,7 +23,7 @@ export class DevicesController {
     operationId: 'listDevices',
     summary: 'List devices',
     description:
-      'Devices of every connection this key may reach, ordered by connection id, then by the vendor\'s own stable order. Filters use the Izuma syntax `<field>__<op>=<value>`; `labels.<key>` filters (e.g. `labels.location=garden`) work for any label key. devicegate pushes filters down to the vendor where it can and evaluates the rest itself: the answer is the same either way.',
+      'Devices of every connection this key may reach, ordered by connection id, then by the vendor\'s own stable order. Filters use the Izuma syntax `<field>__<op>=<value>`; `labels.<key>` filters (e.g. `labels.site=brno-hq`) work for any label key. devicegate pushes filters down to the vendor where it can and evaluates the rest itself: the answer is the same either way.',
     scope: 'read',
   })
   @ApiListQuery(DEVICE_FIELDS, 'ASC', 'Devices are ordered by connection id, then by the vendor\'s own stable order; DESC reverses both.', {

@@ -12,7 +12,7 @@ export class MessageDto {
   @ApiProperty({ description: 'Unified id; stable, so it can be used as `after`.', example: MESSAGE_ID })
   id: string;
 
-  @ApiProperty({ description: 'The device it belongs to.', example: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001' })
+  @ApiProperty({ description: 'The device it belongs to.', example: 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f' })
   device_id: string;
 
   @ApiProperty({ description: 'The connection it comes from.', example: 'sandbox-hardwario' })
@@ -43,4 +43,4 @@ export class MessageDto {
   native?: unknown;
 }
 
-export const MessageListDto = ListOf(MessageDto, 'MessageList', MESSAGE_ID);
+export const MessageListDto = ListOf(MessageDto, 'MessageList', MESSAGE_ID, 'DESC');

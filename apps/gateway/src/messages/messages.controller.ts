@@ -41,7 +41,7 @@ export class MessagesController {
       'The messages of a device (HARDWARIO messages, Disruptive Technologies events, iottly messages, Izuma device events, Blynk timeline events), newest first by default. No time window applies unless `created_at__gte`/`created_at__lte` say so.',
     scope: 'read',
   })
-  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0001')
+  @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f')
   @ApiListQuery(MESSAGE_FIELDS, 'DESC', 'Messages are ordered by `created_at`, newest first by default.')
   @ApiOkResponse({ description: 'A page of messages.', type: MessageListDto })
   listDeviceMessages(

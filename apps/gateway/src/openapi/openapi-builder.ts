@@ -22,6 +22,9 @@ const DESCRIPTION = `One REST API in front of five IoT device clouds: HARDWARIO 
 
 **Sandbox.** With no configuration, devicegate runs on local emulators of the five vendor clouds with the key \`sandbox\`: click Authorize, enter \`sandbox\`, and try any operation.`;
 
+/** The release of devicegate, as package.json names it (a test keeps them equal); the paths carry the API version, `/v1`. */
+export const DEVICEGATE_VERSION = '0.1.0';
+
 const PASSTHROUGH_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 /** The OpenAPI document of the running app: generated from the controllers and DTOs, sorted. */
@@ -29,7 +32,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('devicegate')
     .setDescription(DESCRIPTION)
-    .setVersion('1.0.0')
+    .setVersion(DEVICEGATE_VERSION)
     .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
     .addServer('/', 'This devicegate')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque key', description: 'A client key of the configuration (in sandbox mode: `sandbox`).' }, 'bearer')

@@ -7,7 +7,7 @@ export class ProjectDto {
   @ApiProperty({ description: 'Always `project`.', enum: ['project'], example: 'project' })
   object: 'project';
 
-  @ApiProperty({ description: 'Unified id: `<connection_id>:<native id>`.', example: 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000' })
+  @ApiProperty({ description: 'Unified id: `<connection_id>:<native id>`.', example: 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3' })
   id: string;
 
   @ApiProperty({ description: 'The connection it comes from.', example: 'sandbox-hardwario' })
@@ -28,8 +28,8 @@ export class ProjectDto {
   @ApiProperty({ description: 'When it was created (RFC 3339 UTC), or null.', nullable: true, type: String, format: 'date-time', example: '2023-08-20T21:59:51.011Z' })
   created_at: string | null;
 
-  @ApiPropertyOptional({ description: 'The raw vendor object; present with `include=native`.', type: 'object', additionalProperties: true, example: { id: '0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000' } })
+  @ApiPropertyOptional({ description: 'The raw vendor object; present with `include=native`.', type: 'object', additionalProperties: true, example: { id: '018e08bc-a806-7e52-a5e8-be5b5ff6c1b3' } })
   native?: unknown;
 }
 
-export const ProjectListDto = ListOf(ProjectDto, 'ProjectList', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000');
+export const ProjectListDto = ListOf(ProjectDto, 'ProjectList', 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3');

@@ -30,7 +30,7 @@ export class ProjectsController {
 
   @Get(':project_id')
   @V1Operation({ operationId: 'getProject', summary: 'Get a project', description: 'One project by its unified id.', scope: 'read' })
-  @ApiIdParam('project_id', 'Unified project id `<connection_id>:<native id>`.', 'sandbox-hardwario:0190f3c2-5e1a-7a63-9a80-5c6d5a0c0000')
+  @ApiIdParam('project_id', 'Unified project id `<connection_id>:<native id>`.', 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3')
   @ApiOkResponse({ description: 'The project.', type: ProjectDto })
   getProject(@CurrentClient() client: ClientConfig, @Param('project_id') projectId: string, @Ctx() ctx: CallContext) {
     return this.projects.get(client, projectId, ctx);

@@ -131,7 +131,7 @@ export class WebhookDeliveryDto {
   updated_at: string;
 }
 
-export const WebhookDeliveryListDto = ListOf(WebhookDeliveryDto, 'WebhookDeliveryList', DELIVERY_ID);
+export const WebhookDeliveryListDto = ListOf(WebhookDeliveryDto, 'WebhookDeliveryList', DELIVERY_ID, 'DESC');
 
 @ApiSchema({ name: 'PushReceipt', description: 'What devicegate answers a vendor push.' })
 export class PushReceiptDto {
