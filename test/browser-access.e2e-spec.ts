@@ -27,7 +27,7 @@ describe('browser access', () => {
     emulator = await startHardwarioEmulator();
     const hw = (id: string) => ({ id, provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey } });
     document = {
-      server: { cors: { origins: ['http://localhost:*', 'https://*.example.com'], max_age_seconds: 300 }, token_secret: SECRET, data_dir: ':memory:' },
+      server: { cors: { origins: ['http://localhost:*', 'https://*.example.com'], max_age_seconds: 300 }, token_secret: SECRET, data_dir: ':memory:', webhook_allowed_hosts: ['127.0.0.1'] },
       clients: [
         { name: 'web', key_sha256: sha256hex('key-web'), scopes: ['read', 'write'], connections: ['*'] },
         { name: 'narrow', key_sha256: sha256hex('key-narrow'), scopes: ['read'], connections: ['hw'] },
