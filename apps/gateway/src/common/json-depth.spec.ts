@@ -1,4 +1,4 @@
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
+import { exceedsJsonDepth, JsonDepthScanner, MAX_JSON_DEPTH } from './json-depth.js';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -22,5 +22,24 @@ describe('exceedsJsonDepth', () => {
 
   it('scans a megabyte of nesting without parsing it', () => {
     expect(exceedsJsonDepth(Buffer.from('['.repeat(1024 * 1024)))).toBe(true);
+  });
+});
+
+describe('JsonDepthScanner', () => {
+  it('follows strings, escapes and nesting across chunk boundaries', () => {
+    const text = `{"a\\\\":"x\\"[[[[","b":${'['.repeat(5)}1${']'.repeat(5)},"c":"\\\\"}`;
+    expect(JSON.parse(text)).toBeTruthy();
+    for (let cut = 0; cut <= text.length; cut++) {
+      const shallow = new JsonDepthScanner(6);
+      expect([cut, shallow.push(Buffer.from(text.slice(0, cut))) || shallow.push(Buffer.from(text.slice(cut)))]).toEqual([cut, false]);
+      const tight = new JsonDepthScanner(5);
+      expect([cut, tight.push(Buffer.from(text.slice(0, cut))) || tight.push(Buffer.from(text.slice(cut)))]).toEqual([cut, true]);
+    }
+  });
+
+  it('tells at the first chunk that nests too deep', () => {
+    const scanner = new JsonDepthScanner();
+    expect(scanner.push(Buffer.from('['.repeat(MAX_JSON_DEPTH)))).toBe(false);
+    expect(scanner.push(Buffer.from('['))).toBe(true);
   });
 });
