@@ -79,6 +79,8 @@ export interface TestGatewayOptions {
   connection?: Record<string, unknown>;
   rateLimit?: { per_second: number; burst: number };
   scopes?: string[];
+  /** Further clients besides the one of KEY. */
+  clients?: Array<{ name: string; key: string; scopes: string[] }>;
   /** Further `server` keys of the configuration. */
   server?: Record<string, unknown>;
   /** Capture the gateway's logs at every level (and silence stdout/stderr while it runs). */
@@ -101,6 +103,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         scopes: options.scopes ?? ['read', 'write', 'commands', 'passthrough'],
         connections: ['*'],
       },
+      ...(options.clients ?? []).map((c) => ({ name: c.name, key_sha256: createHash('sha256').update(c.key).digest('hex'), scopes: c.scopes, connections: ['*'] })),
     ],
     connections: sandbox.emulators.map((e) => connectionFor(e, options.connection ?? {})),
   };

@@ -66,6 +66,8 @@ export function configureApp(app: NestFastifyApplication): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     stateOf(request).response = reply.raw;
     reply.header('x-request-id', request.id);
+    // Bodies are JSON (passthrough: whatever the vendor labelled them); no browser should guess otherwise.
+    reply.header('x-content-type-options', 'nosniff');
     done();
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {

@@ -20,12 +20,32 @@ export function parseUnifiedId(value: string): UnifiedId | undefined {
   return { connectionId, nativeId };
 }
 
+/** Whether a native id is, once decoded however many times, a `.` or `..` path segment. */
+export function isDotSegment(nativeId: string): boolean {
+  let current = nativeId;
+  for (let round = 0; round < 5; round++) {
+    if (current === '.' || current === '..') return true;
+    if (!current.includes('%')) return false;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(current);
+    } catch {
+      return false;
+    }
+    if (decoded === current) return false;
+    current = decoded;
+  }
+  return true;
+}
+
 /**
  * A unified id of a path or body, or a 404: an id that cannot exist is answered like one that does
- * not exist, so nothing is learnt from the difference.
+ * not exist, so nothing is learnt from the difference. A native id that is a dot segment is a 400 for
+ * every provider: put into a vendor path, it would climb out of it (`DELETE /v3/devices/..`).
  */
 export function requireUnifiedId(value: string): UnifiedId {
   const parsed = parseUnifiedId(value);
   if (!parsed) throw new GatewayError('not_found', `No resource has the id '${value.slice(0, 200)}'.`);
+  if (isDotSegment(parsed.nativeId)) throw GatewayError.validation([{ name: 'id', message: 'must not have `.` or `..` as its native part' }]);
   return parsed;
 }

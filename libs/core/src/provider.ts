@@ -207,6 +207,11 @@ export interface ProviderDefinition {
   /** JSON Schema (draft 2020-12 subset, checked with ajv) of the connection keys besides the common ones, `credentials` included. */
   connectionSchema: Record<string, unknown>;
   capabilities: Capabilities;
+  /**
+   * Keys of the vendor's objects that hold credentials (device auth tokens, license tokens, keys): in
+   * `native`, at any depth, they are shown only to keys with the `passthrough` scope.
+   */
+  secretNativeFields?: readonly string[];
   /** Present when the vendor can push messages to devicegate. */
   push?: PushSupport;
   create(connection: ConnectionConfig, deps: ProviderDeps): ProviderConnection;

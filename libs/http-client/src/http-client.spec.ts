@@ -34,6 +34,24 @@ describe('HttpClient', () => {
     ]);
   });
 
+  it('does not repeat a GET the vendor answers 501, and keeps calls that do not count out of the circuit', async () => {
+    server.injectFault({ fault: { kind: 'status', status: 501 } });
+    expect((await client().request({ method: 'GET', path: '/ok' }, backgroundContext())).status).toBe(501);
+    expect(server.requestCount()).toBe(1);
+
+    const fragile = client({ retries: 0, circuit: { failureThreshold: 2, openMs: 60_000 } });
+    for (let i = 0; i < 3; i++) {
+      server.injectFault({ fault: { kind: 'status', status: 503 } });
+      expect((await fragile.request({ method: 'GET', path: '/ok', circuit: false, shared: false }, backgroundContext())).status).toBe(503);
+    }
+    expect(fragile.circuitSnapshot()).toMatchObject({ state: 'closed', consecutive_failures: 0 });
+    for (let i = 0; i < 2; i++) {
+      server.injectFault({ fault: { kind: 'status', status: 503 } });
+      await fragile.request({ method: 'GET', path: '/ok' }, backgroundContext());
+    }
+    expect(fragile.circuitSnapshot().state).toBe('open');
+  });
+
   it('never repeats a call that is not idempotent', async () => {
     server.injectFault({ fault: { kind: 'status', status: 503 } });
     const res = await client().request({ method: 'POST', path: '/ok', json: {} }, backgroundContext());

@@ -28,6 +28,12 @@ export interface HttpRequest {
   retries?: number;
   /** Whether an identical GET in flight may answer this one too (default true; passthrough reads are the caller's own). */
   shared?: boolean;
+  /**
+   * Whether the call's failures count towards the connection's circuit (default true). Passthrough calls
+   * reach whatever the caller names (streams, unsupported paths): their failures are the caller's own and
+   * must not close the connection for every translated call. They still wait while the circuit is open.
+   */
+  circuit?: boolean;
 }
 
 export interface HttpResponse {
@@ -239,11 +245,11 @@ export class HttpClient {
 
     if (req.method === 'GET' && req.shared !== false) {
       const key = req.headers ? `${url}\n${JSON.stringify(req.headers)}` : url;
-      return this.joinOrSend(key, ctx, (shared) => this.send(url, req.method, pathname, headers, body, maxRetries, shared));
+      return this.joinOrSend(key, ctx, (shared) => this.send(url, req.method, pathname, headers, body, maxRetries, shared, req.circuit !== false));
     }
-    if (req.method === 'HEAD') return this.send(url, req.method, pathname, headers, body, maxRetries, ctx);
+    if (req.method === 'HEAD') return this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
     try {
-      return await this.send(url, req.method, pathname, headers, body, maxRetries, ctx);
+      return await this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
     } finally {
       // A write may change what any read of the connection answers: reads from now on start afresh.
       this.invalidate();
@@ -297,7 +303,7 @@ export class HttpClient {
     });
   }
 
-  private async send(url: string, method: HttpRequest['method'], pathname: string, headers: Record<string, string>, body: string | Buffer | undefined, maxRetries: number, ctx: CallContext): Promise<HttpResponse> {
+  private async send(url: string, method: HttpRequest['method'], pathname: string, headers: Record<string, string>, body: string | Buffer | undefined, maxRetries: number, ctx: CallContext, countsForCircuit: boolean): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       const admitted = this.admit(ctx);
       const probe = typeof admitted === 'boolean' ? admitted : await admitted;
@@ -310,7 +316,8 @@ export class HttpClient {
         failure = this.toGatewayError(error);
       }
       this.budget?.release();
-      this.settle(probe, failure, response);
+      if (countsForCircuit) this.settle(probe, failure, response);
+      else this.circuit.release(probe);
       this.options.onCall?.({
         connectionId: this.options.connectionId,
         provider: this.options.provider,
@@ -329,7 +336,8 @@ export class HttpClient {
       // the rule and the headers only add pauses when a vendor sends them.
       const vendorPause = response ? rateLimitPauseMs(response.status, response.headers, Date.now()) : undefined;
       if (vendorPause !== undefined || response?.status === 429) this.budget?.pause(vendorPause ?? 1000);
-      const retryable = failure ? failure.type !== 'upstream_error' : response!.status === 429 || response!.status >= 500;
+      // 501 says the vendor does not implement the call: asking again cannot change that.
+      const retryable = failure ? failure.type !== 'upstream_error' : response!.status === 429 || (response!.status >= 500 && response!.status !== 501);
       const pausedTooLong = response?.status === 429 && vendorPause !== undefined && vendorPause > this.options.maxBudgetWaitMs;
       if (!retryable || attempt >= maxRetries || ctx.signal?.aborted || pausedTooLong) {
         if (failure) throw failure;

@@ -121,7 +121,7 @@ export function ApiListQuery(
     ApiQuery({ name: 'limit', required: false, description: 'Page size, from 2 to 1000.', schema: { type: 'integer', minimum: 2, maximum: 1000, default: 50, example: 5 } }),
     ApiQuery({ name: 'after', required: false, description: 'The id of the last item of the previous page; the page starts right after it.', schema: { type: 'string' }, example: examples.id }),
     ApiQuery({ name: 'order', required: false, description: `Sort order. ${orderNote}`, schema: { type: 'string', enum: ['ASC', 'DESC'], default: defaultOrder }, example: defaultOrder }),
-    ApiQuery({ name: 'include', required: false, description: `Comma list: \`total_count\` adds the exact number of matching items, \`native\` adds each item's raw vendor object.${options.includeNote ? ` ${options.includeNote}` : ''}`, schema: { type: 'string' }, example: 'total_count' }),
+    ApiQuery({ name: 'include', required: false, description: `Comma list: \`total_count\` adds the exact number of matching items, \`native\` adds each item's raw vendor object, in which credentials the vendor returns (Blynk device auth \`token\`, iottly license \`token\`, HARDWARIO claim \`token\` and \`secret\`) read \`[redacted]\` unless the key has the \`passthrough\` scope.${options.includeNote ? ` ${options.includeNote}` : ''}`, schema: { type: 'string' }, example: 'total_count' }),
     ApiQuery({ name: 'partial', required: false, description: 'With `true`, a list over several connections succeeds when some fail; they are named in `unreachable`.', schema: { type: 'boolean', default: false }, example: false }),
   ];
   for (const [pattern, spec] of Object.entries(fields)) {

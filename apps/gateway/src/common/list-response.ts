@@ -11,9 +11,26 @@ export interface ListBody<T> {
   unreachable?: ListPage<T>['unreachable'];
 }
 
-/** An item without its raw vendor object, unless the caller asked for it. */
-export function present<T extends object>(item: T, includeNative: boolean): T {
-  if (includeNative || !('native' in item)) return item;
+/** Stands in for a credential inside a vendor object. */
+export const REDACTED = '[redacted]';
+
+/** The keys of `native` a caller may not see, for an item's provider (undefined: it may see them all). */
+export type HiddenNativeFields = (provider: string) => ReadonlySet<string> | undefined;
+
+const redact = (value: unknown, hidden: ReadonlySet<string>): unknown => {
+  if (Array.isArray(value)) return value.map((entry) => redact(entry, hidden));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, hidden.has(key) ? REDACTED : redact(entry, hidden)]));
+};
+
+/** An item without its raw vendor object, unless the caller asked for it; then without the credentials in it that the caller may not see. */
+export function present<T extends object>(item: T, includeNative: boolean, hiddenNative?: HiddenNativeFields): T {
+  if (!('native' in item)) return item;
+  if (includeNative) {
+    const provider = (item as { provider?: unknown }).provider;
+    const hidden = typeof provider === 'string' ? hiddenNative?.(provider) : undefined;
+    return hidden?.size ? { ...item, native: redact(item.native, hidden) } : item;
+  }
   const { native: _native, ...rest } = item;
   return rest as T;
 }
@@ -31,8 +48,11 @@ export const deviceOfList =
   <T extends { readings?: unknown }>(item: T): T =>
     includeReadings ? { ...item, readings: item.readings ?? null } : withoutReadings(item);
 
-/** The Izuma list object of API.md §2.5; `shape` adjusts each item for the list it is in. */
-export function listBody<T extends object>(page: ListPage<T>, args: ListArgs, shape: (item: T) => T = (item) => item): ListBody<T> {
+/**
+ * The Izuma list object of API.md §2.5; `shape` adjusts each item for the list it is in, and
+ * `hiddenNative` names the credentials of `native` the caller may not see.
+ */
+export function listBody<T extends object>(page: ListPage<T>, args: ListArgs, shape: (item: T) => T = (item) => item, hiddenNative?: HiddenNativeFields): ListBody<T> {
   const includeNative = args.include.has('native');
   const body: ListBody<T> = {
     object: 'list',
@@ -40,7 +60,7 @@ export function listBody<T extends object>(page: ListPage<T>, args: ListArgs, sh
     after: args.after,
     order: args.order,
     has_more: page.hasMore,
-    data: page.items.map((item) => shape(present(item, includeNative))),
+    data: page.items.map((item) => shape(present(item, includeNative, hiddenNative))),
   };
   if (page.totalCount !== undefined) body.total_count = page.totalCount;
   if (args.partial) body.unreachable = page.unreachable;

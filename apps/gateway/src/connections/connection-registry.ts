@@ -7,6 +7,7 @@ import { PROVIDER_REGISTRY } from './connections.tokens.js';
 import { LOGGER } from '../app.tokens.js';
 import { GatewayMetrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
+import type { HiddenNativeFields } from '../common/list-response.js';
 
 /** Vendor calls slower than this are logged at info level even when they succeed. */
 const SLOW_CALL_MS = 1000;
@@ -27,6 +28,7 @@ const HEALTH_FAILURES = new Set(['upstream_error', 'upstream_unavailable', 'upst
 @Injectable()
 export class ConnectionRegistry implements OnApplicationShutdown {
   private readonly connections = new Map<string, LiveConnection>();
+  private readonly secretFields = new Map<string, ReadonlySet<string>>();
   /** Connection ids in ascending order. */
   readonly ids: readonly string[];
 
@@ -38,6 +40,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   ) {
     for (const connection of config.connections) {
       const definition = providers.get(connection.provider)!;
+      if (definition.secretNativeFields?.length) this.secretFields.set(definition.id, new Set(definition.secretNativeFields));
       const http = new HttpClient({
         baseUrl: connection.base_url,
         timeoutMs: connection.timeout_ms,
@@ -121,6 +124,14 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     if (lastOkAt === null && lastFailureAt === null) return 'unknown';
     if (recentFailures === 0) return 'ok';
     return recentFailures >= 5 ? 'unavailable' : 'degraded';
+  }
+
+  /**
+   * The credential fields of `native` a client may not see, per provider: none for a `passthrough` key,
+   * which can read them from the vendor anyway.
+   */
+  hiddenNativeFields(client: ClientConfig): HiddenNativeFields | undefined {
+    return client.scopes.has('passthrough') ? undefined : (provider) => this.secretFields.get(provider);
   }
 
   /** The capability map of a connection, as the provider declares it. */

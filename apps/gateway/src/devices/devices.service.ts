@@ -40,7 +40,7 @@ export class DevicesService {
       source: live.adapter.devices,
     }));
     const page = await this.listing.list({ kind: 'devices', reach: reachOf(client), segments, args, fields: DEVICE_FIELDS }, ctx);
-    return listBody(page, args, deviceOfList(args.include.has('readings')));
+    return listBody(page, args, deviceOfList(args.include.has('readings')), this.registry.hiddenNativeFields(client));
   }
 
   async get(client: ClientConfig, deviceId: string, ctx: CallContext) {

@@ -7,7 +7,7 @@ import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { listBody, withoutReadings } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
-import { reachOf } from '../connections/connection-registry.js';
+import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
 import { requireCapability } from '../connections/connections.service.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { MessageListDto } from './message.dto.js';
@@ -17,6 +17,7 @@ export class MessagesService {
   constructor(
     private readonly devices: DevicesService,
     private readonly listing: ListingEngine,
+    private readonly registry: ConnectionRegistry,
   ) {}
 
   async list(client: ClientConfig, deviceId: string, args: ListArgs, ctx: CallContext) {
@@ -24,7 +25,7 @@ export class MessagesService {
     requireCapability(live, 'messages.list');
     const segments = [{ connectionId: live.config.id, provider: live.config.provider, source: live.adapter.messages(nativeId) }];
     const page = await this.listing.list({ kind: `messages:${deviceId}`, reach: reachOf(client), segments, args, fields: MESSAGE_FIELDS }, ctx);
-    return listBody(page, args, withoutReadings);
+    return listBody(page, args, withoutReadings, this.registry.hiddenNativeFields(client));
   }
 }
 

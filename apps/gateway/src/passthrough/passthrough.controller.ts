@@ -14,6 +14,8 @@ import { safeVendorPath } from './passthrough-path.js';
 
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'accept-language', 'if-match', 'if-none-match'];
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+/** Vendor headers that describe the body devicegate hands on unchanged; every other vendor header is renamed `Vendor-<name>`. */
+const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'etag', 'last-modified']);
 
 @Injectable()
 export class PassthroughService {
@@ -46,11 +48,14 @@ export class PassthroughService {
       idempotent: request.method === 'GET',
       // The caller asked the vendor itself: its read is neither shared with others nor answered from the cache.
       shared: false,
+      // Nor do its failures (a stream that times out, a path the vendor lacks) open the circuit for translated calls.
+      circuit: false,
     };
     const response = await this.registry.call(live, () => live.http.request(vendorRequest, ctx));
     const safe = live.http.safeResponseHeaders(response.headers);
     for (const name of Object.keys(auth)) delete safe[name.toLowerCase()];
-    reply.headers(safe);
+    // devicegate's own headers (request id, rate limit, CORS, Location) are never the vendor's to set.
+    for (const [name, value] of Object.entries(safe)) reply.header(BODY_HEADERS.has(name) ? name : `vendor-${name}`, value);
     reply.status(response.status).send(response.body);
   }
 }
@@ -65,7 +70,7 @@ export class PassthroughController {
     operationId: 'passthrough',
     summary: 'Call the vendor API directly',
     description:
-      "Sends `{path}` with the query string and JSON body to the connection's vendor base URL, with the connection's credentials added, and answers the vendor's status, body and safe headers unchanged. Reaches every vendor operation, including those with no unified form (iottly licenses, Blynk metafields, DT data connectors, Izuma device groups …). The path can never leave the base URL: absolute URLs, `//host`, `.`/`..` segments and encoded forms of them answer 400 `validation_error`. Works with GET, POST, PUT, PATCH and DELETE.",
+      "Sends `{path}` with the query string and JSON body to the connection's vendor base URL, with the connection's credentials added, and answers the vendor's status and body unchanged. Of the vendor's response headers, those describing the body (`Content-Type`, `Content-Encoding`, `Content-Language`, `ETag`, `Last-Modified`) are passed as they are and every other one as `Vendor-<name>` (e.g. `Vendor-Location`, `Vendor-X-RateLimit-Remaining`), so devicegate's own `X-Request-ID`, `X-RateLimit-*`, CORS and `Location` headers are always devicegate's; credential and hop-by-hop headers are dropped. The vendor's failures do not count towards the connection's circuit, and a GET the vendor answers 501 is not retried. Reaches every vendor operation, including those with no unified form (iottly licenses, Blynk metafields, DT data connectors, Izuma device groups …). The path can never leave the base URL: absolute URLs, `//host`, `.`/`..` segments and encoded forms of them answer 400 `validation_error`. Works with GET, POST, PUT, PATCH and DELETE.",
     scope: 'passthrough',
     errors: [405, 413, 415, 501],
   })

@@ -21,7 +21,7 @@ export class ProjectsService {
       source: live.adapter.projects,
     }));
     const page = await this.listing.list({ kind: 'projects', reach: reachOf(client), segments, args, fields: PROJECT_FIELDS }, ctx);
-    return listBody(page, args);
+    return listBody(page, args, undefined, this.registry.hiddenNativeFields(client));
   }
 
   async get(client: ClientConfig, projectId: string, ctx: CallContext) {

@@ -20,6 +20,8 @@ export const blynkProvider: ProviderDefinition = {
   // organization share the vendor's count, and each is held back by the other's 429s (the http-client
   // pauses a connection for a 429's Retry-After, or a second without one).
   defaultRateLimit: { requests: 10_000, windowMs: 60_000 },
+  // The device auth token, unmasked in every device object (vendors/blynk.md §3).
+  secretNativeFields: ['token'],
   connectionSchema: {
     type: 'object',
     required: ['org_id', 'credentials'],

@@ -21,6 +21,8 @@ export const hardwarioProvider: ProviderDefinition = {
   // assumption either way: a vendor 429, or rate-limit headers reporting the window spent, pause the
   // connection (http-client `rateLimitPauseMs`).
   defaultRateLimit: { requests: 10, windowMs: 1000 },
+  // The claim token and the PSK a device may carry (vendors/hardwario.md, devices).
+  secretNativeFields: ['token', 'secret'],
   connectionSchema: {
     type: 'object',
     required: ['space_id', 'credentials'],

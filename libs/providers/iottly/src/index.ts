@@ -21,6 +21,8 @@ export const iottlyProvider: ProviderDefinition = {
   // 429), so 10 requests per second is a modest assumption for one project's key. Should the vendor answer
   // 429 or send rate-limit headers reporting the window spent, the connection pauses (http-client `rateLimitPauseMs`).
   defaultRateLimit: { requests: 10, windowMs: 1000 },
+  // The license token a device is paired with (vendors/iottly.md, devices props).
+  secretNativeFields: ['token'],
   connectionSchema: {
     type: 'object',
     required: ['project_id', 'credentials'],
