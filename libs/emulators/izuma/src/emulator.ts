@@ -279,6 +279,38 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
         return device ? { status: 200, body: store.deviceView(device) } : deviceNotFound(ctx);
       }),
     )
+    .get(
+      '/v3/devices/:id/echo',
+      authed((req, ctx) => {
+        const inspection = inspect(req, ctx);
+        if (isAnswer(inspection)) return inspection;
+        const device = store.devices.get(req.params.id);
+        if (!device) return deviceNotFound(ctx);
+        device.resources ??= resourcesFor(device);
+        // Device Echo stores the auto-observable and subscribed resources as the reported state.
+        const reported = [...device.resources.values()].filter((r) => r.reportedMs !== undefined);
+        if (reported.length === 0) return v3Error(404, 'not_found', 'Device not found from Device Echo.', ctx.requestId);
+        const iso = (ms: number) => new Date(ms).toISOString();
+        return {
+          status: 200,
+          body: {
+            object: 'device-echo',
+            // The spec's EchoDevice requires `id` beside `device_id`.
+            id: device.id,
+            device_id: device.id,
+            endpoint_name: device.endpointName,
+            created_at: iso(device.createdMs),
+            updated_at: iso(Math.max(...reported.map((r) => r.reportedMs!))),
+            last_reported_at: iso(Math.max(...reported.map((r) => r.reportedMs!))),
+            resources: reported.map((r) => ({
+              resource_path: r.path,
+              subscribed: true,
+              reported: { value: Buffer.from(r.value).toString('base64'), content_type: r.ct, reported_at: iso(r.reportedMs!) },
+            })),
+          },
+        };
+      }),
+    )
     .put(
       '/v3/devices/:id/?',
       authed((req, ctx) => {
@@ -520,6 +552,7 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
       const resource = device.resources.get(path);
       if (!resource) throw new Error(`device ${deviceId} has no resource ${path}`);
       resource.value = value;
+      resource.reportedMs = Date.now();
       const payload = Buffer.from(value).toString('base64');
       connect.publish('notifications', { ep: device.id, path, ct: resource.ct, payload, 'max-age': 0 });
       return payload;

@@ -13,6 +13,8 @@ export interface ResourceState {
   obs: boolean;
   ops: ResourceOps;
   value: string;
+  /** When the device last reported the value (observable resources only): what Device Echo shows. */
+  reportedMs?: number;
 }
 
 export interface DeviceRecord {

@@ -130,7 +130,10 @@ export function resourcesFor(device: DeviceRecord): Map<string, ResourceState> {
   const rng = new SeededRandom(parseInt(device.id.slice(-8), 16) ^ 0x5eed);
   const map = new Map<string, ResourceState>();
   for (const template of catalogue.resources) {
-    map.set(template.path, { path: template.path, rt: template.rt, ct: 'text/plain', obs: template.obs, ops: template.ops, value: template.value(rng, device) });
+    const resource: ResourceState = { path: template.path, rt: template.rt, ct: 'text/plain', obs: template.obs, ops: template.ops, value: template.value(rng, device) };
+    // An observable resource was last reported when the device last changed (registered, updated).
+    if (template.obs) resource.reportedMs = device.updatedMs;
+    map.set(template.path, resource);
   }
   return map;
 }

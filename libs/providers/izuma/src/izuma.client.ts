@@ -1,7 +1,8 @@
 import type { CallContext, Order } from '@devicegate/core';
 import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
 import { izumaError, shapeError, type ErrorAttribution, type ErrorScene } from './izuma.errors.js';
-import type { IzAccount, IzDevice, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzDeviceUpdate, IzPage } from './izuma.types.js';
+import { isGatewayError } from '@devicegate/errors';
+import type { IzAccount, IzDevice, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzDeviceUpdate, IzEcho, IzPage } from './izuma.types.js';
 
 /** The vendor's page-size bounds (spec: `limit` 2–1000; values outside are clamped by the service too). */
 export const MIN_LIMIT = 2;
@@ -59,6 +60,19 @@ export class IzumaClient {
     // An answer about another device is a vendor fault, not that device (ids are hex: case does not matter).
     if (device.id.toLowerCase() !== id.toLowerCase()) throw shapeError(this.who, res.status, 'device of another id');
     return device;
+  }
+
+  /** The Device Echo object; null when Device Echo holds nothing for the device (404). */
+  async getEcho(id: string, ctx: CallContext): Promise<IzEcho | null> {
+    try {
+      const res = await this.call({ method: 'GET', path: `/v3/devices/${encodeURIComponent(id)}/echo` }, ctx, 200, { byId: true });
+      const body = res.json<unknown>();
+      if (!isObject(body)) throw shapeError(this.who, res.status, 'device echo that is not an object');
+      return body as IzEcho;
+    } catch (error) {
+      if (isGatewayError(error) && error.type === 'not_found') return null;
+      throw error;
+    }
   }
 
   async createDevice(body: IzDeviceCreate, fieldNames: Record<string, string>, ctx: CallContext): Promise<IzDevice> {

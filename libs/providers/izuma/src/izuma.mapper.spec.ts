@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Filter } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import {
+  echoLastSeen,
+  echoReadings,
+  resourceReading,
   devicePushDown,
   eventPushDown,
   eventMessageType,
@@ -277,5 +280,35 @@ describe('izuma mapper', () => {
   it('sends upper bounds so that a millisecond-cut time still matches', () => {
     expect(vendorTime(Date.parse('2024-01-01T00:00:00.123Z'), 'lte')).toBe('2024-01-01T00:00:00.123999Z');
     expect(vendorTime(Date.parse('2024-01-01T00:00:00.123Z'), 'gte')).toBe('2024-01-01T00:00:00.123Z');
+  });
+});
+
+describe('readings', () => {
+  const map = { connectionId: 'izuma-prod' };
+  const origin = { connectionId: 'izuma-prod', provider: 'izuma' as const, deviceId: 'izuma-prod:d1', messageId: 'izuma-prod:n1', at: '2024-01-01T00:00:00.000Z' };
+
+  it('names IPSO sensor values by their object, with the unit the IPSO registry gives', () => {
+    expect(resourceReading(origin, '/3303/0/5700', '21.5')).toMatchObject({ id: 'izuma-prod:n1:/3303/0/5700', name: 'temperature', native_name: '/3303/0/5700', value: 21.5, unit: 'Cel' });
+    expect(resourceReading(origin, '/3304/1/5700', '40')).toMatchObject({ name: 'humidity', value: 40, unit: '%' });
+    expect(resourceReading(origin, '/3/0/9', '87')).toMatchObject({ name: 'battery_level', unit: '%' });
+    expect(resourceReading(origin, '/3200/0/5500', '1')).toMatchObject({ name: 'digital_input', value: true });
+    expect(resourceReading(origin, '/3303/0/5701', 'Cel')).toBeUndefined();
+    expect(resourceReading(origin, '/10255/0/4', 'x')).toBeUndefined();
+  });
+
+  it('reads the last reported values and time from Device Echo', () => {
+    const echo = {
+      last_reported_at: '2024-01-02T03:04:05.000Z',
+      resources: [
+        { resource_path: '/3303/0/5700', reported: { value: Buffer.from('3.5').toString('base64'), reported_at: '2024-01-02T03:04:05.000Z' } },
+        { resource_path: '/3303/0/5701', reported: { value: Buffer.from('Cel').toString('base64'), reported_at: '2024-01-02T03:04:05.000Z' } },
+        { resource_path: '/3304/0/5700', reported: null },
+      ],
+    };
+    expect(echoReadings(echo, 'd1', map)).toEqual([
+      { object: 'reading', id: 'izuma-prod:d1:/3303/0/5700', device_id: 'izuma-prod:d1', connection_id: 'izuma-prod', provider: 'izuma', name: 'temperature', native_name: '/3303/0/5700', value: 3.5, unit: 'Cel', at: '2024-01-02T03:04:05.000Z', message_id: null },
+    ]);
+    expect(echoLastSeen(echo)).toBe('2024-01-02T03:04:05.000Z');
+    expect(echoReadings(null, 'd1', map)).toEqual([]);
   });
 });

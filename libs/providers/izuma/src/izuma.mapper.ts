@@ -1,4 +1,5 @@
 import {
+  latestReadings,
   toReading,
   type Reading,
   type ReadingOrigin,
@@ -16,7 +17,7 @@ import {
   type SendCommandInput,
 } from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
-import type { IzAccount, IzDevice, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzRequestMethod } from './izuma.types.js';
+import type { IzAccount, IzDevice, IzEcho, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzRequestMethod } from './izuma.types.js';
 
 /** Pure translations between Izuma wire objects and the contract's canonical models, and filter push-down. */
 
@@ -109,7 +110,28 @@ export function mapDevice(device: IzDevice, ctx: MapContext): Device {
   };
 }
 
-export function mapDeviceStatus(device: IzDevice, checkedAt: number, ctx: MapContext): DeviceStatus {
+/**
+ * The readings Device Echo holds: each reported resource value (base64 text) at its `reported_at`, where
+ * the path is a measurement (`resourceReading`).
+ */
+export function echoReadings(echo: IzEcho | null, deviceId: string, ctx: MapContext): Reading[] {
+  const readings: Reading[] = [];
+  for (const resource of Array.isArray(echo?.resources) ? echo.resources : []) {
+    const at = toIso(resource?.reported?.reported_at);
+    const raw = resource?.reported?.value;
+    if (!at || typeof resource.resource_path !== 'string' || typeof raw !== 'string') continue;
+    const text = Buffer.from(raw, 'base64').toString('utf8');
+    const origin = { connectionId: ctx.connectionId, provider: PROVIDER, deviceId: toUnifiedId(ctx.connectionId, deviceId), messageId: null, at };
+    const reading = resourceReading(origin, resource.resource_path, text);
+    if (reading) readings.push(reading);
+  }
+  return latestReadings(readings);
+}
+
+/** When the device last reported a resource value (Device Echo `last_reported_at`): the directory keeps no last-contact time. */
+export const echoLastSeen = (echo: IzEcho | null): string | null => toIso(echo?.last_reported_at);
+
+export function mapDeviceStatus(device: IzDevice, checkedAt: number, ctx: MapContext, echo: IzEcho | null = null): DeviceStatus {
   const details: Record<string, unknown> = {};
   const keys = ['state', 'lifecycle_status', 'operator_suspended', 'system_suspended', 'endpoint_name', 'endpoint_type', 'host_gateway', 'device_execution_mode'] as const;
   for (const key of keys) {
@@ -121,11 +143,10 @@ export function mapDeviceStatus(device: IzDevice, checkedAt: number, ctx: MapCon
     object: 'device_status',
     device_id: toUnifiedId(ctx.connectionId, device.id),
     online: isOnline(device),
-    last_seen_at: null,
+    last_seen_at: echoLastSeen(echo),
     checked_at: new Date(checkedAt).toISOString(),
     details,
-    // Resource values reach devicegate only as notifications (events); the device directory holds none.
-    readings: [],
+    readings: echoReadings(echo, device.id, ctx),
   };
 }
 

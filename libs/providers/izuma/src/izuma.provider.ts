@@ -9,6 +9,8 @@ import {
   type ListPlan,
   type ListQuery,
   type ListSource,
+  type Reading,
+  readingsSnapshot,
   type Message,
   type Project,
   type ProviderConnection,
@@ -27,6 +29,7 @@ import {
   mapAccount,
   mapDevice,
   mapDeviceStatus,
+  echoReadings,
   mapEvent,
   mapLabels,
   mapQueuedCommand,
@@ -163,9 +166,18 @@ export class IzumaConnection implements ProviderConnection {
     await this.client.deleteDevice(deviceId, ctx);
   }
 
+  /** The directory's facts, with the last reported resource values and time from Device Echo (one more call, in parallel). */
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
-    const device = await this.client.getDevice(deviceId, ctx);
-    return mapDeviceStatus(device, Date.now(), this.map);
+    const [device, echo] = await Promise.all([this.client.getDevice(deviceId, ctx), this.client.getEcho(deviceId, ctx)]);
+    return mapDeviceStatus(device, Date.now(), this.map, echo);
+  }
+
+  /**
+   * Izuma keeps resource values only as their last known state (Device Echo); the device-events log carries
+   * none. A device's readings are that state: one read, the latest value of each resource.
+   */
+  readings(deviceId: string): ListSource<Reading> {
+    return readingsSnapshot(async (ctx) => echoReadings(await this.client.getEcho(deviceId, ctx), deviceId, this.map));
   }
 
   async sendCommand(deviceId: string, command: SendCommandInput, ctx: CallContext): Promise<Command> {

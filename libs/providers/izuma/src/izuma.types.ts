@@ -135,3 +135,18 @@ export interface IzErrorBody {
   fields?: Array<{ name?: string; message?: string }>;
   request_id?: string;
 }
+
+/** `GET /v3/devices/{device-id}/echo` (reference §5.13): the last known state of the device's resources. */
+export interface IzEchoResource {
+  resource_path?: string;
+  subscribed?: boolean;
+  /** `value` is base64; `reported_at` when the device last reported it. */
+  reported?: { value?: string | null; content_type?: string | null; reported_at?: string | null; expires_at?: string | null } | null;
+}
+
+export interface IzEcho {
+  object?: string;
+  device_id?: string;
+  last_reported_at?: string | null;
+  resources?: IzEchoResource[] | null;
+}

@@ -1,8 +1,15 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { MessageDto } from '../../messages/message.dto.js';
+import { ReadingDto } from '../../readings/reading.dto.js';
 import type { StoredEvent } from '../event-store.js';
 
 export const EVENT_TYPE = 'message.created';
+
+@ApiSchema({ name: 'EventMessage', description: 'A pushed message, with the readings it carries.' })
+export class EventMessageDto extends MessageDto {
+  @ApiProperty({ description: 'The measured values this message carries, as listDeviceReadings shows them (`[]` when none).', type: [ReadingDto] })
+  readings: ReadingDto[];
+}
 
 @ApiSchema({
   name: 'Event',
@@ -28,8 +35,8 @@ export class EventDto {
   @ApiProperty({ description: 'When devicegate accepted the push (RFC 3339 UTC).', type: String, format: 'date-time', example: '2024-04-17T11:08:28.102Z' })
   received_at: string;
 
-  @ApiProperty({ description: 'The message.', type: () => MessageDto })
-  data: MessageDto;
+  @ApiProperty({ description: 'The message, with its readings.', type: () => EventMessageDto })
+  data: EventMessageDto;
 }
 
 /** The JSON of an event, for the stream and for webhooks. */
@@ -40,5 +47,5 @@ export const eventBody = (event: StoredEvent): EventDto => ({
   type: EVENT_TYPE,
   connection_id: event.connectionId,
   received_at: new Date(event.receivedAt).toISOString(),
-  data: event.message as MessageDto,
+  data: { readings: [], ...event.message } as EventMessageDto,
 });

@@ -1,0 +1,125 @@
+import type { HardwarioEmulator } from '@devicegate/emulators/hardwario';
+import type { IzumaEmulator } from '@devicegate/emulators/izuma';
+import { pageThrough, startSandboxGateway, type ListPageBody, type RunningSandbox } from './support/gateway-harness.js';
+import { openEventStream, type SseClient } from './realtime/support.js';
+
+interface Reading {
+  object: string;
+  id: string;
+  device_id: string;
+  name: string;
+  native_name: string;
+  value: unknown;
+  unit: string | null;
+  at: string;
+  message_id: string | null;
+}
+
+/** A device with temperature sensors of each sandbox connection (the ids the Swagger UI examples use). */
+const DEVICES: Record<string, { id: string; unit: string | null }> = {
+  hardwario: { id: 'sandbox-hardwario:018e3c67-c4b3-7538-83cb-00dddca059da', unit: 'Cel' },
+  disruptive: { id: 'sandbox-disruptive:c9cgt47tg3o1jb8oesn0', unit: 'Cel' },
+  // iottly payloads carry no units, and Blynk's datastream values none either: null, never a guess.
+  iottly: { id: 'sandbox-iottly:6948feff-b0d0-4d1f-843a-564fde84651b', unit: null },
+  izuma: { id: 'sandbox-izuma:018ab7c55ce10000000000010010bdec', unit: 'Cel' },
+  blynk: { id: 'sandbox-blynk:1001', unit: null },
+};
+
+describe('readings in the sandbox: one shape for every vendor', () => {
+  let gw: RunningSandbox;
+  const get = async <T = ListPageBody>(path: string, query: Record<string, string> = {}) => {
+    const res = await fetch(`${gw.url}${path}?${new URLSearchParams(query)}`, { headers: { authorization: 'Bearer sandbox' } });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+
+  beforeAll(async () => {
+    gw = await startSandboxGateway();
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  for (const [provider, device] of Object.entries(DEVICES)) {
+    it(`${provider}: the status shows the latest temperature with its unit, and the readings list pages newest first, exactly`, async () => {
+      const status = await get<{ readings: Reading[] }>(`/v1/devices/${device.id}/status`);
+      expect(status.status).toBe(200);
+      const temperature = status.body.readings.find((r) => r.name === 'temperature');
+      expect(temperature).toMatchObject({ object: 'reading', device_id: device.id, unit: device.unit });
+      expect(typeof temperature!.value).toBe('number');
+      expect(new Set(status.body.readings.map((r) => r.name)).size).toBe(status.body.readings.length);
+
+      const since = new Date(Date.parse(temperature!.at) - 3 * 86_400_000).toISOString();
+      const path = `/v1/devices/${device.id}/readings`;
+      const whole = await get<ListPageBody<Reading>>(path, { name: 'temperature', at__gte: since, limit: '1000' });
+      expect(whole.status).toBe(200);
+      const series = whole.body.data;
+      expect(series.length).toBeGreaterThan(0);
+      expect(series.every((r) => r.name === 'temperature' && Date.parse(r.at) >= Date.parse(since) && r.unit === device.unit)).toBe(true);
+      // The status's latest value is in the series (DT reads it from `reported`, so by value and time, not id).
+      expect(series.some((r) => r.at === temperature!.at && r.value === temperature!.value)).toBe(true);
+      const reference = series.map((r) => r.id);
+      expect(new Set(reference).size).toBe(reference.length);
+      for (const limit of [2, 3, 7]) {
+        expect(await pageThrough((q) => get(path, q), { name: 'temperature', at__gte: since, limit: String(limit) })).toEqual(reference);
+      }
+      if (provider === 'hardwario' || provider === 'disruptive' || provider === 'iottly') {
+        // A history: many values, newest first by the time of the messages they came from.
+        expect(series.length).toBeGreaterThan(20);
+        const asc = await get<ListPageBody<Reading>>(path, { name: 'temperature', at__gte: since, limit: '1000', order: 'ASC' });
+        expect(asc.body.data.map((r) => r.id)).toEqual([...reference].reverse());
+        expect(Date.parse(series[0].at)).toBeGreaterThan(Date.parse(series[series.length - 1].at));
+      }
+    });
+  }
+
+  it('include=readings fills the latest readings where the vendor lists them with the devices, null elsewhere', async () => {
+    const list = await get<ListPageBody<{ provider: string; readings: Reading[] | null }>>('/v1/devices', { include: 'readings', limit: '1000' });
+    expect(list.status).toBe(200);
+    for (const device of list.body.data) {
+      if (device.provider === 'disruptive') expect(Array.isArray(device.readings)).toBe(true);
+      else expect(device.readings).toBeNull();
+    }
+    expect(list.body.data.some((d) => d.readings?.some((r) => r.name === 'temperature'))).toBe(true);
+    const plain = await get<ListPageBody>('/v1/devices', { limit: '5' });
+    expect(plain.body.data.every((d) => !('readings' in d))).toBe(true);
+    const messages = await get<ListPageBody>(`/v1/devices/${DEVICES.hardwario.id}/messages`, { limit: '5' });
+    expect(messages.body.data.every((m) => !('readings' in m))).toBe(true);
+  });
+
+  it('filters readings by native_name and answers an unknown filter with validation_error', async () => {
+    const path = `/v1/devices/${DEVICES.hardwario.id}/readings`;
+    const page = await get<ListPageBody<Reading>>(path, { native_name__in: 'thermometer.temperature,system.voltage_rest', limit: '20' });
+    expect(page.body.data.length).toBe(20);
+    expect(new Set(page.body.data.map((r) => r.native_name))).toEqual(new Set(['thermometer.temperature', 'system.voltage_rest']));
+    expect((await get(path, { value: '3' })).status).toBe(400);
+    expect((await get(path, { at: '2024-01-01T00:00:00Z' })).status).toBe(400);
+  });
+
+  describe('pushed events', () => {
+    let sse: SseClient;
+    beforeAll(async () => {
+      sse = await openEventStream(`${gw.url}/v1/events`, 'sandbox');
+    });
+    afterAll(() => sse?.close());
+    const emulator = <T>(provider: string): T => gw.sandbox.emulators.find((e) => e.provider === provider)!.server as unknown as T;
+
+    it('carry the readings of the message they deliver (HARDWARIO uplink, Izuma resource notification)', async () => {
+      const hw = emulator<HardwarioEmulator>('hardwario');
+      const uplink = hw.addUplink(hw.demoDeviceIds()[0], { thermometer: { temperature: 23.25 } });
+      const event = await sse.next((e) => e.data.id === `sandbox-hardwario:${uplink.id}`, 3000);
+      const readings = (event.data.data as { readings: Reading[] }).readings;
+      expect(readings).toEqual([expect.objectContaining({ name: 'temperature', native_name: 'thermometer.temperature', value: 23.25, unit: 'Cel', message_id: `sandbox-hardwario:${uplink.id}` })]);
+
+      const izuma = emulator<IzumaEmulator>('izuma');
+      const deviceId = DEVICES.izuma.id.split(':')[1];
+      izuma.notifyResource(deviceId, '/3303/0/5700', '4.75');
+      const notified = await sse.next((e) => (e.data.data as { device_id: string; native_type: string }).device_id === DEVICES.izuma.id && (e.data.data as { native_type: string }).native_type === 'notification', 3000);
+      expect((notified.data.data as { readings: Reading[] }).readings).toEqual([expect.objectContaining({ name: 'temperature', native_name: '/3303/0/5700', value: 4.75, unit: 'Cel' })]);
+
+      // Device Echo now reports the new value: the status shows it.
+      const status = await get<{ readings: Reading[]; last_seen_at: string | null }>(`/v1/devices/${DEVICES.izuma.id}/status`);
+      expect(status.body.readings.find((r) => r.name === 'temperature')?.value).toBe(4.75);
+      expect(status.body.last_seen_at).not.toBeNull();
+    });
+  });
+});
