@@ -24,8 +24,10 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
       connections: [
         { id: 'hw', ...base, cache: { ttl_seconds: 0 } },
         { id: 'hw-retry', ...base, retries: 5, cache: { ttl_seconds: 0 } },
+        { id: 'hw-cached', ...base, cache: { ttl_seconds: 60 }, push: { secret: 'push-secret-1' } },
       ],
     });
+    emulator.setPushTarget({ url: `${gw.url}/v1/hooks/hw-cached`, headers: { authorization: 'Bearer push-secret-1' } });
   });
   afterAll(async () => {
     await gw?.close();
@@ -78,5 +80,58 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
     const atHangUp = emulator.requestCount();
     await new Promise((r) => setTimeout(r, 1500));
     expect(emulator.requestCount()).toBeLessThanOrEqual(atHangUp + 1);
+  });
+
+  describe('read cache', () => {
+    const device = () => emulator.demoDeviceIds()[1];
+    const get = (path: string, headers: Record<string, string> = {}) => request(gw.url).get(path).set({ ...AUTH, ...headers });
+
+    it('answers a repeated read from the cache and says so with Age and Cache-Status; no-cache asks the vendor', async () => {
+      const path = `/v1/devices/hw-cached:${device()}`;
+      await get(path, { 'cache-control': 'no-cache' });
+      emulator.resetStats();
+      const first = await get(path);
+      const second = await get(path);
+      expect(first.status).toBe(200);
+      expect(second.body).toEqual(first.body);
+      expect(second.headers['cache-status']).toMatch(/^devicegate; hit; ttl=\d+; detail="hw-cached"$/);
+      expect(Number(second.headers.age)).toBeGreaterThanOrEqual(0);
+      expect(devicePaths()).toHaveLength(0);
+
+      const live = await get(path, { 'cache-control': 'no-cache' });
+      expect(live.status).toBe(200);
+      expect(live.headers['cache-status']).toBe('devicegate; fwd=request; detail="hw-cached"');
+      expect(live.headers.age).toBeUndefined();
+      expect(devicePaths()).toHaveLength(1);
+    });
+
+    it('never answers a caller its own write stale: an update through devicegate invalidates the reads', async () => {
+      const path = `/v1/devices/hw-cached:${device()}`;
+      const before = await get(path);
+      expect(before.status).toBe(200);
+      const renamed = `renamed-${Date.now()}`;
+      expect((await request(gw.url).patch(path).set(AUTH).send({ name: renamed })).status).toBe(200);
+      const after = await get(path);
+      expect(after.body.name).toBe(renamed);
+      expect(after.headers['cache-status']).toBe('devicegate; fwd=miss; detail="hw-cached"');
+      const list = await get(`/v1/devices?connection_id=hw-cached&name=${renamed}`);
+      expect(list.body.data.map((d: { id: string }) => d.id)).toEqual([`hw-cached:${device()}`]);
+    });
+
+    it('invalidates the reads of a connection when the vendor pushes an event', async () => {
+      const path = `/v1/devices/hw-cached:${device()}/messages?limit=2`;
+      const before = await get(path);
+      expect(before.status).toBe(200);
+      expect((await get(path)).headers['cache-status']).toMatch(/hit/);
+      const message = emulator.addUplink(device(), { temperature: 99.5 });
+      // The push reaches the gateway asynchronously; the newest message then shows at once.
+      let after = await get(path);
+      for (let i = 0; i < 400 && after.body.data[0]?.id !== `hw-cached:${message.id}`; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        after = await get(path);
+      }
+      expect(after.body.data[0].id).toBe(`hw-cached:${message.id}`);
+      expect(after.headers['cache-status']).toMatch(/fwd=miss/);
+    });
   });
 });

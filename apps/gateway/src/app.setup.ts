@@ -7,7 +7,7 @@ import type { ProviderRegistry } from '@devicegate/core';
 import { GatewayError, sendError } from '@devicegate/errors';
 import { AppModule } from './app.module.js';
 import { GatewayExceptionFilter } from '@devicegate/errors';
-import { requestIdFor, serverTiming, stateOf } from '@devicegate/request-context';
+import { cacheHeaders, requestIdFor, serverTiming, stateOf } from '@devicegate/request-context';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.types.js';
 import { registerCors } from './common/cors.js';
 import { loggableUrl, registerAccessTokenQuery } from './tokens/access-token.hook.js';
@@ -71,7 +71,14 @@ export function configureApp(app: NestFastifyApplication): void {
     done();
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    if (request.url.startsWith('/v1')) reply.header('server-timing', serverTiming(request));
+    if (request.url.startsWith('/v1')) {
+      reply.header('server-timing', serverTiming(request));
+      const cache = cacheHeaders(request);
+      if (cache) {
+        reply.header('cache-status', cache.cacheStatus);
+        if (cache.age !== undefined) reply.header('age', cache.age);
+      }
+    }
     // While shutting down, answers close their connection so keep-alive clients do not hold the exit back.
     if (closing.has(app)) reply.header('connection', 'close');
     done(null, payload);

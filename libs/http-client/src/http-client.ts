@@ -6,6 +6,7 @@ import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
 import { rateLimitPauseMs } from './rate-limit-headers.js';
 import { VendorBudget, type BudgetLimit } from './vendor-budget.js';
+import type { ReadCacheStore } from './read-cache.js';
 
 export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
 
@@ -85,6 +86,8 @@ export interface HttpClientOptions {
   maxBudgetWaitMs?: number;
   /** Callers that may wait for the budget at once; more are answered 429 at once (default 1000). */
   maxBudgetQueue?: number;
+  /** Vendor reads answered again for `ttlMs` from `store` (none when absent or 0). */
+  cache?: { ttlMs: number; store: ReadCacheStore };
   /** Told about every vendor call that went out. */
   onCall?: (event: VendorCallEvent) => void;
   /** Resolves host names for new connections (default: the system resolver), e.g. to refuse some addresses. */
@@ -192,13 +195,16 @@ class VendorResponse implements HttpResponse {
 export class HttpClient {
   readonly baseUrl: string;
   private readonly agent: Agent;
-  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall' | 'lookup' | 'maxBudgetQueue'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall' | 'lookup' | 'maxBudgetQueue' | 'cache'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
   private secretHeaderNames?: Set<string>;
   /** Who an error is about: the connection and provider, never more. */
   private readonly attributionOf: { connectionId: string; provider: string };
   private readonly budget?: VendorBudget;
   private readonly flights = new Map<string, Flight>();
+  private readonly cache?: { ttlMs: number; store: ReadCacheStore };
+  /** Bumped by every invalidation: a read that started before one is not kept in the cache. */
+  private generation = 0;
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -213,6 +219,7 @@ export class HttpClient {
     };
     this.attributionOf = { connectionId: options.connectionId, provider: options.provider };
     this.circuit = new CircuitBreaker(options.circuit);
+    this.cache = options.cache && options.cache.ttlMs > 0 ? options.cache : undefined;
     this.budget = options.budget ? new VendorBudget(options.budget, this.attributionOf, { maxQueue: options.maxBudgetQueue }) : undefined;
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
@@ -245,6 +252,14 @@ export class HttpClient {
 
     if (req.method === 'GET' && req.shared !== false) {
       const key = req.headers ? `${url}\n${JSON.stringify(req.headers)}` : url;
+      if (this.cache && !ctx.noCache) {
+        const cached = this.cache.store.get(this.options.connectionId, key);
+        const ageMs = cached ? Date.now() - cached.storedAt : Infinity;
+        if (ageMs < this.cache.ttlMs) {
+          ctx.recordRead?.({ connectionId: this.options.connectionId, outcome: 'hit', ageMs, ttlMs: this.cache.ttlMs - ageMs });
+          return cached!.response;
+        }
+      }
       return this.joinOrSend(key, ctx, (shared) => this.send(url, req.method, pathname, headers, body, maxRetries, shared, req.circuit !== false));
     }
     if (req.method === 'HEAD') return this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
@@ -258,7 +273,9 @@ export class HttpClient {
 
   /** Forgets every read in flight, so that later reads see what a write or a pushed event changed. */
   invalidate(): void {
+    this.generation += 1;
     this.flights.clear();
+    this.cache?.store.invalidate(this.options.connectionId);
   }
 
   /**
@@ -266,17 +283,24 @@ export class HttpClient {
    * budget key; it is cancelled only when every caller has gone, and each caller can leave on its own.
    */
   private joinOrSend(key: string, ctx: CallContext, send: (ctx: CallContext) => Promise<HttpResponse>): Promise<HttpResponse> {
-    let flight = this.flights.get(key);
+    // A caller who wants live data does not join a read that left before it asked.
+    let flight = ctx.noCache ? undefined : this.flights.get(key);
+    ctx.recordRead?.({ connectionId: this.options.connectionId, outcome: flight ? 'collapsed' : ctx.noCache ? 'bypass' : 'miss', ageMs: 0 });
     if (!flight) {
       const controller = new AbortController();
       const shared: CallContext = { requestId: ctx.requestId, clientKey: ctx.clientKey, deadline: ctx.deadline, signal: controller.signal, recordUpstream: (ms) => ctx.recordUpstream(ms) };
       const created: Flight = { callers: 0, controller, promise: send(shared) };
       flight = created;
       this.flights.set(key, created);
+      const generation = this.generation;
       const done = () => {
         if (this.flights.get(key) === created) this.flights.delete(key);
       };
-      created.promise.then(done, done);
+      created.promise.then((response) => {
+        done();
+        // Kept only when nothing was invalidated meanwhile: a write's caller must not read what preceded it.
+        if (this.cache && response.status === 200 && generation === this.generation) this.cache.store.set(this.options.connectionId, key, { response, storedAt: Date.now() });
+      }, done);
     }
     const joined = flight;
     joined.callers += 1;

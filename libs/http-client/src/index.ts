@@ -4,3 +4,4 @@ export * from './circuit-breaker.js';
 export * from './vendor-budget.js';
 export * from './token-cache.js';
 export * from './rate-limit-headers.js';
+export * from './read-cache.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallContext } from '@devicegate/core';
+import type { CallContext, VendorRead } from '@devicegate/core';
 
 /** Per-request bookkeeping: when it started and what its vendor calls cost. */
 export interface RequestState {
@@ -9,8 +9,21 @@ export interface RequestState {
   upstreamCalls: number;
   upstreamMs: number;
   context?: CallContext;
+  /** How the request's vendor reads were answered (absent when it made none). */
+  reads?: ReadSummary;
   /** The response being written: when it closes unfinished, the caller has gone and its vendor work stops. */
   response?: ServerResponse;
+}
+
+/** Every vendor read of one request, folded: the answer is as old as its oldest part. */
+interface ReadSummary {
+  hits: number;
+  others: number;
+  bypass: boolean;
+  collapsed: boolean;
+  ageMs: number;
+  ttlMs: number;
+  connections: string[];
 }
 
 const STATE = Symbol('devicegate.requestState');
@@ -48,12 +61,41 @@ export function callContext(request: FastifyRequest): CallContext {
     signal: controller.signal,
     clientKey: (request as { user?: { name?: string } }).user?.name,
     deadline: Date.now() + REQUEST_BUDGET_MS,
+    noCache: NO_CACHE.test(request.headers['cache-control'] ?? ''),
+    recordRead(read: VendorRead) {
+      const reads = (state.reads ??= { hits: 0, others: 0, bypass: false, collapsed: false, ageMs: 0, ttlMs: Infinity, connections: [] });
+      if (read.outcome === 'hit') {
+        reads.hits += 1;
+        reads.ageMs = Math.max(reads.ageMs, read.ageMs);
+        reads.ttlMs = Math.min(reads.ttlMs, read.ttlMs ?? 0);
+      } else reads.others += 1;
+      if (read.outcome === 'bypass') reads.bypass = true;
+      if (read.outcome === 'collapsed') reads.collapsed = true;
+      if (!reads.connections.includes(read.connectionId)) reads.connections.push(read.connectionId);
+    },
     recordUpstream(durationMs: number) {
       state.upstreamCalls += 1;
       state.upstreamMs += durationMs;
     },
   };
   return state.context;
+}
+
+const NO_CACHE = /(?:^|[\s,])(?:no-cache|max-age=0)(?:$|[\s,;])/i;
+
+/**
+ * `Age` and `Cache-Status` (RFC 9211) of an answer built from vendor reads, or undefined when it made
+ * none: `devicegate; hit; ttl=3; detail="conn"` when every read came from the cache, else
+ * `devicegate; fwd=miss` (`fwd=request` when the caller sent no-cache), with `collapsed` when a read was
+ * shared with an identical one in flight. `Age` (when any part came from the cache) is the oldest part's, in whole seconds.
+ */
+export function cacheHeaders(request: FastifyRequest): { age?: string; cacheStatus: string } | undefined {
+  const reads = stateOf(request).reads;
+  if (!reads) return undefined;
+  const detail = `detail="${reads.connections.sort().join(' ')}"`;
+  const age = reads.hits > 0 ? String(Math.floor(reads.ageMs / 1000)) : undefined;
+  if (reads.others === 0) return { age, cacheStatus: `devicegate; hit; ttl=${Math.max(0, Math.floor(reads.ttlMs / 1000))}; ${detail}` };
+  return { age, cacheStatus: `devicegate; fwd=${reads.bypass ? 'request' : 'miss'}${reads.collapsed ? '; collapsed' : ''}; ${detail}` };
 }
 
 /** `Server-Timing: total;dur=…, upstream;dur=…;desc="n calls"` (API.md §2.7). */

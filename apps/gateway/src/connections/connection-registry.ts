@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Capabilities, ConnectionConfig, ConnectionStatus, ProviderConnection, ProviderDefinition, ProviderRegistry } from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
-import { HttpClient } from '@devicegate/http-client';
+import { HttpClient, MemoryReadCache } from '@devicegate/http-client';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { PROVIDER_REGISTRY } from './connections.tokens.js';
 import { LOGGER } from '../app.tokens.js';
@@ -32,6 +32,9 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   /** Connection ids in ascending order. */
   readonly ids: readonly string[];
 
+  /** One bounded read cache for every connection; each connection keeps its answers for its own TTL. */
+  private readonly readCache = new MemoryReadCache();
+
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(PROVIDER_REGISTRY) providers: ProviderRegistry,
@@ -48,6 +51,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
         connectionId: connection.id,
         provider: connection.provider,
         budget: connection.rate_limit,
+        cache: { ttlMs: (connection.cache?.ttl_seconds ?? 0) * 1000, store: this.readCache },
         circuit: { failureThreshold: connection.circuit.failure_threshold, openMs: connection.circuit.open_seconds * 1000 },
         onCall: (event) => {
           this.metrics.vendorCall(event);
@@ -101,6 +105,11 @@ export class ConnectionRegistry implements OnApplicationShutdown {
       this.recordFailure(live, error);
       throw isGatewayError(error) ? error.withConnection(live.config.id, live.config.provider) : error;
     }
+  }
+
+  /** Something changed at the vendor (a pushed event): the connection's reads are asked afresh. */
+  invalidateReads(connectionId: string): void {
+    this.connections.get(connectionId)?.http.invalidate();
   }
 
   recordOk(live: LiveConnection): void {

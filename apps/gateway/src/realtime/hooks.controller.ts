@@ -67,6 +67,7 @@ export class HooksService implements OnApplicationShutdown {
     const receivedAt = Date.now();
     const messages: Message[] = push.parse(request.body, connectionId, receivedAt);
     const added = this.store.append(messages, connectionId, receivedAt);
+    this.registry.invalidateReads(connectionId);
     this.log.debug({ reqId: request.id, connection: connectionId, received: messages.length, accepted: added.length }, 'vendor push stored');
     return { object: 'push_receipt', connection_id: connectionId, received: messages.length, accepted: added.length };
   }
