@@ -1,5 +1,5 @@
 /**
- * Benchmark child process: starts vendor emulators on loopback with the vendors' own rate limits off and
+ * Benchmark child process: starts vendor emulators on loopback (the vendors' own rate limits off unless asked) and
  * prints one JSON line (`EmulatorSetInfo`) on stdout once they listen. It stops on SIGTERM/SIGINT or when
  * its parent goes away (stdin closes).
  *
@@ -34,12 +34,16 @@ async function start(provider: string, spec: EmulatorSetSpec): Promise<Started> 
       };
     }
     case 'disruptive': {
-      const e = await startDisruptiveEmulator({ ...common, rateLimit: false });
+      const e = await startDisruptiveEmulator({ ...common, ...(spec.vendorRateLimits ? {} : { rateLimit: false }) });
+      const busy = e.deviceIds()[1];
+      for (let i = 0; i < (spec.dtEvents ?? 0); i++) e.publish(busy, { temperature: { value: 20 + (i % 50) / 10 } });
       return {
         server: e,
         info: {
           provider,
           baseUrl: e.baseUrl,
+          sampleDeviceId: e.deviceIds()[0],
+          busyDeviceId: busy,
           connection: { organization_id: e.organizationId, token_url: e.tokenUrl, credentials: { key_id: e.credentials.keyId, secret: e.credentials.secret, email: e.credentials.email } },
         },
       };
@@ -49,11 +53,11 @@ async function start(provider: string, spec: EmulatorSetSpec): Promise<Started> 
       return { server: e, info: { provider, baseUrl: e.baseUrl, connection: { project_id: e.projectId, credentials: { api_key: e.credentials.apiKey } } } };
     }
     case 'izuma': {
-      const e = await startIzumaEmulator({ ...common, rateLimits: false });
+      const e = await startIzumaEmulator({ ...common, ...(spec.vendorRateLimits ? {} : { rateLimits: false }) });
       return { server: e, info: { provider, baseUrl: e.baseUrl, connection: { credentials: { api_key: e.credentials.apiKey } } } };
     }
     case 'blynk': {
-      const e = await startBlynkEmulator({ ...common, rateLimitPerMinute: false });
+      const e = await startBlynkEmulator({ ...common, ...(spec.vendorRateLimits ? {} : { rateLimitPerMinute: false }) });
       return {
         server: e,
         info: {

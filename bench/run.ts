@@ -7,7 +7,9 @@
  *   3. devicegate's passthrough route to the same emulator;
  *   4. devicegate's translated `GET /v1/devices/{id}` (4a) and `GET /v1/devices?limit=50` (4b);
  *   5. `GET /v1/devices` across five emulated vendors with 50 ms added to every vendor answer;
- *   6. paging 10,000 devices at `limit=100`, counting vendor calls against paging the vendor directly.
+ *   6. paging 10,000 devices at `limit=100`, counting vendor calls against paging the vendor directly;
+ *   7–9. with the vendors' rate limits on: bursts of identical reads, a dashboard, a DT newest-first page
+ *      (bench/vendor-limits.ts).
  *
  * The emulators, the proxy and the gateway each run in their own child process (`node dist/...`); the
  * gateway's JSON logs go to /dev/null at the default level. It prints the table and writes BENCHMARKS.md.
@@ -29,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { formatProfileSummary, summarizeProfile } from './cpu-profile.js';
 import { freePort, getJson, machineBusyPercent, measureLoad, memoryOf, mergeLoads, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, vendorCalls, type Child, type LoadResult } from './harness.js';
 import type { EmulatorSetInfo, EmulatorSetSpec } from './types.js';
+import { vendorLimitRows, vendorLimitSection, vendorLimitVerdicts, type VendorLimitResult } from './vendor-limits.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -50,7 +53,7 @@ const args = process.argv.slice(2);
 const profileAt = args.indexOf('--profile');
 const profileDir = profileAt >= 0 ? (args[profileAt + 1] && !args[profileAt + 1].startsWith('--') ? args[profileAt + 1] : mkdtempSync(join(tmpdir(), 'devicegate-prof-'))) : undefined;
 const rowsArg = args.indexOf('--rows') >= 0 ? args[args.indexOf('--rows') + 1] : undefined;
-const wanted = new Set((rowsArg ?? (profileDir ? '4a' : '1,1b,2,3,4a,4b,5,6')).split(',').map((r) => r.trim()));
+const wanted = new Set((rowsArg ?? (profileDir ? '4a' : '1,1b,2,3,4a,4b,5,6,7')).split(',').map((r) => r.trim()));
 const fullRun = !rowsArg && !profileDir;
 // A CPU profile is cut to one row's measured run, so profiling measures each row in one piece.
 const ROUNDS = profileDir ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
@@ -77,6 +80,7 @@ interface Row {
 }
 
 const rows: Row[] = [];
+const limitedRows: VendorLimitResult[] = [];
 let profileWindow: { fromUs: number; toUs: number } | undefined;
 const diagnostics: string[] = [];
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -96,7 +100,10 @@ function startFlags(): string[] {
   return words.slice(1).filter((word) => word.startsWith('--'));
 }
 
-async function startGateway(connections: Array<Record<string, unknown>>, extraNodeArgs: string[] = []): Promise<{ child: Child; url: string }> {
+/** Rows 1–6 measure the pipeline itself: vendor budgets far above the load and the read cache off. */
+const PIPELINE_ONLY = { rate_limit: 1_000_000, cache: { ttl_seconds: 0 } };
+
+async function startGateway(connections: Array<Record<string, unknown>>, extraNodeArgs: string[] = [], defaults: Record<string, unknown> = PIPELINE_ONLY): Promise<{ child: Child; url: string }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'devicegate-bench-'));
   const file = join(dir, 'devicegate.yaml');
@@ -104,7 +111,7 @@ async function startGateway(connections: Array<Record<string, unknown>>, extraNo
   const config = {
     server: { host: '127.0.0.1', port, rate_limit: { per_second: 1_000_000_000, burst: 1_000_000_000 } },
     clients: [{ name: 'bench', key_sha256: createHash('sha256').update(KEY).digest('hex'), scopes: ['read', 'passthrough'], connections: ['*'] }],
-    connections: connections.map((c) => ({ timeout_ms: 10_000, rate_limit: 1_000_000, ...c })),
+    connections: connections.map((c) => ({ timeout_ms: 10_000, ...defaults, ...c })),
   };
   writeFileSync(file, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${port}`;
@@ -391,6 +398,25 @@ async function fiveVendorRow(): Promise<void> {
   }
 }
 
+// ── rows 7–9: the vendors' rate limits on, devicegate's defaults ───────────────
+
+async function vendorLimitedRows(): Promise<void> {
+  log(`rows 7–9: starting five emulators with their rate limits on, ${VENDOR_LATENCY_MS} ms latency, a DT device with 50,000 events …`);
+  const emu = await startEmulators({ providers: ['hardwario', 'disruptive', 'iottly', 'izuma', 'blynk'], latencyMs: VENDOR_LATENCY_MS, vendorRateLimits: true, dtEvents: 50_000 });
+  let gateway: { child: Child; url: string } | undefined;
+  try {
+    const connections = emu.info.emulators.map((e) => ({ id: `bench-${e.provider}`, provider: e.provider, base_url: e.baseUrl, ...e.connection }));
+    gateway = await startGateway(connections, [], {});
+    for (const r of await vendorLimitRows(gateway.url, BEARER, emu.info, log)) {
+      log(`  row ${r.id}: ${r.ok}/${r.requests} × 200 in ${r.seconds.toFixed(2)} s, p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, ${r.vendorCalls} vendor calls, ${r.vendor429} vendor 429`);
+      limitedRows.push(r);
+    }
+  } finally {
+    await gateway?.child.stop();
+    await emu.child.stop();
+  }
+}
+
 // ── report ──────────────────────────────────────────────────────────────────
 
 const f = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
@@ -455,6 +481,7 @@ function verdicts(): Verdict[] {
     const worst = gatewayPeaks.reduce((a, b) => (b.rss > a.rss ? b : a));
     out.push({ target: 'gateway peak RSS under the heaviest row < 250 MB', measured: `${f(mb(worst.rss), 0)} MB (row ${worst.id})`, met: worst.rss < 250 * 1024 * 1024 });
   }
+  out.push(...vendorLimitVerdicts(limitedRows));
   return out;
 }
 
@@ -484,7 +511,7 @@ function report(startedAt: Date, seconds: number): string {
       `for ${f(DURATION / ROUNDS, 1)} s after a ${f(Math.max(1, WARMUP / 2), 0)} s warm-up, so that the shared machine's drift affects them alike; the other rows get a ${WARMUP} s warm-up, then ${DURATION} s measured. ` +
       'The emulator(s), the minimal proxy and devicegate each run in their own Node.js process; autocannon runs in the benchmark process. ' +
       `devicegate runs from \`dist/\` as \`npm start\` runs it (node ${startFlags().join(' ')}), with a configuration whose client-key budget and vendor budgets are far above the load, ` +
-      'logging at its default level (`info`, one access line per request) to /dev/null. The vendor emulators run with their own rate limits off. ' +
+      'logging at its default level (`info`, one access line per request) to /dev/null, and with the read cache off (`cache.ttl_seconds: 0`), so rows 1–6 measure the pipeline itself. The vendor emulators run with their own rate limits off in rows 1–6. ' +
       'Latency percentiles are exact over every 2xx answer of the measured run. Peak RSS is the highest VmRSS of the process under test, sampled every 100 ms from /proc. ' +
       'CPU is from /proc during the measured run, in % of one core; "rest" is the machine\'s remaining busy time (kernel loopback work and any other process).',
     '',
@@ -500,6 +527,7 @@ function report(startedAt: Date, seconds: number): string {
       ? [`- **Disturbed rows:** ${noisy.join(', ')} of a core went to work outside the benchmark's processes (undisturbed rows show 0–25 % of kernel loopback work); those rows read low. Re-run on a quiet machine.`]
       : ['- No row was disturbed by work outside the benchmark\'s processes ("rest" ≤ 40 % of a core).']),
     '',
+    ...(limitedRows.length ? vendorLimitSection(limitedRows) : []),
     '## Targets',
     '',
     '| target | measured | |',
@@ -526,8 +554,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const t0 = performance.now();
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  await hardwarioRows();
+  if (['1', '1b', '2', '3', '4a', '4b', '6'].some((r) => wanted.has(r))) await hardwarioRows();
   if (wanted.has('5')) await fiveVendorRow();
+  if (wanted.has('7')) await vendorLimitedRows();
   const order = ['1', '1b', '2', '3', '4a', '4b', '6', '5', '5′'];
   rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const seconds = (performance.now() - t0) / 1000;

@@ -4,6 +4,10 @@ export interface EmulatorSetSpec {
   providers: string[];
   latencyMs?: number;
   deviceCount?: number;
+  /** The vendors' own documented rate limits on (default off). */
+  vendorRateLimits?: boolean;
+  /** Events published to one DT device (its `busyDeviceId`). */
+  dtEvents?: number;
 }
 
 export interface StartedEmulatorInfo {
@@ -16,6 +20,8 @@ export interface StartedEmulatorInfo {
   vendorHeaders?: Record<string, string>;
   spaceId?: string;
   sampleDeviceId?: string;
+  /** A DT device with `dtEvents` events. */
+  busyDeviceId?: string;
   deviceCount?: number;
 }
 

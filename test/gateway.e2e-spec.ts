@@ -36,6 +36,8 @@ describe('gateway contract over HTTP (HARDWARIO emulator)', () => {
       base_url: emulator.baseUrl,
       space_id: emulator.spaceId,
       credentials: { api_key: '${HW_KEY}' },
+      // Faults and vendor timing are per call: no answer here comes from the read cache.
+      cache: { ttl_seconds: 0 },
       ...extra,
     });
     gw = await startGateway(
@@ -314,7 +316,7 @@ describe('circuit breaker and vendor budget', () => {
 
   beforeAll(async () => {
     emulator = await startHardwarioEmulator();
-    const base = { provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey }, retries: 0 };
+    const base = { provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey }, retries: 0, cache: { ttl_seconds: 0 } };
     gw = await startGateway({
       clients: [{ name: 'c', key_sha256: sha256hex('circuit-key'), scopes: ['read'] }],
       connections: [

@@ -111,7 +111,8 @@ const secrets: string[] = [];
 const samples: Record<string, string> = {};
 
 beforeAll(async () => {
-  gw = await startTestGateway({ providers: PROVIDERS, connection: { timeout_ms: TIMEOUT_MS, retries: 0, rate_limit: 10_000 }, captureLogs: true });
+  // Faults are injected per vendor call: no answer may come from the read cache.
+  gw = await startTestGateway({ providers: PROVIDERS, connection: { timeout_ms: TIMEOUT_MS, retries: 0, rate_limit: 10_000, cache: { ttl_seconds: 0 } }, captureLogs: true });
   for (const emulator of gw.sandbox.emulators) secrets.push(...secretsOf(emulator));
 }, 30_000);
 

@@ -110,6 +110,8 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
   const recordLimit = options.recordLimit ?? 5000;
   let latency = options.latencyMs ?? 0;
   let count = 0;
+  /** Requests answered 429 (the vendor's own rate limit), for benchmarks that must show none. */
+  let rateLimited = 0;
   let recorded: RecordedRequest[] = [];
   let faults: Array<Required<Pick<FaultRule, 'fault' | 'times'>> & { path?: RegExp }> = [];
   const sockets = new Set<Socket>();
@@ -125,9 +127,10 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
 
   const admin = async (req: IncomingMessage, res: ServerResponse, path: string, raw: string) => {
     if (path === '/_emulator/info' && req.method === 'GET') return send(res, { status: 200, body: { name, requests: count } });
-    if (path === '/_emulator/stats' && req.method === 'GET') return send(res, { status: 200, body: { requests: count } });
+    if (path === '/_emulator/stats' && req.method === 'GET') return send(res, { status: 200, body: { requests: count, rate_limited: rateLimited } });
     if (path === '/_emulator/stats' && req.method === 'DELETE') {
       count = 0;
+      rateLimited = 0;
       recorded = [];
       return send(res, { status: 204 });
     }
@@ -246,6 +249,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       }
       const result = await answer();
       record.status = result.status;
+      if (result.status === 429) rateLimited += 1;
       send(res, result);
     } catch (error) {
       if (!res.headersSent) send(res, { status: 500, body: { error: `emulator fault: ${(error as Error).message}` } });

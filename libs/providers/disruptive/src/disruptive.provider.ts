@@ -67,7 +67,16 @@ export interface DisruptiveSettings {
   auth?: 'oauth2' | 'basic';
 }
 
+/**
+ * The first time window of a newest-first history read. `/events` only reads forward in time, so a
+ * newest-first read walks back in windows, each read whole and reversed: the next reaches twice as far
+ * back while windows come back short, and a window holding more than a page is narrowed to what the
+ * page it got suggests. A page thus costs about the same whatever the device's age.
+ */
+const FIRST_WINDOW_MS = 3_600_000;
+
 const ASC_PLAN: ListPlan = { order: 'ASC', exactTotal: false };
+const DESC_PLAN: ListPlan = { order: 'DESC', exactTotal: false };
 const EMPTY = <T>(): VendorPage<T> => ({ items: [], next: null });
 /**
  * The vendor page size for a query. Every list here is yielded ASC; for a DESC query the gateway reads
@@ -91,6 +100,20 @@ interface EventCursor {
   p: string;
   t: string;
   s?: string;
+}
+
+/** Cursor of a newest-first history: the device's project, the end of the next window (epoch ms, exclusive) and its span. */
+interface BackwardCursor {
+  p: string;
+  e: number;
+  w: number;
+}
+
+function asBackwardCursor(cursor: VendorCursor): BackwardCursor {
+  if (typeof cursor === 'object' && cursor !== null && typeof cursor.p === 'string' && typeof cursor.e === 'number' && typeof cursor.w === 'number') {
+    return { p: cursor.p, e: cursor.e, w: cursor.w };
+  }
+  throw badCursor();
 }
 
 function badCursor(): GatewayError {
@@ -146,7 +169,10 @@ export class DisruptiveConnection implements ProviderConnection {
 
   /** A device's event history, oldest first: DT has no newest-first order, so the gateway reverses for DESC. */
   messages(deviceId: string): ListSource<Message> {
-    return { plan: () => ASC_PLAN, fetchPage: (query, cursor, ctx) => this.fetchEvents(deviceId, query, cursor, ctx) };
+    return {
+      plan: (query) => (query.order === 'DESC' ? DESC_PLAN : ASC_PLAN),
+      fetchPage: (query, cursor, ctx) => (query.order === 'DESC' ? this.fetchEventsBackwards(deviceId, query, cursor, ctx) : this.fetchEvents(deviceId, query, cursor, ctx)),
+    };
   }
 
   async getProject(projectId: string, ctx: CallContext): Promise<Project> {
@@ -340,6 +366,57 @@ export class DisruptiveConnection implements ProviderConnection {
       items: page.events.map((event) => toMessage(event, this.connection.id)),
       next: page.nextPageToken ? { p: projectId, t: page.nextPageToken, s: eventQuery.start_time } : null,
     };
+  }
+
+  /** One window of history, newest first (see FIRST_WINDOW_MS); the window ends at the cursor's end, else at the caller's bound or now. */
+  private async fetchEventsBackwards(deviceId: string, query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Message>> {
+    const push = planEventPushdown(query.filters);
+    const position = cursor === null ? undefined : asBackwardCursor(cursor);
+    let projectId = position?.p ?? (await this.projectOfDevice(deviceId, ctx));
+    if (push.none) return EMPTY();
+    const end = position?.e ?? push.endMs;
+    const top = end ?? Date.now();
+    let span = position?.w ?? FIRST_WINDOW_MS;
+    for (;;) {
+      const floor = Date.parse(this.historyStart(push.startMs));
+      const eventQuery: DtEventListQuery = {
+        event_types: push.eventTypes,
+        start_time: new Date(Math.max(floor, top - span)).toISOString(),
+        // No end for the newest window: DT then reads up to and including now.
+        end_time: end === undefined ? undefined : new Date(end).toISOString(),
+        page_size: MAX_EVENT_PAGE,
+      };
+      let page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
+      if (!page && !position) {
+        this.deviceProjects.delete(deviceId);
+        projectId = await this.projectOfDevice(deviceId, ctx);
+        page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
+      }
+      if (!page) throw this.notFound('device', deviceId);
+      const start = Date.parse(eventQuery.start_time!);
+      const events = page.events;
+      if (page.nextPageToken) {
+        // More than a page in this window: the time its page of events spans says how long a window holds about half a page.
+        const covered = Date.parse(events[events.length - 1].timestamp) - Date.parse(events[0].timestamp);
+        const narrower = covered >= 2 ? Math.floor(covered / 2) : 2;
+        if (narrower < span) {
+          span = narrower;
+          continue;
+        }
+        // A page's worth within two milliseconds: this window is read to its end.
+        for (let token: string | undefined = page.nextPageToken; token; ) {
+          const more = await this.client.listEvents(projectId, deviceId, { ...eventQuery, page_token: token }, ctx);
+          if (!more) throw this.notFound('device', deviceId);
+          events.push(...more.events);
+          token = more.nextPageToken;
+        }
+      }
+      const items = events.map((event) => toMessage(event, this.connection.id)).reverse();
+      // A window worth a good part of a vendor page keeps its span; a sparser one doubles it, an empty one reaches sixteen times as far (a quiet device's history is found in a few calls).
+      const grow = items.length >= MAX_EVENT_PAGE / 4 ? 1 : items.length > 0 ? 2 : 16;
+      const next = start <= floor ? null : { p: projectId, e: start, w: span * grow };
+      return { items, next };
+    }
   }
 
   /** The `start_time` of a history read: the caller's lower bound, else HISTORY_START; within kept history once DT asked for that. */
