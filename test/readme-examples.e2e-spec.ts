@@ -98,6 +98,20 @@ describe('README.md curl examples against the sandbox', () => {
     for (const line of found.other) expect(line).toMatch(/^npm (ci|start|test|run [a-z:-]+)\b/);
   });
 
+  it('runs the latest-temperature script: a temperature of every vendor, with its unit where the vendor gives one', async () => {
+    const script = /<!-- readings-script:start -->\n```js\n([\s\S]*?)```\n<!-- readings-script:end -->/.exec(README)?.[1];
+    expect(script).toBeDefined();
+    const run = await new Promise<{ stdout: string; stderr: string }>((done, fail) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script!], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', DEVICEGATE_URL: gateway.url } }, (error, stdout, stderr) =>
+        error ? fail(error) : done({ stdout, stderr }),
+      );
+    });
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.trim().split('\n');
+    for (const provider of ['hardwario', 'disruptive', 'iottly', 'izuma', 'blynk']) expect(lines.some((line) => line.startsWith(provider))).toBe(true);
+    expect(lines.filter((line) => / -?\d+(\.\d+)? Cel /.test(line)).length).toBeGreaterThan(10);
+  });
+
   it.each(found.curl.map((example, i) => [`example ${i + 1}: ${example.command}`, example] as const))('%s', async (_name, example) => {
     const address = new URL(gateway.url).host;
     const command = `${example.command.replace(DEFAULT_ADDRESS, address)} --silent --show-error --write-out '\\n%{http_code}'`;
