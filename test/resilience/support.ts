@@ -93,7 +93,7 @@ export interface TestGatewayOptions {
  */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const registry = createProviderRegistry();
-  const sandbox = await startSandbox(registry, { providers: options.providers, vendorRateLimits: false });
+  const sandbox = await startSandbox(registry, { providers: options.providers, vendorRateLimits: false, liveEveryMs: 0 });
   const document = {
     server: { host: '127.0.0.1', rate_limit: options.rateLimit ?? { per_second: 100_000, burst: 100_000 }, ...options.server },
     clients: [

@@ -34,7 +34,8 @@ export interface RunningSandbox extends RunningGateway {
 /** The gateway in sandbox mode, as `npm start` runs it without configuration, on a free port. */
 export async function startSandboxGateway(options: SandboxOptions = {}): Promise<RunningSandbox> {
   const providers = createProviderRegistry();
-  const sandbox = await startSandbox(providers, options);
+  // Quiet unless a test asks for a live sandbox: events arrive only when a test makes them.
+  const sandbox = await startSandbox(providers, { liveEveryMs: 0, ...options });
   const app = await createApp({ ...sandbox.config, server: { ...sandbox.config.server, port: 0 } }, providers, { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };

@@ -13,6 +13,12 @@ import { SANDBOX_ORIGINS } from '../common/cors.js';
 import { buildConfig } from '../config/config.loader.js';
 import type { GatewayConfig } from '../config/config.types.js';
 
+/**
+ * A sandbox is live: every few seconds a device of each vendor with push reports by itself, so the event
+ * stream and webhooks show traffic within seconds of the start (four vendors: about one event a second).
+ */
+export const SANDBOX_LIVE_EVERY_MS = 4000;
+
 /** The key of sandbox mode, with every scope. */
 export const SANDBOX_KEY = 'sandbox';
 
@@ -31,6 +37,8 @@ export interface SandboxOptions {
   host?: string;
   /** The vendors' own rate limits in the emulators (default on, as the vendors do). */
   vendorRateLimits?: boolean;
+  /** How often each emulator with push has one of its devices report by itself; 0 turns it off. Default `SANDBOX_LIVE_EVERY_MS`. */
+  liveEveryMs?: number;
 }
 
 export interface SandboxEmulator {
@@ -68,7 +76,7 @@ type Starter = (
 /** How each vendor's emulator is started and which connection the sandbox points at it. */
 const STARTERS: Record<ProviderId, Starter> = {
   hardwario: async (o, port) => {
-    const e = await startHardwarioEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount });
+    const e = await startHardwarioEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, liveEveryMs: o.liveEveryMs });
     return {
       server: e,
       baseUrl: e.baseUrl,
@@ -78,7 +86,7 @@ const STARTERS: Record<ProviderId, Starter> = {
     };
   },
   disruptive: async (o, port) => {
-    const e = await startDisruptiveEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, rateLimit: o.vendorRateLimits === false ? false : undefined });
+    const e = await startDisruptiveEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, liveEveryMs: o.liveEveryMs, rateLimit: o.vendorRateLimits === false ? false : undefined });
     return {
       server: e,
       baseUrl: e.baseUrl,
@@ -94,7 +102,7 @@ const STARTERS: Record<ProviderId, Starter> = {
     };
   },
   iottly: async (o, port) => {
-    const e = await startIottlyEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount });
+    const e = await startIottlyEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, liveEveryMs: o.liveEveryMs });
     return {
       server: e,
       baseUrl: e.baseUrl,
@@ -104,7 +112,7 @@ const STARTERS: Record<ProviderId, Starter> = {
     };
   },
   izuma: async (o, port) => {
-    const e = await startIzumaEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount });
+    const e = await startIzumaEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, liveEveryMs: o.liveEveryMs });
     return {
       server: e,
       baseUrl: e.baseUrl,
@@ -129,7 +137,7 @@ export async function startEmulators(providers: readonly ProviderId[], options: 
   const emulators: Array<SandboxEmulator & { connection: Record<string, unknown> }> = [];
   try {
     for (const provider of providers) {
-      const started = await STARTERS[provider](options, options.ports?.[provider] ?? 0);
+      const started = await STARTERS[provider]({ ...options, liveEveryMs: options.liveEveryMs ?? SANDBOX_LIVE_EVERY_MS }, options.ports?.[provider] ?? 0);
       emulators.push({ provider, connectionId: `sandbox-${provider}`, ...started });
     }
   } catch (error) {

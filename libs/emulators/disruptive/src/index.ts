@@ -1,4 +1,4 @@
-import { PushSender, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { PushSender, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
 import { RateLimiter, TokenService, type RateLimit } from './auth.js';
 import type { DtDataConnector, DtDevice, DtEvent, DtRole } from './disruptive.types.js';
 import { buildRouter, dtError } from './routes.js';
@@ -39,6 +39,8 @@ export interface DisruptiveEmulatorOptions {
    * (`listed`, default) or answers 400 (`rejected`). DT does not document which.
    */
   olderHistoryStart?: 'listed' | 'rejected';
+  /** When set, a temperature sensor publishes a temperature event every this many ms (sensors take turns); default off. */
+  liveEveryMs?: number;
 }
 
 export interface DisruptiveCredentials {
@@ -176,9 +178,20 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     }
   };
 
+  // Live: the temperature sensors take turns publishing their latest temperature again, as a new event.
+  const sensors = !options.liveEveryMs ? [] : [...store.devices.values()].filter((d) => d.type === 'temperature' && d.reported.temperature);
+  const ticker =
+    options.liveEveryMs && sensors.length
+      ? startTicker(options.liveEveryMs, (tick) => {
+          const sensor = sensors[tick % sensors.length];
+          store.publish(sensor, { temperature: { value: (sensor.reported.temperature as { value: number }).value } });
+        })
+      : undefined;
+
   return {
     ...server,
     close: async () => {
+      ticker?.stop();
       sender.close();
       await server.close();
     },

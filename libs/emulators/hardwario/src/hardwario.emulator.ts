@@ -1,4 +1,4 @@
-import { PushSender, SeededRandom, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
 import { routeNotFound } from './hardwario.errors.js';
 import { buildRouter, type CloudContext } from './hardwario.routes.js';
 import { DEMO_DEVICE_COUNT, SANDBOX_SPACE, seedStore } from './hardwario.seed.js';
@@ -27,6 +27,8 @@ export interface HardwarioEmulatorOptions {
   now?: number;
   /** Devices to seed (default the 14 demo devices); devices beyond the demo set carry no messages. */
   deviceCount?: number;
+  /** When set, a demo device sends an uplink every this many ms (devices take turns); default off. */
+  liveEveryMs?: number;
 }
 
 /** What `onMessage` listeners get for every new uplink or downlink: the shape of a connector `job`, plus the connectors that would fire. */
@@ -181,9 +183,20 @@ export async function startHardwarioEmulator(options: HardwarioEmulatorOptions =
     sender.send({ method: 'POST', url: pushTarget.url, headers: { 'content-type': 'application/json', ...(pushTarget.headers ?? {}) }, body: JSON.stringify(job) });
   });
 
+  // Live: the demo devices with data take turns sending their latest payload again, as a new uplink.
+  const reporters = !options.liveEveryMs ? [] : demoIds.filter((id) => store.messagesOf(id).some((m) => m.direction === 'up' && m.type === 'data'));
+  const ticker = options.liveEveryMs && reporters.length
+    ? startTicker(options.liveEveryMs, (tick) => {
+        const id = reporters[tick % reporters.length];
+        const latest = store.messagesOf(id).findLast((m) => m.direction === 'up' && m.type === 'data');
+        if (latest) addUplink(id, decodeBody(messageBody(latest)));
+      })
+    : undefined;
+
   return {
     ...server,
     close: async () => {
+      ticker?.stop();
       sender.close();
       await server.close();
     },

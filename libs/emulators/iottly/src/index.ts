@@ -1,4 +1,4 @@
-import { parseIsoUtc, PushSender, SeededRandom, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { parseIsoUtc, PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
 import { API_PREFIX, buildRouter, tornadoError, type PageNumbering } from './iottly.routes.js';
 import { DEMO_DEVICE_COUNT, IOTTLY_SANDBOX_CREDENTIALS, seedWorld, type IottlySandboxCredentials } from './iottly.seed.js';
 import { toPaginatedMessage, type ProjectStore } from './iottly.store.js';
@@ -26,6 +26,8 @@ export interface IottlyEmulatorOptions {
    * default), `empty` (404, as a slice before the first page) or `first` (read as page 1).
    */
   paging?: PageNumbering;
+  /** When set, a demo device sends a message every this many ms (devices take turns); default off. */
+  liveEveryMs?: number;
 }
 
 
@@ -132,9 +134,23 @@ export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): 
     methodNotAllowed: () => tornadoError(405),
   });
 
+  // Live: the demo devices with data take turns sending their latest payload again, as a new message.
+  const main = world.main;
+  const reporters = !options.liveEveryMs ? [] : [...main.devices.keys()].filter((id) => main.messages.get(id)?.list('userdefined').length);
+  const ticker =
+    options.liveEveryMs && reporters.length
+      ? startTicker(options.liveEveryMs, (tick) => {
+          const id = reporters[tick % reporters.length];
+          const latest = main.messages.get(id)!.list('userdefined').at(-1)!;
+          const timestamp = clock();
+          store(main, { from: id, to: main.info.id, timestamp, devicetimestamp: Math.floor(timestamp / 1000) * 1000, type: 'userdefined', payload: structuredClone(latest.payload) });
+        })
+      : undefined;
+
   return {
     ...server,
     close: async () => {
+      ticker?.stop();
       sender.close();
       await server.close();
     },

@@ -1,4 +1,4 @@
-import { Router, startEmulatorServer, type EmulatorRequest, type EmulatorResponse, type EmulatorServer } from '@devicegate/emulators/kit';
+import { Router, startEmulatorServer, startTicker, type EmulatorRequest, type EmulatorResponse, type EmulatorServer } from '@devicegate/emulators/kit';
 import { ConnectService } from './connect.js';
 import type { DeviceRecord, DeviceRequestRecord, DeviceState, GroupRecord } from './model.js';
 import { DEMO_DEVICE_COUNT, EVENT_TYPES, resourcesFor, SANDBOX_ACCOUNT_ID, seedIzuma } from './seed.js';
@@ -37,6 +37,8 @@ export interface IzumaEmulatorOptions {
   queueWakeIntervalMs?: number;
   /** How long a long poll waits before answering 204 (default 30 s). */
   longPollTimeoutMs?: number;
+  /** When set, a device with a temperature resource notifies its value every this many ms (devices take turns); default off. */
+  liveEveryMs?: number;
 }
 
 export interface IzumaEmulator extends EmulatorServer {
@@ -71,6 +73,9 @@ export interface IzumaEmulator extends EmulatorServer {
   /** Resolves when every callback batch so far has been acknowledged (or given up). */
   pushesSettled(): Promise<void>;
 }
+
+/** The LwM2M temperature value (object 3303, instance 0, resource 5700). */
+const LIVE_RESOURCE = '/3303/0/5700';
 
 interface Context {
   requestId: string;
@@ -515,12 +520,25 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
     },
   });
 
+  // Live: the devices with a temperature resource take turns notifying its current value again.
+  const sensors = options.liveEveryMs ? store.sortedDevices.filter((device) => device.state === 'registered' && resourcesFor(device).has(LIVE_RESOURCE)) : [];
+  const ticker =
+    options.liveEveryMs && sensors.length
+      ? startTicker(options.liveEveryMs, (tick) => {
+          const device = sensors[tick % sensors.length];
+          device.resources ??= resourcesFor(device);
+          const resource = device.resources.get(LIVE_RESOURCE)!;
+          connect.publish('notifications', { ep: device.id, path: LIVE_RESOURCE, ct: resource.ct, payload: Buffer.from(resource.value).toString('base64'), 'max-age': 0 });
+        })
+      : undefined;
+
   return {
     ...server,
     credentials,
     baseUrl: server.url,
     accountId: credentials.accountId,
     close: async () => {
+      ticker?.stop();
       connect.close();
       await server.close();
     },

@@ -3,3 +3,4 @@ export * from './server.js';
 export * from './random.js';
 export * from './time.js';
 export * from './push.js';
+export * from './live.js';
