@@ -72,6 +72,13 @@ describe('readings in the sandbox: one shape for every vendor', () => {
     });
   }
 
+  it('offers a sandbox device of each vendor in Swagger UI\'s "Try it out" of listDeviceReadings, HARDWARIO first', async () => {
+    const spec = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, { get: { parameters: Array<{ name: string; examples?: Record<string, { value: string }> }> } }> };
+    const param = spec.paths['/v1/devices/{device_id}/readings'].get.parameters.find((p) => p.name === 'device_id')!;
+    const values = Object.values(param.examples!).map((e) => e.value);
+    expect(values).toEqual(Object.values(DEVICES).map((d) => d.id));
+  });
+
   it('include=readings fills the latest readings where the vendor lists them with the devices, null elsewhere', async () => {
     const list = await get<ListPageBody<{ provider: string; readings: Reading[] | null }>>('/v1/devices', { include: 'readings', limit: '1000' });
     expect(list.status).toBe(200);
@@ -80,6 +87,10 @@ describe('readings in the sandbox: one shape for every vendor', () => {
       else expect(device.readings).toBeNull();
     }
     expect(list.body.data.some((d) => d.readings?.some((r) => r.name === 'temperature'))).toBe(true);
+    const single = await get<{ readings: Reading[] | null; native?: unknown }>(`/v1/devices/${DEVICES.blynk.id}`, { include: 'native' });
+    expect(single.body.readings?.some((r) => r.name === 'temperature')).toBe(true);
+    expect(single.body.native).toMatchObject({ id: 1001 });
+    expect((await get(`/v1/devices/${DEVICES.blynk.id}`, { include: 'readings' })).status).toBe(400);
     const plain = await get<ListPageBody>('/v1/devices', { limit: '5' });
     expect(plain.body.data.every((d) => !('readings' in d))).toBe(true);
     const messages = await get<ListPageBody>(`/v1/devices/${DEVICES.hardwario.id}/messages`, { limit: '5' });

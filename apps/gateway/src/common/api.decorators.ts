@@ -1,7 +1,7 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { FieldSpecs } from '@devicegate/listing';
-import { DEFAULT_MESSAGES, ERROR_STATUS, type ErrorType } from '@devicegate/errors';
+import { DEFAULT_MESSAGES, ERROR_STATUS, GatewayError, type ErrorType } from '@devicegate/errors';
 import { RequireScope } from '../auth/auth.decorators.js';
 import type { Scope } from '../config/config.types.js';
 import { ErrorDto } from './error.dto.js';
@@ -143,6 +143,25 @@ export function ApiListQuery(
     }
   }
   return applyDecorators(...decorators);
+}
+
+/** `include` of a single read: only `native` (the raw vendor object; vendor credentials in it only for passthrough keys). */
+export const ApiIncludeNative = () =>
+  ApiQuery({
+    name: 'include',
+    required: false,
+    description: '`native` adds the raw vendor object as `native` (vendor credentials in it, such as device tokens, are shown to keys with the `passthrough` scope only). Anything else answers 400.',
+    schema: { type: 'string', enum: ['native'] },
+  });
+
+/** Whether a single read asked for `include=native`; any other include is a validation error, never ignored. */
+export function includesNative(query: Record<string, string | string[] | undefined>): boolean {
+  const raw = query.include;
+  if (raw === undefined) return false;
+  const parts = (Array.isArray(raw) ? raw.join(',') : raw).split(',').map((part) => part.trim());
+  const unknown = parts.filter((part) => part !== 'native');
+  if (unknown.length > 0) throw GatewayError.validation([{ name: 'include', message: `'${unknown[0].slice(0, 50)}' is not one of native` }]);
+  return true;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { CallContext } from '@devicegate/core';
 import { DEVICE_FIELDS, parseListArgs } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
-import { ApiIdempotencyKey, ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
+import { ApiIdempotencyKey, ApiIdParam, ApiIncludeNative, ApiListQuery, includesNative, V1Operation } from '../common/api.decorators.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
 import { CreateDeviceDto, DeviceDto, DeviceListDto, DeviceStatusDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
 import { DevicesService } from './devices.service.js';
@@ -53,9 +53,15 @@ export class DevicesController {
   @Get(':device_id')
   @V1Operation({ operationId: 'getDevice', summary: 'Get a device', description: 'One device by its unified id, with tags and online state filled in.', scope: 'read' })
   @DeviceIdParam()
+  @ApiIncludeNative()
   @ApiOkResponse({ description: 'The device.', type: DeviceDto })
-  getDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Ctx() ctx: CallContext) {
-    return this.devices.get(client, deviceId, ctx);
+  getDevice(
+    @CurrentClient() client: ClientConfig,
+    @Param('device_id') deviceId: string,
+    @RawQuery() query: Record<string, string | string[] | undefined>,
+    @Ctx() ctx: CallContext,
+  ) {
+    return this.devices.get(client, deviceId, includesNative(query), ctx);
   }
 
   @Patch(':device_id')

@@ -43,10 +43,11 @@ export class DevicesService {
     return listBody(page, args, deviceOfList(args.include.has('readings')), this.registry.hiddenNativeFields(client));
   }
 
-  async get(client: ClientConfig, deviceId: string, ctx: CallContext) {
+  async get(client: ClientConfig, deviceId: string, includeNative: boolean, ctx: CallContext) {
     const { live, nativeId } = this.locate(client, deviceId);
     requireCapability(live, 'devices.get');
-    return deviceOfList(true)(present(await this.registry.call(live, (adapter) => adapter.getDevice(nativeId, ctx)), false));
+    const device = await this.registry.call(live, (adapter) => adapter.getDevice(nativeId, ctx));
+    return deviceOfList(true)(present(device, includeNative, this.registry.hiddenNativeFields(client)));
   }
 
   async create(client: ClientConfig, body: CreateDeviceDto, ctx: CallContext): Promise<Device> {
