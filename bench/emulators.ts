@@ -6,7 +6,7 @@
  *   node dist/bench/emulators.js '{"providers":["hardwario"],"latencyMs":0,"deviceCount":10000}'
  */
 import { startBlynkEmulator } from '@devicegate/emulators/blynk';
-import { startDisruptiveEmulator } from '@devicegate/emulators/disruptive';
+import { DEMO_DEVICE_COUNT, startDisruptiveEmulator } from '@devicegate/emulators/disruptive';
 import { startHardwarioEmulator } from '@devicegate/emulators/hardwario';
 import { startIottlyEmulator } from '@devicegate/emulators/iottly';
 import { startIzumaEmulator } from '@devicegate/emulators/izuma';
@@ -34,9 +34,10 @@ async function start(provider: string, spec: EmulatorSetSpec): Promise<Started> 
       };
     }
     case 'disruptive': {
-      const e = await startDisruptiveEmulator({ ...common, ...(spec.vendorRateLimits ? {} : { rateLimit: false }) });
-      const busy = e.deviceIds()[1];
-      for (let i = 0; i < (spec.dtEvents ?? 0); i++) e.publish(busy, { temperature: { value: 20 + (i % 50) / 10 } });
+      // The long history goes to one device beyond the demo set, spread over the last week like a busy sensor's.
+      const history = spec.dtEvents ? { deviceCount: DEMO_DEVICE_COUNT + 1, historyEvents: spec.dtEvents } : {};
+      const e = await startDisruptiveEmulator({ ...common, ...history, ...(spec.vendorRateLimits ? {} : { rateLimit: false }) });
+      const busy = spec.dtEvents ? e.deviceIds().find((id) => e.events(id).length >= spec.dtEvents!) : undefined;
       return {
         server: e,
         info: {

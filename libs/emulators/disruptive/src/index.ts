@@ -41,6 +41,11 @@ export interface DisruptiveEmulatorOptions {
   olderHistoryStart?: 'listed' | 'rejected';
   /** When set, a temperature sensor publishes a temperature event every this many ms (sensors take turns); default off. */
   liveEveryMs?: number;
+  /**
+   * A long history for load tests: this many temperature events, evenly over the week before `now`, on the
+   * last seeded device (give `deviceCount` above the demo set, whose devices have their own histories).
+   */
+  historyEvents?: number;
 }
 
 export interface DisruptiveCredentials {
@@ -109,6 +114,24 @@ export interface DisruptivePushTarget {
 export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions = {}): Promise<DisruptiveEmulator> {
   const store = new DisruptiveStore(options.now ?? Date.now());
   seedStore(store, { now: options.now ?? Date.now(), deviceCount: options.deviceCount ?? DEMO_DEVICE_COUNT });
+  if (options.historyEvents && (options.deviceCount ?? DEMO_DEVICE_COUNT) > DEMO_DEVICE_COUNT) {
+    const record = [...store.devices.values()].at(-1)!;
+    const endUs = ((options.now ?? Date.now()) - 60_000) * 1000;
+    const stepUs = Math.floor((7 * 86_400_000_000) / options.historyEvents);
+    for (let i = options.historyEvents - 1; i >= 0; i--) {
+      const us = endUs - i * stepUs;
+      const updateTime = new Date(us / 1000).toISOString().replace('Z', `${String(us % 1000).padStart(3, '0')}Z`);
+      store.seedEvent(record, 'temperature', { value: 20 + (i % 50) / 10, updateTime }, us, store.newId(us / 1e6));
+    }
+    // Merged in time order with the device's own seeded events.
+    const order = record.times.map((_, i) => i).sort((a, b) => record.times[a] - record.times[b]);
+    const events = order.map((i) => record.events[i]);
+    const times = order.map((i) => record.times[i]);
+    for (let i = 0; i < order.length; i++) {
+      record.events[i] = events[i];
+      record.times[i] = times[i];
+    }
+  }
 
   const creds = DISRUPTIVE_SANDBOX_CREDENTIALS;
   let tokenUrl = '';
