@@ -458,7 +458,16 @@ function verdicts(): Verdict[] {
   const out: Verdict[] = [];
   const proxy = l('2');
   const direct = l('1');
-  if (proxy && l('4a')) out.push({ target: 'translated single-device GET ≥ 60 % of the minimal proxy’s req/s', measured: `${f(l('4a')!.rps, 0)} vs ${f(proxy.rps, 0)} req/s = ${f((100 * l('4a')!.rps) / proxy.rps, 0)} %`, met: l('4a')!.rps >= 0.6 * proxy.rps });
+  if (proxy && l('4a')) {
+    // Identical reads in flight are made once: row 4a then measures coalescing, not one vendor call per answer.
+    const calls = byId.get('4a')?.vendorCalls ?? 1;
+    const coalesced = calls < 0.9;
+    out.push({
+      target: 'translated single-device GET ≥ 60 % of the minimal proxy’s req/s',
+      measured: `${f(l('4a')!.rps, 0)} vs ${f(proxy.rps, 0)} req/s = ${f((100 * l('4a')!.rps) / proxy.rps, 0)} %${coalesced ? ` — but identical reads were coalesced (${f(calls, 2)} vendor calls per answer), so this is not the pipeline alone` : ''}`,
+      met: coalesced ? undefined : l('4a')!.rps >= 0.6 * proxy.rps,
+    });
+  }
   if (proxy && l('3')) out.push({ target: 'passthrough ≥ 80 % of the minimal proxy’s req/s', measured: `${f(l('3')!.rps, 0)} vs ${f(proxy.rps, 0)} req/s = ${f((100 * l('3')!.rps) / proxy.rps, 0)} %`, met: l('3')!.rps >= 0.8 * proxy.rps });
   if (direct) {
     for (const id of ['3', '4a']) {
