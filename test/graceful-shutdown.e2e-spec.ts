@@ -71,9 +71,12 @@ const exitWithin = (exited: Promise<number | null>, ms: number) =>
   Promise.race([exited.then((code) => ({ code })), sleep(ms).then(() => ({ code: `still running ${ms} ms after its last request was answered` }))]);
 
 /** One GET over a fresh TCP connection that the client closes after the answer (`agent: false`). */
+// no-cache: each GET must reach the vendor, never the read cache the previous GET filled.
+const LIVE = { Authorization: `Bearer ${KEY}`, 'Cache-Control': 'no-cache' };
+
 function getOnce(url: string): Promise<{ status: number; body: { object?: string; id?: string } }> {
   return new Promise((done, fail) => {
-    const request = httpGet(url, { agent: false, headers: { Authorization: `Bearer ${KEY}` } }, (res) => {
+    const request = httpGet(url, { agent: false, headers: LIVE }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -85,7 +88,7 @@ function getOnce(url: string): Promise<{ status: number; body: { object?: string
 
 /** One GET with fetch, which keeps its connection open for reuse, as most HTTP clients and proxies do. */
 async function getKeepAlive(url: string): Promise<{ status: number; body: { object?: string; id?: string } }> {
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${KEY}` } });
+  const res = await fetch(url, { headers: LIVE });
   return { status: res.status, body: (await res.json()) as { object?: string; id?: string } };
 }
 
@@ -133,7 +136,8 @@ describe('graceful shutdown of the built gateway (SIGTERM during a vendor call)'
 
   /**
    * Starts a gateway, sends one request that waits ~1.5 s on the vendor, sends SIGTERM while the vendor
-   * call is in flight, probes for new connections 300 ms later, and collects what happened.
+   * call is in flight, probes for new connections until they are refused or the answer comes, and
+   * collects what happened. What is checked is the order of events, not how fast they came.
    */
   async function stopDuringVendorCall(get: (url: string) => Promise<{ status: number; body: { object?: string; id?: string } }>) {
     const gateway = await startBuilt(configFile);
@@ -146,26 +150,32 @@ describe('graceful shutdown of the built gateway (SIGTERM during a vendor call)'
     emulator.setLatency(VENDOR_LATENCY_MS);
     const before = emulator.requestCount();
     const started = Date.now();
-    const inFlight = get(url).then((answer) => ({ ...answer, ms: Date.now() - started }));
+    let answered = false;
+    const inFlight = get(url).then((answer) => {
+      answered = true;
+      return { ...answer, ms: Date.now() - started };
+    });
 
     // Wait until the vendor has the call, then stop the gateway while the vendor is still answering.
-    for (let i = 0; i < 200 && emulator.requestCount() === before; i++) await sleep(10);
+    for (let i = 0; i < 1000 && emulator.requestCount() === before; i++) await sleep(10);
     expect(emulator.requestCount()).toBeGreaterThan(before);
     expect(gateway.child.kill('SIGTERM')).toBe(true);
-    const signalledAt = Date.now();
 
-    await sleep(300);
-    const probe = await tryConnect(gateway.port);
-    const probeAfterMs = Date.now() - signalledAt;
+    let probe = await tryConnect(gateway.port);
+    while (probe !== 'refused' && !answered) {
+      await sleep(20);
+      probe = await tryConnect(gateway.port);
+    }
+    const refusedBeforeAnswer = probe === 'refused' && !answered;
     const answer = await inFlight;
-    const exit = await exitWithin(gateway.exited, 5_000);
-    return { deviceId, answer, probe, probeAfterMs, exit, output: gateway.output(), port: gateway.port };
+    const exit = await exitWithin(gateway.exited, 30_000);
+    return { deviceId, answer, probe, refusedBeforeAnswer, exit, output: gateway.output(), port: gateway.port };
   }
 
   function expectGraceful(run: Awaited<ReturnType<typeof stopDuringVendorCall>>) {
     // New connections were refused while the old request was still waiting on the vendor.
     expect(run.probe).toBe('refused');
-    expect(run.probeAfterMs).toBeLessThan(VENDOR_LATENCY_MS);
+    expect(run.refusedBeforeAnswer).toBe(true);
     // The request in flight was answered in full.
     expect(run.answer.status).toBe(200);
     expect(run.answer.body).toMatchObject({ object: 'device', id: run.deviceId });
@@ -179,12 +189,12 @@ describe('graceful shutdown of the built gateway (SIGTERM during a vendor call)'
     const run = await stopDuringVendorCall(getOnce);
     expectGraceful(run);
     expect(await tryConnect(run.port)).toBe('refused');
-  }, 25_000);
+  }, 60_000);
 
   it('with a keep-alive client (fetch), as proxies and most HTTP clients are', async () => {
     const run = await stopDuringVendorCall(getKeepAlive);
     expectGraceful(run);
-  }, 25_000);
+  }, 60_000);
 });
 
 describe('bounded shutdown: the process exits whatever is still pending', () => {
@@ -219,7 +229,7 @@ describe('bounded shutdown: the process exits whatever is still pending', () => 
     try {
       const before = emulator.requestCount();
       const pending = getOnce(`http://127.0.0.1:${gateway.port}/v1/devices/${encodeURIComponent(`hw-stuck:${emulator.demoDeviceIds()[0]}`)}`).catch(() => 'cut');
-      for (let i = 0; i < 200 && emulator.requestCount() === before; i++) await sleep(10);
+      for (let i = 0; i < 1000 && emulator.requestCount() === before; i++) await sleep(10);
       expect(gateway.child.kill('SIGTERM')).toBe(true);
       expect(await exitWithin(gateway.exited, 6_000)).toEqual({ code: 1 });
       expect(gateway.output()).toContain('not stopped within server.shutdown_timeout_seconds');

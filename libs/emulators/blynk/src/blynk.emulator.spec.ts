@@ -231,11 +231,10 @@ describe('Blynk.Cloud emulator', () => {
       }
     });
 
-    it('seeds 10,000 devices quickly and pages them with size 1000', async () => {
-      const started = Date.now();
+    // What is seeded is checked here; how fast, by `npm run bench` (the seed line), never by a timed test.
+    it('seeds 10,000 devices and pages them with size 1000', async () => {
       const big = await startBlynkEmulator({ now: NOW, deviceCount: 10_000 });
       try {
-        expect(Date.now() - started).toBeLessThan(1000);
         const bigCall = client(big, await fetchToken(big));
         const walk = await allPages(bigCall, `${API}/devices?includeSubOrgDevices=true`, 1000);
         expect(walk.total).toBe(10_000);

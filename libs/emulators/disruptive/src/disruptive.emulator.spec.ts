@@ -576,11 +576,9 @@ describe('Disruptive Technologies emulator', () => {
       expect(a.credentials).toEqual({ ...C, projectIds: [...C.projectIds] });
     });
 
-    it('seeds 10,000 devices fast, the demo devices unchanged', async () => {
-      const t0 = performance.now();
+    // What is seeded is checked here; how fast, by `npm run bench` (the seed line), never by a timed test.
+    it('seeds 10,000 devices, the demo devices unchanged', async () => {
       const big = await start({ now: NOW, rateLimit: false, deviceCount: 10_000 });
-      // Measured inside Jest's VM, which is several times slower than plain Node.
-      expect(performance.now() - t0).toBeLessThan(3000);
       expect(big.deviceIds().length).toBe(10_000);
       const demo = await start({ now: NOW, rateLimit: false });
       for (const id of demo.deviceIds()) expect(big.getDevice(id)).toEqual(demo.getDevice(id));

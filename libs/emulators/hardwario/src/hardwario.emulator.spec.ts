@@ -473,12 +473,10 @@ describe('HARDWARIO Cloud v2 emulator', () => {
     });
   });
 
-  it('seeds 10,000 devices well under a second and pages them', async () => {
-    const started = performance.now();
+  // What is seeded is checked here; how fast, by `npm run bench` (the seed line), never by a timed test.
+  it('seeds 10,000 devices and pages them', async () => {
     const huge = await startHardwarioEmulator({ now: NOW, deviceCount: 10_000 });
-    const elapsed = performance.now() - started;
     try {
-      expect(elapsed).toBeLessThan(1000);
       expect(huge.deviceIds()).toHaveLength(10_000);
       const ids = huge.deviceIds();
       const res = await call<HardwarioDevice[]>(huge.url, 'GET', sp(`/devices?limit=500&offset=${ids[9_699]}`));

@@ -476,12 +476,10 @@ describe('iottly emulator', () => {
       }
     });
 
-    it('keeps device ids when the clock moves, and scales to 10,000 devices quickly', async () => {
-      const t0 = performance.now();
+    // What is seeded is checked here; how fast, by `npm run bench` (the seed line), never by a timed test.
+    it('keeps device ids when the clock moves, and scales to 10,000 devices', async () => {
       const big = await startIottlyEmulator({ deviceCount: 10_000 });
-      const elapsed = performance.now() - t0;
       try {
-        expect(elapsed).toBeLessThan(1000);
         expect(big.deviceIds()).toHaveLength(10_000);
         expect(big.deviceIds().slice(0, emu.deviceIds().length)).toEqual(emu.deviceIds());
         const res = await fetch(`${big.baseUrl}/project/${project}/devices/props`, { headers: AUTH });

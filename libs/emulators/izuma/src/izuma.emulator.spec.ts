@@ -170,11 +170,10 @@ describe('Izuma Device Management emulator', () => {
       expect(types.size).toBeGreaterThanOrEqual(6);
     });
 
-    it('seeds 10,000 devices well under a second and pages them', async () => {
-      const started = Date.now();
+    // What is seeded is checked here; how fast, by `npm run bench` (the seed line), never by a timed test.
+    it('seeds 10,000 devices and pages them', async () => {
       const big = await startIzumaEmulator({ deviceCount: 10_000, now: NOW });
       try {
-        expect(Date.now() - started).toBeLessThan(1000);
         expect(big.deviceIds()).toHaveLength(10_000);
         const first = page(await call(big, 'GET', '/v3/devices?limit=5000&include=total_count'));
         expect(first.limit).toBe(1000);
