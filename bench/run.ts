@@ -17,13 +17,18 @@
  * Rows 1, 2, 3 and 4a are measured interleaved, in BENCH_ROUNDS rounds, so that they are compared under
  * the same machine conditions.
  *
- * Options: `--rows 1,3,4a` (a subset; BENCHMARKS.md is then not written), `--no-write`,
+ * Options: `--rows 1,3,4a` (a subset, `seed` for the emulators' seeding times; BENCHMARKS.md is then not written), `--no-write`,
  * `--profile [dir]` (row 4a unless `--rows` says otherwise, measured in one piece, with the gateway under
  * `--cpu-prof`, then a self-time summary).
  * Environment: BENCH_CONNECTIONS (32), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (5), BENCH_DEVICES (10000),
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway, e.g. `--max-old-space-size=128`).
  */
 import { createHash } from 'node:crypto';
+import { startBlynkEmulator } from '@devicegate/emulators/blynk';
+import { startDisruptiveEmulator } from '@devicegate/emulators/disruptive';
+import { startHardwarioEmulator } from '@devicegate/emulators/hardwario';
+import { startIottlyEmulator } from '@devicegate/emulators/iottly';
+import { startIzumaEmulator } from '@devicegate/emulators/izuma';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +58,7 @@ const args = process.argv.slice(2);
 const profileAt = args.indexOf('--profile');
 const profileDir = profileAt >= 0 ? (args[profileAt + 1] && !args[profileAt + 1].startsWith('--') ? args[profileAt + 1] : mkdtempSync(join(tmpdir(), 'devicegate-prof-'))) : undefined;
 const rowsArg = args.indexOf('--rows') >= 0 ? args[args.indexOf('--rows') + 1] : undefined;
-const wanted = new Set((rowsArg ?? (profileDir ? '4a' : '1,1b,2,3,4a,4b,5,6,7')).split(',').map((r) => r.trim()));
+const wanted = new Set((rowsArg ?? (profileDir ? '4a' : '1,1b,2,3,4a,4b,5,6,7,seed')).split(',').map((r) => r.trim()));
 const fullRun = !rowsArg && !profileDir;
 // A CPU profile is cut to one row's measured run, so profiling measures each row in one piece.
 const ROUNDS = profileDir ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
@@ -558,6 +563,30 @@ async function quietCheck(): Promise<void> {
   } else diagnostics.push(`${note.charAt(0).toUpperCase()}${note.slice(1)}.`);
 }
 
+/** Each emulator seeds 10,000 devices in plain Node within SEED_TARGET_MS (timed here, not in the tests). */
+const SEED_TARGET_MS = 1000;
+async function seedTimes(): Promise<void> {
+  const starts: Array<[string, () => Promise<{ close(): Promise<void> }>]> = [
+    ['hardwario', () => startHardwarioEmulator({ deviceCount: 10_000 })],
+    ['disruptive', () => startDisruptiveEmulator({ deviceCount: 10_000, rateLimit: false })],
+    ['iottly', () => startIottlyEmulator({ deviceCount: 10_000 })],
+    ['izuma', () => startIzumaEmulator({ deviceCount: 10_000 })],
+    ['blynk', () => startBlynkEmulator({ deviceCount: 10_000 })],
+  ];
+  const times: string[] = [];
+  let slow = false;
+  for (const [provider, start] of starts) {
+    const t0 = performance.now();
+    const emulator = await start();
+    const ms = performance.now() - t0;
+    await emulator.close();
+    slow ||= ms >= SEED_TARGET_MS;
+    times.push(`${provider} ${ms.toFixed(0)} ms`);
+  }
+  log(`seed: ${times.join(', ')}`);
+  diagnostics.push(`${slow ? '**Warning:** over target: ' : ''}Seeding 10,000 devices in an emulator (target under ${SEED_TARGET_MS} ms each): ${times.join(', ')}.`);
+}
+
 async function main(): Promise<void> {
   await quietCheck();
   const startedAt = new Date();
@@ -566,6 +595,7 @@ async function main(): Promise<void> {
   if (['1', '1b', '2', '3', '4a', '4b', '6'].some((r) => wanted.has(r))) await hardwarioRows();
   if (wanted.has('5')) await fiveVendorRow();
   if (wanted.has('7')) await vendorLimitedRows();
+  if (wanted.has('seed')) await seedTimes();
   const order = ['1', '1b', '2', '3', '4a', '4b', '6', '5', '5′'];
   rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const seconds = (performance.now() - t0) / 1000;
