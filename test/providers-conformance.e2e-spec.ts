@@ -90,7 +90,7 @@ describe.each(providers)('provider %s through the gateway (sandbox emulator)', (
           expect(await pageThrough(get('/v1/devices'), { ...filters, provider, order, limit: String(limit) })).toEqual(reference);
         }
       }
-    });
+    }, 120_000);
   }
 
   it('pages messages exactly with every limit from 2 to 7, both orders, with and without a filter', async () => {
@@ -117,7 +117,8 @@ describe.each(providers)('provider %s through the gateway (sandbox emulator)', (
         }
       }
     }
-  });
+    // Hundreds of sequential page reads: generous, since a loaded machine takes well over the default.
+  }, 180_000);
 
   it('filters messages by type and time', async () => {
     const device = String(devices[0].id);
