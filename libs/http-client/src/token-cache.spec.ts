@@ -50,3 +50,68 @@ describe('TokenCache.send', () => {
     expect(s.sent).toEqual(['t1', 't1', 't2', 't2', 't2', 't2', 't3']);
   });
 });
+
+/** When a token is fetched again, on an injected clock (the wall-clock sleeps this replaces were flaky). */
+describe('TokenCache.get', () => {
+  const ctx = backgroundContext('spec');
+
+  function setup(ttlMs: number) {
+    let now = 1_000_000;
+    let issued = 0;
+    const exchanges: Array<() => void> = [];
+    const cache = new TokenCache(
+      () => new Promise((resolve) => exchanges.push(() => resolve({ token: `t${++issued}`, ttlMs }))),
+      () => now,
+    );
+    const get = async () => {
+      const token = cache.get(ctx);
+      // Let the exchange start, then answer it (a cached token starts none).
+      await Promise.resolve();
+      exchanges.shift()?.();
+      return token;
+    };
+    return { cache, get, issued: () => issued, exchanges, advance: (ms: number) => (now += ms) };
+  }
+
+  it('refreshes a tenth of the lifetime early, so a 1 s token is replaced after 900 ms, before it lapses', async () => {
+    const s = setup(1000);
+    expect(await s.get()).toBe('t1');
+    s.advance(899);
+    expect(await s.get()).toBe('t1');
+    s.advance(1);
+    expect(await s.get()).toBe('t2');
+    expect(s.issued()).toBe(2);
+  });
+
+  it('refreshes a long-lived token at most a minute early', async () => {
+    const s = setup(3_600_000);
+    expect(await s.get()).toBe('t1');
+    s.advance(3_540_000 - 1);
+    expect(await s.get()).toBe('t1');
+    s.advance(1);
+    expect(await s.get()).toBe('t2');
+  });
+
+  it('counts the lifetime from when the exchange started, so a slow exchange cannot stretch it', async () => {
+    const s = setup(1000);
+    const first = s.cache.get(ctx);
+    await Promise.resolve();
+    s.advance(500);
+    s.exchanges.shift()!();
+    expect(await first).toBe('t1');
+    s.advance(399);
+    expect(await s.get()).toBe('t1');
+    s.advance(1);
+    expect(await s.get()).toBe('t2');
+  });
+
+  it('makes one exchange for callers that arrive while it is under way', async () => {
+    const s = setup(1000);
+    const waiting = [s.cache.get(ctx), s.cache.get(ctx), s.cache.get(ctx)];
+    await Promise.resolve();
+    expect(s.exchanges).toHaveLength(1);
+    s.exchanges.shift()!();
+    expect(await Promise.all(waiting)).toEqual(['t1', 't1', 't1']);
+    expect(s.issued()).toBe(1);
+  });
+});
