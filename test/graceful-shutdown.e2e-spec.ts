@@ -231,13 +231,14 @@ describe('bounded shutdown: the process exits whatever is still pending', () => 
       const pending = getOnce(`http://127.0.0.1:${gateway.port}/v1/devices/${encodeURIComponent(`hw-stuck:${emulator.demoDeviceIds()[0]}`)}`).catch(() => 'cut');
       for (let i = 0; i < 1000 && emulator.requestCount() === before; i++) await sleep(10);
       expect(gateway.child.kill('SIGTERM')).toBe(true);
-      expect(await exitWithin(gateway.exited, 6_000)).toEqual({ code: 1 });
+      // Any exit before the vendor's 30 s answer shows the deadline at work, and code 1 that it cut the call.
+      expect(await exitWithin(gateway.exited, 25_000)).toEqual({ code: 1 });
       expect(gateway.output()).toContain('not stopped within server.shutdown_timeout_seconds');
       expect(await pending).toBe('cut');
     } finally {
       emulator.setLatency(0);
     }
-  }, 30_000);
+  }, 60_000);
 
   it('a sandbox-mode gateway under load (streams that never read, pushes, vendor calls) exits 0 soon after SIGTERM', async () => {
     const child = spawn(process.execPath, [MAIN], { env: { ...process.env, NODE_OPTIONS: '', PORT: '0', DEVICEGATE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
