@@ -117,6 +117,8 @@ describe('graceful shutdown of the built gateway (SIGTERM during a vendor call)'
             space_id: emulator.spaceId,
             timeout_ms: 10_000,
             retries: 0,
+            // Every request here must be a vendor call in flight, never an answer from the read cache.
+            cache: { ttl_seconds: 0 },
             credentials: { api_key: emulator.credentials.apiKey },
           },
         ],
