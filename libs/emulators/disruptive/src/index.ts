@@ -201,13 +201,18 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     }
   };
 
-  // Live: the temperature sensors take turns publishing their latest temperature again, as a new event.
+  // Live: the temperature sensors take turns publishing their temperature, as a new event.
+  const base = new Map<(typeof sensors)[number], number>();
   const sensors = !options.liveEveryMs ? [] : [...store.devices.values()].filter((d) => d.type === 'temperature' && d.reported.temperature);
   const ticker =
     options.liveEveryMs && sensors.length
       ? startTicker(options.liveEveryMs, (tick) => {
           const sensor = sensors[tick % sensors.length];
-          store.publish(sensor, { temperature: { value: (sensor.reported.temperature as { value: number }).value } });
+          // The temperature drifts a few tenths around the seeded one, the same at every start.
+          const seeded = base.get(sensor) ?? (sensor.reported.temperature as { value: number }).value;
+          base.set(sensor, seeded);
+          const value = Math.round((seeded + 0.4 * Math.sin(tick / sensors.length / 6 + sensors.indexOf(sensor))) * 100) / 100;
+          store.publish(sensor, { temperature: { value } });
         })
       : undefined;
 

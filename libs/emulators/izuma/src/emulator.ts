@@ -520,7 +520,8 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
     },
   });
 
-  // Live: the devices with a temperature resource take turns notifying its current value again.
+  // Live: the devices with a temperature resource take turns notifying their value.
+  const base = new Map<string, number>();
   const sensors = options.liveEveryMs ? store.sortedDevices.filter((device) => device.state === 'registered' && resourcesFor(device).has(LIVE_RESOURCE)) : [];
   const ticker =
     options.liveEveryMs && sensors.length
@@ -528,6 +529,10 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
           const device = sensors[tick % sensors.length];
           device.resources ??= resourcesFor(device);
           const resource = device.resources.get(LIVE_RESOURCE)!;
+          // The value drifts a few tenths around the seeded one, the same at every start; Device Echo reports it.
+          base.set(device.id, base.get(device.id) ?? Number(resource.value));
+          resource.value = (base.get(device.id)! + 0.4 * Math.sin(tick / sensors.length / 6 + sensors.indexOf(device))).toFixed(1);
+          resource.reportedMs = Date.now();
           connect.publish('notifications', { ep: device.id, path: LIVE_RESOURCE, ct: resource.ct, payload: Buffer.from(resource.value).toString('base64'), 'max-age': 0 });
         })
       : undefined;
