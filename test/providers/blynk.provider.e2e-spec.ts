@@ -719,7 +719,8 @@ describe('vendor errors', () => {
     await conn.authHeaders(ctx());
     emu.setRateLimit(2);
     try {
-      const results = await Promise.allSettled([1, 2, 3, 4].map(() => conn.getDeviceStatus('1001', ctx())));
+      // Four different devices: identical reads in flight would share one vendor call.
+      const results = await Promise.allSettled([1001, 1002, 1003, 1004].map((id) => conn.getDeviceStatus(String(id), ctx())));
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(failed.length).toBeGreaterThan(0);
       expect(failed.every((r) => (r.reason as GatewayError).type === 'upstream_rate_limited')).toBe(true);
