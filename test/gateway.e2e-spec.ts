@@ -320,7 +320,7 @@ describe('circuit breaker and vendor budget', () => {
     gw = await startGateway({
       clients: [{ name: 'c', key_sha256: sha256hex('circuit-key'), scopes: ['read'] }],
       connections: [
-        { id: 'hw-circuit', ...base, circuit: { failure_threshold: 3, open_seconds: 1 } },
+        { id: 'hw-circuit', ...base, circuit: { failure_threshold: 3, open_seconds: 3 } },
         { id: 'hw-budget', ...base, rate_limit: { requests: 3, per_seconds: 10 } },
       ],
     });
@@ -342,7 +342,12 @@ describe('circuit breaker and vendor budget', () => {
     expect(held.body).toMatchObject({ type: 'upstream_unavailable', connection_id: 'hw-circuit', retryable: true });
     expect(Number(held.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(emulator.requestCount()).toBe(0);
-    await new Promise((r) => setTimeout(r, 1100));
+    // Wait for the pause to end as the connection reports it, not for a fixed time.
+    for (let i = 0; i < 300; i++) {
+      const now = await request(gw.url).get('/v1/connections/hw-circuit').set(AUTH);
+      if (now.body.circuit.state !== 'open') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect((await request(gw.url).get(device).set(AUTH)).status).toBe(200);
     expect(emulator.requestCount()).toBe(1);
     const closed = await request(gw.url).get('/v1/connections/hw-circuit').set(AUTH);
