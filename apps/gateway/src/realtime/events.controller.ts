@@ -15,8 +15,50 @@ import { realtimeLimits, type RealtimeLimits } from './realtime-limits.js';
 export const HEARTBEAT_MS = 15_000;
 /** Events read from the store per query while catching up: a short query, however far behind the stream is. */
 const PAGE = 100;
-/** Events looked at before the stream lets other work run (a filter may skip most of them without writing). */
-const PER_TURN = 2_000;
+/** How long one turn of catching-up streams may hold the event loop before requests get their turn. */
+const TURN_MS = 4;
+
+/**
+ * One scheduler for every stream's catch-up work. A socket reports backpressure only once the kernel's buffer
+ * (megabytes on loopback) is full, so a stream that starts far behind has thousands of frames to write before
+ * it waits; streams that yielded on their own each took a slice in the same event-loop turn, and fifty of them
+ * held the loop for seconds. Here all streams share one time-boxed turn, served round-robin, and other work runs
+ * between turns however many streams are catching up.
+ */
+class CatchUp {
+  private readonly ready = new Set<() => boolean>();
+  private scheduled = false;
+
+  /** `step` writes one page and says whether it has more to write at once. */
+  add(step: () => boolean): void {
+    this.ready.add(step);
+    this.schedule();
+  }
+
+  delete(step: () => boolean): void {
+    this.ready.delete(step);
+  }
+
+  private readonly turn = (): void => {
+    this.scheduled = false;
+    const end = performance.now() + TURN_MS;
+    while (this.ready.size > 0 && performance.now() < end) {
+      for (const step of [...this.ready]) {
+        // Out and back in: a stream with more to write goes to the end of the line.
+        this.ready.delete(step);
+        if (step()) this.ready.add(step);
+        if (performance.now() >= end) break;
+      }
+    }
+    if (this.ready.size > 0) this.schedule();
+  };
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.turn);
+  }
+}
 
 interface Stream {
   owner: string;
@@ -40,6 +82,7 @@ function resumeFrom(request: FastifyRequest, query: Record<string, string | stri
 export class EventsService implements OnModuleDestroy {
   private readonly streams = new Set<Stream>();
   private readonly perKey = new Map<string, number>();
+  private readonly catchUp = new CatchUp();
   private readonly limits: RealtimeLimits;
 
   constructor(
@@ -82,31 +125,25 @@ export class EventsService implements OnModuleDestroy {
     // client that does not read holds one socket buffer, and replay and live events are one path.
     let paused = false;
     let closed = false;
-    const resume = () => {
-      paused = false;
-      pump();
-    };
-    const pump = () => {
-      if (paused || closed) return;
-      let looked = 0;
-      for (;;) {
-        const page = this.store.eventsAfter(cursor, PAGE);
-        for (const event of page) {
-          cursor = event.seq;
-          looked++;
-          if (wanted(event) && !res.write(frame(event))) {
-            paused = true;
-            res.once('drain', resume);
-            return;
-          }
-        }
-        if (page.length < PAGE) return;
-        if (looked >= PER_TURN) {
+    const step = (): boolean => {
+      if (paused || closed) return false;
+      const page = this.store.eventsAfter(cursor, PAGE);
+      for (const event of page) {
+        cursor = event.seq;
+        if (wanted(event) && !res.write(frame(event))) {
           paused = true;
-          setImmediate(resume);
-          return;
+          res.once('drain', resume);
+          return false;
         }
       }
+      return page.length === PAGE;
+    };
+    const resume = () => {
+      paused = false;
+      this.catchUp.add(step);
+    };
+    const pump = () => {
+      if (!paused && !closed) this.catchUp.add(step);
     };
     const heartbeat = setInterval(() => {
       if (!paused && !res.writableEnded) res.write(': heartbeat\n\n');
@@ -118,6 +155,7 @@ export class EventsService implements OnModuleDestroy {
       close: () => {
         if (closed) return;
         closed = true;
+        this.catchUp.delete(step);
         clearInterval(heartbeat);
         unsubscribe();
         this.streams.delete(stream);
