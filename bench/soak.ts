@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +107,40 @@ async function timedGet(url: string): Promise<{ ms: number; ok: boolean }> {
   }
 }
 
+/**
+ * `/healthz` asked every 10 ms from a process of its own, so the times are the gateway's and not this
+ * process's, which is busy sending the nested bodies at the same moment.
+ */
+function startSampler(url: string): { started: Promise<void>; stop(): Promise<Array<{ ms: number; ok: boolean }>> } {
+  const script = `
+    const http = require('node:http');
+    let on = true;
+    process.on('SIGTERM', () => { on = false; });
+    const ask = () => {
+      if (!on) return process.exit(0);
+      const started = performance.now();
+      const done = (ok) => { process.stdout.write(JSON.stringify({ ms: performance.now() - started, ok }) + '\\n'); setTimeout(ask, 10); };
+      http.get(${JSON.stringify(url)}, { timeout: 30000 }, (res) => { res.resume(); res.on('end', () => done(res.statusCode === 200)); }).on('error', () => done(false));
+    };
+    ask();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const started = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  return {
+    started,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { ms: number; ok: boolean });
+    },
+  };
+}
+
 function latency(samples: Array<{ ms: number; ok: boolean }>): Latency {
   const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -162,14 +197,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       { path: '/v1/hooks/nosuch', headers: {} },
       { path: '/v1/webhooks', headers: {} },
     ];
-    let posting = true;
-    const duringSamples: Array<{ ms: number; ok: boolean }> = [];
-    const sampler = (async () => {
-      while (posting) {
-        duringSamples.push(await timedGet(`${base}/healthz`));
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
+    const sampler = startSampler(`${base}/healthz`);
+    await sampler.started;
     const nestedStatuses = await Promise.all(
       Array.from({ length: nestedBodies }, (_, i) => {
         const target = targets[i % targets.length];
@@ -179,8 +208,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
         );
       }),
     );
-    posting = false;
-    await sampler;
+    const duringSamples = await sampler.stop();
 
     const afterSamples: Array<{ ms: number; ok: boolean }> = [];
     for (let i = 0; i < 200; i++) afterSamples.push(await timedGet(`${base}/healthz`));
@@ -211,10 +239,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log(`stored events            ${result.storedEvents}`);
   console.log(`streams that never read  ${result.streamsOpened} of ${result.streams} opened`);
   console.log(`nested JSON posted       ${mb(result.nestedBytes)}, answered ${result.nestedStatuses.join(' ')}`);
-  console.log(`/healthz during posting  p50 ${result.during.p50Ms} ms, p99 ${result.during.p99Ms} ms, max ${result.during.maxMs} ms (${result.during.samples} calls, ${result.during.failures} failed)`);
+  console.log(`/healthz during (apart)  p50 ${result.during.p50Ms} ms, p99 ${result.during.p99Ms} ms, max ${result.during.maxMs} ms (${result.during.samples} calls, ${result.during.failures} failed)`);
   console.log(`/healthz after           p50 ${result.after.p50Ms} ms, p99 ${result.after.p99Ms} ms, max ${result.after.maxMs} ms (${result.after.samples} calls, ${result.after.failures} failed)`);
   console.log(`heap used                ${mb(result.heapUsedBytes)} of a ${mb(result.heapCapBytes)} cap; gateway ${result.alive ? 'still running' : 'DIED'}`);
-  const met = result.alive && result.heapUsedBytes < result.heapCapBytes && result.after.failures === 0 && result.after.p99Ms < 50 && result.during.maxMs < 50;
+  const met = result.alive && result.heapUsedBytes < result.heapCapBytes && result.after.failures === 0 && result.after.p99Ms < 50 && result.during.samples > 0 && result.during.failures === 0 && result.during.maxMs < 50;
   console.log(met ? 'target met: /healthz under 50 ms, heap under its cap' : 'target NOT met');
   process.exit(met ? 0 : 1);
 }
