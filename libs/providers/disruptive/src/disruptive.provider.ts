@@ -354,14 +354,9 @@ export class DisruptiveConnection implements ProviderConnection {
       page_size: pageSizeFor(query, MAX_EVENT_PAGE),
       page_token: position?.t || undefined,
     };
-    let page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
-    if (!page && !position) {
-      // The remembered project may be stale (the device moved): look it up once more.
-      this.deviceProjects.delete(deviceId);
-      projectId = await this.projectOfDevice(deviceId, ctx);
-      page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
-    }
-    if (!page) throw this.notFound('device', deviceId);
+    const first = await this.firstEventsPage(projectId, deviceId, eventQuery, push.startMs, !position, ctx);
+    const page = first.page;
+    projectId = first.projectId;
     return {
       items: page.events.map((event) => toMessage(event, this.connection.id)),
       next: page.nextPageToken ? { p: projectId, t: page.nextPageToken, s: eventQuery.start_time } : null,
@@ -386,13 +381,9 @@ export class DisruptiveConnection implements ProviderConnection {
         end_time: end === undefined ? undefined : new Date(end).toISOString(),
         page_size: MAX_EVENT_PAGE,
       };
-      let page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
-      if (!page && !position) {
-        this.deviceProjects.delete(deviceId);
-        projectId = await this.projectOfDevice(deviceId, ctx);
-        page = await this.listEvents(projectId, deviceId, eventQuery, push.startMs, ctx);
-      }
-      if (!page) throw this.notFound('device', deviceId);
+      const first = await this.firstEventsPage(projectId, deviceId, eventQuery, push.startMs, !position, ctx);
+      const page = first.page;
+      projectId = first.projectId;
       const start = Date.parse(eventQuery.start_time!);
       const events = page.events;
       if (page.nextPageToken) {
@@ -423,6 +414,21 @@ export class DisruptiveConnection implements ProviderConnection {
   private historyStart(startMs: number | undefined): string {
     if (!this.historyBounded) return startMs === undefined ? HISTORY_START : new Date(startMs).toISOString();
     return new Date(Math.max(startMs ?? -Infinity, Date.now() - HISTORY_KEPT_MS)).toISOString();
+  }
+
+  /**
+   * The first page of a read that no cursor has pinned to a project yet; the remembered project may be stale
+   * (the device moved), so a miss looks the device up once more before it is "not found".
+   */
+  private async firstEventsPage(projectId: string, deviceId: string, eventQuery: DtEventListQuery, startMs: number | undefined, relookup: boolean, ctx: CallContext) {
+    let page = await this.listEvents(projectId, deviceId, eventQuery, startMs, ctx);
+    if (!page && relookup) {
+      this.deviceProjects.delete(deviceId);
+      projectId = await this.projectOfDevice(deviceId, ctx);
+      page = await this.listEvents(projectId, deviceId, eventQuery, startMs, ctx);
+    }
+    if (!page) throw this.notFound('device', deviceId);
+    return { page, projectId };
   }
 
   /** A history page; a 400 to a `start_time` before the kept history is asked again from within it (HISTORY_KEPT_MS). */
