@@ -13,6 +13,9 @@ import { startIzumaEmulator } from '@devicegate/emulators/izuma';
 import type { EmulatorServer } from '@devicegate/emulators/kit';
 import type { EmulatorSetInfo, EmulatorSetSpec, StartedEmulatorInfo } from './types.js';
 
+/** Devices the single-device rows read in turn: far more than the load's connections, so no two reads in flight coincide. */
+const ROTATION = 1000;
+
 type Started = { server: EmulatorServer; info: StartedEmulatorInfo };
 
 async function start(provider: string, spec: EmulatorSetSpec): Promise<Started> {
@@ -29,6 +32,7 @@ async function start(provider: string, spec: EmulatorSetSpec): Promise<Started> 
           vendorHeaders: { 'x-api-key': e.credentials.apiKey },
           spaceId: e.spaceId,
           sampleDeviceId: e.demoDeviceIds()[0],
+          rotationDeviceIds: e.deviceIds().slice(0, ROTATION),
           deviceCount: e.deviceIds().length,
         },
       };

@@ -20,6 +20,8 @@ export interface StartedEmulatorInfo {
   vendorHeaders?: Record<string, string>;
   spaceId?: string;
   sampleDeviceId?: string;
+  /** Devices the single-device rows read in turn (HARDWARIO only). */
+  rotationDeviceIds?: string[];
   /** A DT device with `dtEvents` events. */
   busyDeviceId?: string;
   deviceCount?: number;
