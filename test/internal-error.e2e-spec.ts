@@ -1,33 +1,35 @@
 import request from 'supertest';
-import { ProviderRegistry, CAPABILITIES, type ProviderDefinition } from '@devicegate/core';
+import { ProviderRegistry, capabilitiesOf, type ProviderConnection, type ProviderDefinition } from '@devicegate/core';
 import { createApp } from '../apps/gateway/src/app.setup.js';
 import { buildConfig } from '../apps/gateway/src/config/config.loader.js';
 import { sha256hex } from './support/gateway-harness.js';
 
-/** A provider whose code has a fault: the gateway must answer 500 with the error object and nothing more. */
+/** A connection whose code has a fault: the gateway must answer 500 with the error object and nothing more. */
+const broken: ProviderConnection = {
+  projects: { plan: () => ({ order: 'ASC', exactTotal: false }), fetchPage: async () => ({ items: [], next: null }) },
+  devices: { plan: () => ({ order: 'ASC', exactTotal: false }), fetchPage: async () => ({ items: [], next: null }) },
+  messages: () => ({ plan: () => ({ order: 'DESC', exactTotal: false }), fetchPage: async () => ({ items: [], next: null }) }),
+  getProject: async () => {
+    throw new Error('unused');
+  },
+  getDevice: async () => {
+    const record = undefined as unknown as { name: string };
+    return { name: record.name } as never;
+  },
+  getDeviceStatus: async () => {
+    throw new Error('unused');
+  },
+  authHeaders: async () => ({ 'x-secret': 'secret-value' }),
+};
+
 const faulty: ProviderDefinition = {
   id: 'hardwario',
   displayName: 'Faulty',
   defaultBaseUrl: 'http://127.0.0.1:9',
   defaultRateLimit: { requests: 10, windowMs: 1000 },
   connectionSchema: { type: 'object' },
-  capabilities: Object.fromEntries(CAPABILITIES.map((c) => [c, true])) as ProviderDefinition['capabilities'],
-  create: () => ({
-    projects: { plan: () => ({ order: 'ASC', exactTotal: false }), fetchPage: async () => ({ items: [], next: null }) },
-    devices: { plan: () => ({ order: 'ASC', exactTotal: false }), fetchPage: async () => ({ items: [], next: null }) },
-    messages: () => ({ plan: () => ({ order: 'DESC', exactTotal: false }), fetchPage: async () => ({ items: [], next: null }) }),
-    getProject: async () => {
-      throw new Error('unused');
-    },
-    getDevice: async () => {
-      const record = undefined as unknown as { name: string };
-      return { name: record.name } as never;
-    },
-    getDeviceStatus: async () => {
-      throw new Error('unused');
-    },
-    authHeaders: async () => ({ 'x-secret': 'secret-value' }),
-  }),
+  capabilities: capabilitiesOf(broken),
+  create: () => broken,
 };
 
 describe('a fault inside devicegate', () => {

@@ -16,24 +16,49 @@ import type {
   UpdateDeviceInput,
 } from './models.js';
 
-/** The unified operations a provider may support (the keys of a Connection's `capabilities`). */
-export const CAPABILITIES = [
-  'projects.list',
-  'projects.get',
-  'devices.list',
-  'devices.get',
-  'devices.create',
-  'devices.update',
-  'devices.delete',
-  'devices.status',
-  'devices.transfer',
-  'messages.list',
-  'commands.send',
-  'commands.get',
-  'passthrough',
-] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+/**
+ * The unified operations (the keys of a Connection's `capabilities`), each with the adapter member that
+ * performs it. A provider supports an `optional` operation exactly when its connections have the method:
+ * capabilities are read off the adapter, never declared beside it.
+ */
+export const OPERATIONS = {
+  'projects.list': { member: 'projects' },
+  'projects.get': { member: 'getProject' },
+  'devices.list': { member: 'devices' },
+  'devices.get': { member: 'getDevice' },
+  'devices.create': { member: 'createDevice', optional: true },
+  'devices.update': { member: 'updateDevice', optional: true },
+  'devices.delete': { member: 'deleteDevice', optional: true },
+  'devices.status': { member: 'getDeviceStatus' },
+  'devices.transfer': { member: 'transferDevice', optional: true },
+  'messages.list': { member: 'messages' },
+  'commands.send': { member: 'sendCommand', optional: true },
+  'commands.get': { member: 'getCommand', optional: true },
+  passthrough: { member: 'authHeaders' },
+} as const satisfies Record<string, { member: keyof ProviderConnection; optional?: true }>;
+export type Capability = keyof typeof OPERATIONS;
 export type Capabilities = Record<Capability, boolean>;
+export const CAPABILITIES = Object.keys(OPERATIONS) as Capability[];
+
+/** The adapter member behind each capability, by member name. */
+export type OperationMember = (typeof OPERATIONS)[Capability]['member'];
+
+/** The capability each adapter member performs. */
+export const CAPABILITY_OF = Object.fromEntries(CAPABILITIES.map((capability) => [OPERATIONS[capability].member, capability])) as Record<OperationMember, Capability>;
+
+/**
+ * What a connection class (its prototype) or a connection supports: every operation of the port, and each
+ * optional one where the method exists.
+ */
+export function capabilitiesOf(connection: ProviderConnection | (abstract new (...args: never[]) => ProviderConnection)): Capabilities {
+  const target = (typeof connection === 'function' ? connection.prototype : connection) as Record<string, unknown>;
+  return Object.fromEntries(
+    CAPABILITIES.map((capability) => {
+      const { member, optional } = OPERATIONS[capability] as { member: string; optional?: true };
+      return [capability, optional ? typeof target[member] === 'function' : true];
+    }),
+  ) as Capabilities;
+}
 
 /** Requests per window that a vendor account allows. */
 export interface RateLimit {
@@ -88,7 +113,7 @@ export interface ListPlan {
 }
 
 export interface VendorPage<T> {
-  /** Canonical items with `native` set, in the plan's order. */
+  /** Canonical items (unified ids, `native` set), in the plan's order. */
   items: T[];
   /** Cursor of the next vendor page, or null on the last one. */
   next: VendorCursor | null;
@@ -106,25 +131,12 @@ export interface ListSource<T> {
   fetchPage(query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<T>>;
 }
 
-/** A vendor request that passthrough sends (path relative to the connection's base URL). */
-export interface PassthroughRequest {
-  method: string;
-  path: string;
-  query: string;
-  headers: Record<string, string>;
-  body?: Buffer;
-}
-
-export interface PassthroughResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
 /**
  * One configured connection of a provider: the adapter between the contract and one vendor account.
- * Native ids only: the gateway adds and strips the `<connection_id>:` prefix. Every method throws
- * GatewayError; an operation the provider lacks is absent (and its capability false).
+ * Arguments are native ids (the gateway strips the `<connection_id>:` prefix); answers are canonical
+ * objects whose ids (`id`, `project_id`, `device_id`) are already unified, as the mappers build them.
+ * Every method throws GatewayError; an operation the provider lacks is absent, which is what makes its
+ * capability false.
  */
 export interface ProviderConnection {
   readonly projects: ListSource<Project>;
@@ -206,6 +218,7 @@ export interface ProviderDefinition {
   defaultRateLimit: RateLimit;
   /** JSON Schema (draft 2020-12 subset, checked with ajv) of the connection keys besides the common ones, `credentials` included. */
   connectionSchema: Record<string, unknown>;
+  /** What its connections support: `capabilitiesOf(<its connection class>)`; the gateway checks each connection agrees at start. */
   capabilities: Capabilities;
   /**
    * Keys of the vendor's objects that hold credentials (device auth tokens, license tokens, keys): in

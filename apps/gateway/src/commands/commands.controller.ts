@@ -10,8 +10,6 @@ import { ApiIdempotencyKey, ApiIdParam, V1Operation } from '../common/api.decora
 import { present } from '../common/list-response.js';
 import { Ctx } from '../common/request.decorators.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
-import { requireCapability } from '../connections/connections.service.js';
-import { DevicesService } from '../devices/devices.service.js';
 import { CommandDto, SendCommandDto } from './command.dto.js';
 import { ValidBody } from '../common/validation.js';
 
@@ -20,27 +18,22 @@ export class CommandsService {
   /** The last known state of commands sent through this instance, for vendors that cannot be asked later. */
   private readonly sent = new TtlCache<Command>(50_000, 7 * 24 * 3_600_000);
 
-  constructor(
-    private readonly devices: DevicesService,
-    private readonly registry: ConnectionRegistry,
-  ) {}
+  constructor(private readonly registry: ConnectionRegistry) {}
 
   async send(client: ClientConfig, deviceId: string, body: SendCommandDto, ctx: CallContext): Promise<Command> {
-    const { live, nativeId } = this.devices.locate(client, deviceId);
-    requireCapability(live, 'commands.send');
-    const command = await this.registry.call(live, (adapter) => adapter.sendCommand!(nativeId, { id: randomUUID(), name: body.name, params: body.params ?? {} }, ctx));
+    const command = await this.registry.call(client, deviceId, 'sendCommand', { id: randomUUID(), name: body.name, params: body.params ?? {} }, ctx);
     this.sent.set(command.id, command);
     return present(command, false);
   }
 
   async get(client: ClientConfig, deviceId: string, commandId: string, ctx: CallContext): Promise<Command> {
-    const { live, nativeId } = this.devices.locate(client, deviceId);
+    const live = this.registry.locate(client, deviceId);
     const command = requireUnifiedId(commandId);
     if (command.connectionId !== live.config.id) throw new GatewayError('not_found', 'No command has this id.');
     const known = this.sent.get(commandId);
     if (known && known.device_id !== deviceId) throw new GatewayError('not_found', 'No command has this id.');
-    if (live.definition.capabilities['commands.get'] && live.adapter.getCommand) {
-      const fresh = await this.registry.call(live, (adapter) => adapter.getCommand!(nativeId, command.nativeId, known, ctx));
+    if (this.registry.supports(live, 'commands.get')) {
+      const fresh = await this.registry.call(client, deviceId, 'getCommand', command.nativeId, known, ctx);
       this.sent.set(fresh.id, fresh);
       return present(fresh, false);
     }

@@ -1,7 +1,26 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Capabilities, ConnectionConfig, ConnectionStatus, ProviderConnection, ProviderDefinition, ProviderRegistry } from '@devicegate/core';
+import {
+  CAPABILITIES,
+  CAPABILITY_OF,
+  capabilitiesOf,
+  requireUnifiedId,
+  type CallContext,
+  type Capabilities,
+  type Capability,
+  type ConnectionConfig,
+  type ConnectionStatus,
+  type Filter,
+  type ListSource,
+  type Message,
+  type OperationMember,
+  type ProviderConnection,
+  type ProviderDefinition,
+  type ProviderRegistry,
+  type Reading,
+} from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import { HttpClient, MemoryReadCache } from '@devicegate/http-client';
+import { readingsOfMessages, type ListSegment } from '@devicegate/listing';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { PROVIDER_REGISTRY } from './connections.tokens.js';
 import { LOGGER } from '../app.tokens.js';
@@ -20,6 +39,30 @@ export interface LiveConnection {
   http: HttpClient;
   health: { lastOkAt: number | null; lastFailureAt: number | null; lastFailureType: string | null; recentFailures: number };
 }
+
+/** The port's methods that answer one call (every operation but the lists). */
+type CallMember = Exclude<OperationMember, 'projects' | 'devices' | 'messages'>;
+type Method<K extends CallMember> = NonNullable<ProviderConnection[K]>;
+type Answer<K extends CallMember> = Awaited<ReturnType<Method<K>>>;
+/** The arguments after the native id, for methods whose first argument is one. */
+type AfterId<K extends CallMember> = Parameters<Method<K>> extends [infer First, ...infer Rest] ? (First extends string ? Rest : never) : never;
+/** Methods on one device or project, named by its unified id. */
+type IdMember = { [K in CallMember]: AfterId<K> extends never ? never : K }[CallMember];
+/** Methods on a connection as a whole. */
+type ConnectionMember = Exclude<CallMember, IdMember>;
+
+/** The lists of a connection, and the lists of one of its devices. */
+type ConnectionLists = { projects: ProviderConnection['projects']; devices: ProviderConnection['devices'] };
+type DeviceLists = { messages: ListSource<Message>; readings: ListSource<Reading> };
+
+/** A device's readings: the vendor's own list where it keeps only current values, else the values of its messages. */
+const DEVICE_LISTS: { [K in keyof DeviceLists]: (adapter: ProviderConnection, nativeId: string) => DeviceLists[K] } = {
+  messages: (adapter, nativeId) => adapter.messages(nativeId),
+  readings: (adapter, nativeId) => adapter.readings?.(nativeId) ?? readingsOfMessages(adapter.messages(nativeId)),
+};
+
+const connectionOf = (id: string): string => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
+const valuesOf = (filter: Filter): string[] => (Array.isArray(filter.value) ? filter.value : [String(filter.value)]);
 
 /** Errors that say the vendor side is unwell (as opposed to a caller's mistake). */
 const HEALTH_FAILURES = new Set(['upstream_error', 'upstream_unavailable', 'upstream_timeout', 'upstream_auth_failed', 'upstream_rate_limited']);
@@ -65,10 +108,13 @@ export class ConnectionRegistry implements OnApplicationShutdown {
         },
       });
       this.metrics.watchCircuit(connection.id, connection.provider, () => http.circuitSnapshot());
+      const adapter = definition.create(connection, { http });
+      const disagreeing = CAPABILITIES.filter((capability) => capabilitiesOf(adapter)[capability] !== definition.capabilities[capability]);
+      if (disagreeing.length > 0) throw new Error(`provider '${definition.id}' declares capabilities its connections do not have: ${disagreeing.join(', ')}`);
       this.connections.set(connection.id, {
         config: connection,
         definition,
-        adapter: definition.create(connection, { http }),
+        adapter,
         http,
         health: { lastOkAt: null, lastFailureAt: null, lastFailureType: null, recentFailures: 0 },
       });
@@ -95,10 +141,121 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     return this.ids.map((id) => this.connections.get(id)!);
   }
 
-  /** Runs one provider operation, attributing its errors to the connection and keeping the connection's health. */
-  async call<T>(live: LiveConnection, operation: (adapter: ProviderConnection) => Promise<T>): Promise<T> {
+  /**
+   * Runs one operation on the device or project a unified id names: the id must be of a connection the
+   * client may reach (404 otherwise), the provider must support the operation (501 otherwise); the
+   * answer or failure is the connection's (health, error attribution).
+   */
+  async call<K extends IdMember>(client: ClientConfig, id: string, operation: K, ...args: AfterId<K>): Promise<Answer<K>> {
+    const live = this.locate(client, id, CAPABILITY_OF[operation].startsWith('projects.') ? 'project' : 'device');
+    return this.invoke(live, operation, [requireUnifiedId(id).nativeId, ...args]);
+  }
+
+  /** The connection of a unified id the client may reach (404 otherwise, naming `what`). */
+  locate(client: ClientConfig, id: string, what = 'device'): LiveConnection {
+    return this.resolve(client, requireUnifiedId(id).connectionId, what);
+  }
+
+  supports(live: LiveConnection, capability: Capability): boolean {
+    return live.definition.capabilities[capability];
+  }
+
+  /** Runs one operation on a connection as a whole (creating a device, authenticating a raw call), as `call` does. */
+  async callConnection<K extends ConnectionMember>(client: ClientConfig, connectionId: string, operation: K, ...args: Parameters<Method<K>>): Promise<Answer<K>> {
+    return this.invoke(this.resolve(client, connectionId), operation, args);
+  }
+
+  /**
+   * The segments of a list over connections: those the client may reach, narrowed by the `connection_id`,
+   * `provider` and id filters (`idFields`). Their vendor pages count for each connection's health.
+   */
+  lists<K extends keyof ConnectionLists>(client: ClientConfig, list: K, filters: readonly Filter[], idFields: readonly string[] = ['id']): ListSegment<ConnectionLists[K] extends ListSource<infer T> ? T : never>[] {
+    return this.reachable(client, filters, idFields).map((live) => this.segment(live, live.adapter[list] as ListSource<ConnectionLists[K] extends ListSource<infer T> ? T : never>));
+  }
+
+  /** The one segment of a device's list (messages, readings), as `call` resolves a device. */
+  deviceList<K extends keyof DeviceLists>(client: ClientConfig, deviceId: string, list: K): ListSegment<DeviceLists[K] extends ListSource<infer T> ? T : never>[] {
+    const live = this.locate(client, deviceId);
+    this.requireCapability(live, 'messages.list');
+    return [this.segment(live, DEVICE_LISTS[list](live.adapter, requireUnifiedId(deviceId).nativeId) as ListSource<DeviceLists[K] extends ListSource<infer T> ? T : never>)];
+  }
+
+  /** Runs raw vendor calls of a connection (passthrough), keeping its health and attributing its errors. */
+  async run<T>(live: LiveConnection, capability: Capability, operation: () => Promise<T>): Promise<T> {
+    this.requireCapability(live, capability);
+    return this.track(live, operation);
+  }
+
+  /**
+   * The connections a list or a stream must read: those the client may reach, narrowed by `connection_id`,
+   * `provider` and id filters. Naming a connection the client may not reach is a 404, exactly as for one
+   * that does not exist (API.md §2.2).
+   */
+  reachable(client: ClientConfig, filters: readonly Filter[], idFields: readonly string[] = ['id']): LiveConnection[] {
+    for (const filter of filters) {
+      if (filter.op !== 'eq' && filter.op !== 'in') continue;
+      const named = filter.field === 'connection_id' ? valuesOf(filter) : idFields.includes(filter.field) ? valuesOf(filter).map(connectionOf) : [];
+      for (const connectionId of named) {
+        if (!this.connections.has(connectionId) || !mayReach(client, connectionId)) {
+          throw new GatewayError('not_found', `The filter '${filter.param}' names a connection that does not exist.`);
+        }
+      }
+    }
+    return this.visibleTo(client).filter((live) =>
+      filters.every((filter) => {
+        const { id, provider } = live.config;
+        switch (`${filter.field}:${filter.op}`) {
+          case 'connection_id:eq':
+          case 'connection_id:in':
+            return valuesOf(filter).includes(id);
+          case 'connection_id:neq':
+          case 'connection_id:nin':
+            return !valuesOf(filter).includes(id);
+          case 'provider:eq':
+          case 'provider:in':
+            return valuesOf(filter).includes(provider);
+          case 'provider:neq':
+          case 'provider:nin':
+            return !valuesOf(filter).includes(provider);
+          case 'id:eq':
+          case 'id:in':
+            return idFields.includes('id') ? valuesOf(filter).some((v) => connectionOf(v) === id) : true;
+          default:
+            return true;
+        }
+      }),
+    );
+  }
+
+  private async invoke<K extends CallMember>(live: LiveConnection, operation: K, args: unknown[]): Promise<Answer<K>> {
+    this.requireCapability(live, CAPABILITY_OF[operation]);
+    // The one place a port method is called by name; its arguments were typed by `call`/`callConnection`.
+    const method = live.adapter[operation] as unknown as (...args: unknown[]) => Promise<Answer<K>>;
+    return this.track(live, () => method.apply(live.adapter, args));
+  }
+
+  private segment<T>(live: LiveConnection, source: ListSource<T>): ListSegment<T> {
+    return {
+      connectionId: live.config.id,
+      provider: live.config.provider,
+      source: { plan: (query) => source.plan(query), fetchPage: (query, cursor, ctx: CallContext) => this.track(live, () => source.fetchPage(query, cursor, ctx)) },
+    };
+  }
+
+  /** Throws 501 `not_supported` when the connection's provider lacks the operation. */
+  private requireCapability(live: LiveConnection, capability: Capability): void {
+    if (!this.supports(live, capability)) {
+      throw new GatewayError('not_supported', `The ${live.definition.displayName} provider does not support '${capability}'.`, {
+        connectionId: live.config.id,
+        provider: live.config.provider,
+      });
+    }
+  }
+
+  /** Attributes an operation's errors to the connection and keeps the connection's health. */
+  private async track<T>(live: LiveConnection, operation: () => Promise<T>): Promise<T> {
     try {
-      const result = await operation(live.adapter);
+      const result = await operation();
       this.recordOk(live);
       return result;
     } catch (error) {
@@ -112,12 +269,12 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     this.connections.get(connectionId)?.http.invalidate();
   }
 
-  recordOk(live: LiveConnection): void {
+  private recordOk(live: LiveConnection): void {
     live.health.lastOkAt = Date.now();
     live.health.recentFailures = 0;
   }
 
-  recordFailure(live: LiveConnection, error: unknown): void {
+  private recordFailure(live: LiveConnection, error: unknown): void {
     if (!isGatewayError(error) || !HEALTH_FAILURES.has(error.type)) return;
     if (error.type === 'upstream_rate_limited') this.metrics.vendorRateLimited(live.config.id);
     live.health.lastFailureAt = Date.now();

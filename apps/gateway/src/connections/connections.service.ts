@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Capability, CallContext, ListSource } from '@devicegate/core';
-import { GatewayError } from '@devicegate/errors';
+import type { CallContext, ListSource } from '@devicegate/core';
 import { ListingEngine, type ListArgs } from '@devicegate/listing';
 import type { ClientConfig } from '../config/config.types.js';
 import { listBody } from '../common/list-response.js';
@@ -22,16 +21,6 @@ export function connectionView(registry: ConnectionRegistry, live: LiveConnectio
     status: registry.status(live),
     circuit: live.http.circuitSnapshot(),
   };
-}
-
-/** Throws 501 `not_supported` when the connection's provider lacks the operation. */
-export function requireCapability(live: LiveConnection, capability: Capability): void {
-  if (!live.definition.capabilities[capability]) {
-    throw new GatewayError('not_supported', `The ${live.definition.displayName} provider does not support '${capability}'.`, {
-      connectionId: live.config.id,
-      provider: live.config.provider,
-    });
-  }
 }
 
 @Injectable()

@@ -8,22 +8,17 @@ import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.
 import { listBody, withoutReadings } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
 import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
-import { requireCapability } from '../connections/connections.service.js';
-import { DevicesService } from '../devices/devices.service.js';
 import { MessageListDto } from './message.dto.js';
 
 @Injectable()
 export class MessagesService {
   constructor(
-    private readonly devices: DevicesService,
     private readonly listing: ListingEngine,
     private readonly registry: ConnectionRegistry,
   ) {}
 
   async list(client: ClientConfig, deviceId: string, args: ListArgs, ctx: CallContext) {
-    const { live, nativeId } = this.devices.locate(client, deviceId);
-    requireCapability(live, 'messages.list');
-    const segments = [{ connectionId: live.config.id, provider: live.config.provider, source: live.adapter.messages(nativeId) }];
+    const segments = this.registry.deviceList(client, deviceId, 'messages');
     const page = await this.listing.list({ kind: `messages:${deviceId}`, reach: reachOf(client), segments, args, fields: MESSAGE_FIELDS }, ctx);
     return listBody(page, args, withoutReadings, this.registry.hiddenNativeFields(client));
   }

@@ -9,7 +9,6 @@ import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdParam, V1Operation } from '../common/api.decorators.js';
 import { Ctx } from '../common/request.decorators.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
-import { requireCapability } from '../connections/connections.service.js';
 import { safeVendorPath } from './passthrough-path.js';
 
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'accept-language', 'if-match', 'if-none-match'];
@@ -23,7 +22,6 @@ export class PassthroughService {
 
   async forward(client: ClientConfig, connectionId: string, request: FastifyRequest, reply: FastifyReply, ctx: CallContext): Promise<void> {
     const live = this.registry.resolve(client, connectionId);
-    requireCapability(live, 'passthrough');
     if (!METHODS.has(request.method)) throw new GatewayError('method_not_supported');
     const marker = `/passthrough/`;
     const rawUrl = request.url;
@@ -37,7 +35,7 @@ export class PassthroughService {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const auth = await this.registry.call(live, (adapter) => adapter.authHeaders(ctx));
+    const auth = await this.registry.callConnection(client, connectionId, 'authHeaders', ctx);
     const body = request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body);
     const vendorRequest: HttpRequest = {
       method: request.method as HttpRequest['method'],
@@ -51,7 +49,7 @@ export class PassthroughService {
       // Nor do its failures (a stream that times out, a path the vendor lacks) open the circuit for translated calls.
       circuit: false,
     };
-    const response = await this.registry.call(live, () => live.http.request(vendorRequest, ctx));
+    const response = await this.registry.run(live, 'passthrough', () => live.http.request(vendorRequest, ctx));
     const safe = live.http.safeResponseHeaders(response.headers);
     for (const name of Object.keys(auth)) delete safe[name.toLowerCase()];
     // devicegate's own headers (request id, rate limit, CORS, Location) are never the vendor's to set.

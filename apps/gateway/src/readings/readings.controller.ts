@@ -1,31 +1,25 @@
 import { Controller, Get, Injectable, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { CallContext } from '@devicegate/core';
-import { ListingEngine, READING_FIELDS, parseListArgs, readingsOfMessages, type ListArgs } from '@devicegate/listing';
+import { ListingEngine, READING_FIELDS, parseListArgs, type ListArgs } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { listBody } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
-import { reachOf } from '../connections/connection-registry.js';
-import { requireCapability } from '../connections/connections.service.js';
-import { DevicesService } from '../devices/devices.service.js';
+import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
 import { ApiSandboxDeviceParam } from '../devices/sandbox-examples.js';
 import { ReadingListDto } from './reading.dto.js';
 
 @Injectable()
 export class ReadingsService {
   constructor(
-    private readonly devices: DevicesService,
     private readonly listing: ListingEngine,
+    private readonly registry: ConnectionRegistry,
   ) {}
 
   async list(client: ClientConfig, deviceId: string, args: ListArgs, ctx: CallContext) {
-    const { live, nativeId } = this.devices.locate(client, deviceId);
-    const { adapter } = live;
-    if (!adapter.readings) requireCapability(live, 'messages.list');
-    const source = adapter.readings ? adapter.readings(nativeId) : readingsOfMessages(adapter.messages(nativeId));
-    const segments = [{ connectionId: live.config.id, provider: live.config.provider, source }];
+    const segments = this.registry.deviceList(client, deviceId, 'readings');
     const page = await this.listing.list({ kind: `readings:${deviceId}`, reach: reachOf(client), segments, args, fields: READING_FIELDS }, ctx);
     return listBody(page, args);
   }

@@ -2,7 +2,6 @@ import type { Filter, FilterOperator } from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
 import { compileFilters, MESSAGE_FIELDS, parseListArgs, type FieldSpecs } from '@devicegate/listing';
 import type { ClientConfig } from '../config/config.types.js';
-import { connectionsForList } from '../common/scope-filters.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import type { StoredEvent } from './event-store.js';
 
@@ -41,7 +40,7 @@ export function parseEventFilters(params: Record<string, string | string[] | und
  * client may not reach is a 404, exactly as for lists (API.md §2.2).
  */
 export function visibleConnections(registry: ConnectionRegistry, client: ClientConfig, filters: readonly Filter[]): ReadonlySet<string> {
-  return new Set(connectionsForList(registry, client, filters, ['device_id']).map((live) => live.config.id));
+  return new Set(registry.reachable(client, filters, ['device_id']).map((live) => live.config.id));
 }
 
 /** A predicate over stored events: in one of the connections, and matching every filter. */

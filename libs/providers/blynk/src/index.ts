@@ -1,4 +1,4 @@
-import type { ProviderDefinition } from '@devicegate/core';
+import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { BlynkConnection } from './blynk.provider.js';
 
 export { BlynkConnection, BLYNK_PAGE_MAX } from './blynk.provider.js';
@@ -49,20 +49,6 @@ export const blynkProvider: ProviderDefinition = {
       },
     },
   },
-  capabilities: {
-    'projects.list': true,
-    'projects.get': true,
-    'devices.list': true,
-    'devices.get': true,
-    'devices.create': true,
-    'devices.update': true,
-    'devices.delete': true,
-    'devices.status': true,
-    'devices.transfer': true,
-    'messages.list': true,
-    'commands.send': true,
-    'commands.get': true,
-    passthrough: true,
-  },
+  capabilities: capabilitiesOf(BlynkConnection),
   create: (connection, deps) => new BlynkConnection(connection, deps.http),
 };

@@ -1,4 +1,4 @@
-import type { Capabilities, ProviderDefinition } from '@devicegate/core';
+import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { DEFAULT_TOKEN_URL } from './disruptive.client.js';
 import { DisruptiveConnection } from './disruptive.provider.js';
 import { disruptivePush, DT_PUSH_ISSUER } from './disruptive.push.js';
@@ -6,23 +6,6 @@ import { disruptivePush, DT_PUSH_ISSUER } from './disruptive.push.js';
 export { DisruptiveConnection, type DisruptiveSettings } from './disruptive.provider.js';
 export { DEFAULT_TOKEN_URL } from './disruptive.client.js';
 export { disruptivePush, parseDisruptivePush, verifyDisruptivePush } from './disruptive.push.js';
-
-/** API.md §4 for DT: sensors are claimed in DT Studio, cannot be deleted through the API and take no commands. */
-const capabilities: Capabilities = {
-  'projects.list': true,
-  'projects.get': true,
-  'devices.list': true,
-  'devices.get': true,
-  'devices.create': false,
-  'devices.update': true,
-  'devices.delete': false,
-  'devices.status': true,
-  'devices.transfer': true,
-  'messages.list': true,
-  'commands.send': false,
-  'commands.get': false,
-  passthrough: true,
-};
 
 const nonEmpty = { type: 'string', minLength: 1 };
 
@@ -57,7 +40,8 @@ export const disruptiveProvider: ProviderDefinition = {
     then: {},
     else: { properties: { credentials: { required: ['email'] } } },
   },
-  capabilities,
+  // API.md §4 for DT: sensors are claimed in DT Studio, cannot be deleted through the API and take no commands.
+  capabilities: capabilitiesOf(DisruptiveConnection),
   push: disruptivePush,
   create: (connection, deps) => new DisruptiveConnection(connection, deps),
 };

@@ -1,4 +1,4 @@
-import type { ProviderDefinition } from '@devicegate/core';
+import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { DEFAULT_ONLINE_WINDOW_S, HardwarioConnection } from './hardwario.provider.js';
 import { hardwarioPush } from './hardwario.push.js';
 
@@ -43,21 +43,7 @@ export const hardwarioProvider: ProviderDefinition = {
       },
     },
   },
-  capabilities: {
-    'projects.list': true,
-    'projects.get': true,
-    'devices.list': true,
-    'devices.get': true,
-    'devices.create': true,
-    'devices.update': true,
-    'devices.delete': true,
-    'devices.status': true,
-    'devices.transfer': false,
-    'messages.list': true,
-    'commands.send': true,
-    'commands.get': true,
-    passthrough: true,
-  },
+  capabilities: capabilitiesOf(HardwarioConnection),
   push: hardwarioPush,
   create: (connection, deps) => new HardwarioConnection(connection, deps.http),
 };

@@ -1,4 +1,4 @@
-import type { ProviderDefinition } from '@devicegate/core';
+import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { IottlyConnection } from './iottly.provider.js';
 import { iottlyPush } from './iottly.push.js';
 
@@ -43,21 +43,7 @@ export const iottlyProvider: ProviderDefinition = {
       },
     },
   },
-  capabilities: {
-    'projects.list': true,
-    'projects.get': true,
-    'devices.list': true,
-    'devices.get': true,
-    'devices.create': false,
-    'devices.update': true,
-    'devices.delete': false,
-    'devices.status': true,
-    'devices.transfer': false,
-    'messages.list': true,
-    'commands.send': true,
-    'commands.get': true,
-    passthrough: true,
-  },
+  capabilities: capabilitiesOf(IottlyConnection),
   push: iottlyPush,
   create: (connection, deps) => new IottlyConnection(connection, deps.http),
 };

@@ -1,4 +1,4 @@
-import type { ProviderDefinition } from '@devicegate/core';
+import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { IzumaConnection } from './izuma.provider.js';
 import { izumaPush } from './izuma.push.js';
 
@@ -33,21 +33,7 @@ export const izumaProvider: ProviderDefinition = {
       },
     },
   },
-  capabilities: {
-    'projects.list': true,
-    'projects.get': true,
-    'devices.list': true,
-    'devices.get': true,
-    'devices.create': true,
-    'devices.update': true,
-    'devices.delete': true,
-    'devices.status': true,
-    'devices.transfer': false,
-    'messages.list': true,
-    'commands.send': true,
-    'commands.get': true,
-    passthrough: true,
-  },
+  capabilities: capabilitiesOf(IzumaConnection),
   push: izumaPush,
   create: (connection, deps) => new IzumaConnection(connection, deps),
 };
