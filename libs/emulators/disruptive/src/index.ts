@@ -5,6 +5,7 @@ import { buildRouter, dtError } from './routes.js';
 import { DEMO_DEVICE_COUNT, DISRUPTIVE_SANDBOX_CREDENTIALS, seedStore } from './seed.js';
 import { AsymmetricSigner, signPush } from './push.js';
 import { DisruptiveStore, type DataConnectorPush, type EmittedEvent } from './store.js';
+import { EventStreams } from './stream.js';
 
 export { DISRUPTIVE_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT } from './seed.js';
 export { DT_TOKEN_URL, JWT_BEARER_GRANT, type RateLimit } from './auth.js';
@@ -102,6 +103,11 @@ export interface DisruptiveEmulator extends EmulatorServer {
   setPushTarget(target: DisruptivePushTarget | null): void;
   /** Resolves when every push so far has been answered (or given up). */
   pushesSettled(): Promise<void>;
+  /**
+   * Ends every open `:stream` with an in-stream error `{"error":{"code","message"}}` (HTTP status 200, as
+   * DT does); returns how many. `dropStreams()` instead cuts them as a network failure would.
+   */
+  failStreams(code: number, message: string): number;
 }
 
 export interface DisruptivePushTarget {
@@ -142,7 +148,8 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
   );
   const rateLimit = options.rateLimit === undefined ? DISRUPTIVE_DEFAULT_RATE_LIMIT : options.rateLimit;
   const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined;
-  const router = buildRouter({ store, tokens, limiter, role: options.role ?? 'roles/organization.admin', olderHistoryStart: options.olderHistoryStart ?? 'listed' });
+  const streams = new EventStreams(store, (authorization) => tokens.authenticate(authorization) !== undefined);
+  const router = buildRouter({ store, tokens, limiter, role: options.role ?? 'roles/organization.admin', olderHistoryStart: options.olderHistoryStart ?? 'listed', streams });
 
   const server = await startEmulatorServer({
     name: 'disruptive',
@@ -225,6 +232,7 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     },
     setPushTarget,
     pushesSettled: () => sender.idle(),
+    failStreams: (code, message) => streams.fail(code, message),
     baseUrl: `${server.url}/v2`,
     emulatorBaseUrl: `${server.url}/emulator/v2`,
     tokenUrl,

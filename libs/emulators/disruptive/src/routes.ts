@@ -12,6 +12,7 @@ import {
 } from './disruptive.types.js';
 import { EVENT_TYPES, PayloadError, PRODUCT_NUMBERS } from './events.js';
 import { DisruptiveStore, lowerBound, type DeviceRecord, type ProjectRecord } from './store.js';
+import { EventStreams, parsePingInterval } from './stream.js';
 import { parseRfc3339Micros } from './time.js';
 
 export interface RouteContext {
@@ -22,6 +23,8 @@ export interface RouteContext {
   role: DtRole;
   /** What `/events` does with a `start_time` older than the kept history (see DisruptiveEmulatorOptions.olderHistoryStart). */
   olderHistoryStart: 'listed' | 'rejected';
+  /** The open `:stream` answers. */
+  streams: EventStreams;
 }
 
 /** DT support's "Polling the Events API": the last 30 days of events are available at `/events`. */
@@ -367,9 +370,35 @@ export function buildRouter(ctx: RouteContext): Router {
     }),
   );
 
+  /** `devices:stream` of a project, or `{device}:stream` of one device (reference §7). */
+  const openStream = (req: EmulatorRequest, projectId: string, deviceId?: string): EmulatorResponse => {
+    const rawPing = param(req, 'ping_interval');
+    const pingMs = rawPing === undefined ? undefined : parsePingInterval(rawPing);
+    if (rawPing !== undefined && pingMs === undefined) return dtError(400, `invalid ping_interval ${rawPing}`);
+    const types = params(req, 'device_types', true);
+    const unknown = types.find((t) => !DEVICE_TYPES.includes(t as DeviceType));
+    if (unknown) return dtError(400, `unknown device type ${unknown}`);
+    const labelFilters = params(req, 'label_filters').map((f) => {
+      const eq = f.indexOf('=');
+      return eq < 0 || eq === f.length - 1 ? { key: eq < 0 ? f : f.slice(0, eq) } : { key: f.slice(0, eq), value: f.slice(eq + 1) };
+    });
+    return ctx.streams.answer(
+      req,
+      {
+        projectId,
+        deviceIds: new Set(deviceId ? [deviceId] : params(req, 'device_ids', true).map(lastSegment)),
+        deviceTypes: new Set(types),
+        productNumbers: new Set(params(req, 'product_numbers', true)),
+        labelFilters,
+        eventTypes: new Set(params(req, 'event_types', true)),
+      },
+      pingMs,
+    );
+  };
+
   router.get(
     '/v2/projects/:project/devices:stream',
-    guard('api', 'device.read', () => dtError(501)),
+    guard('api', 'device.read', (req) => (findProject(req.params.project) ? openStream(req, req.params.project) : dtError(404))),
   );
 
   router.post(
@@ -435,7 +464,7 @@ export function buildRouter(ctx: RouteContext): Router {
       if (req.params.project !== '-' && !findProject(req.params.project)) return dtError(404);
       const device = findDevice(req.params.project, id);
       if (!device) return dtError(404);
-      if (method === 'stream') return dtError(501);
+      if (method === 'stream') return openStream(req, device.projectId, device.id);
       if (method !== undefined) return dtError(404);
       return ok(store.deviceWire(device));
     }),

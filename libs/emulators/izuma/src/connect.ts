@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
 import { PushSender, type EmulatorResponse } from '@devicegate/emulators/kit';
 import type { AsyncResponse, DeviceRecord, DeviceRequestRecord, ResourceState } from './model.js';
 import { resourcesFor } from './seed.js';
@@ -37,8 +38,13 @@ export interface CallbackChannel {
 }
 
 interface Channel {
-  mechanism: 'LONG_POLLING' | 'CALLBACK' | null;
+  mechanism: 'LONG_POLLING' | 'CALLBACK' | 'WEB_SOCKET' | null;
   callback?: CallbackChannel;
+  /** The `serialization.cfg` flags of a WebSocket channel. */
+  websocket?: { includeUid: boolean; includeTimestamp: boolean; deregistrationsAsObject: boolean };
+  /** The channel's one live socket (a newer one replaces it). */
+  socket?: WebSocket;
+  flushScheduled?: boolean;
   /** Set by DELETE: the next poll answers 410 CHANNEL_DELETED, as the spec warns. */
   deletedPending: boolean;
   queue: Array<{ key: NotificationKey; value: unknown }>;
@@ -54,6 +60,17 @@ const METHODS = ['GET', 'PUT', 'POST', 'DELETE'] as const;
 type CoapMethod = (typeof METHODS)[number];
 
 const text = (status: number, body?: string): EmulatorResponse => (body === undefined ? { status } : { status, body });
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A serialization flag: JSON booleans, or the quoted `"true"` of the reference's examples. */
+const flag = (value: unknown): boolean => value === true || value === 'true';
+
+/** An item with the `uid` and `timestamp` its channel's serialization asks for (bare-id items stay as they are). */
+function withIds(value: unknown, includeUid: boolean, includeTimestamp: boolean): unknown {
+  if (!isRecord(value) || !(includeUid || includeTimestamp)) return value;
+  return { ...value, ...(includeUid ? { uid: randomUUID() } : {}), ...(includeTimestamp ? { timestamp: Date.now() } : {}) };
+}
 
 export class ConnectService {
   private readonly channels = new Map<string, Channel>();
@@ -160,6 +177,14 @@ export class ConnectService {
       if (onlyApiKey !== undefined && apiKey !== onlyApiKey) continue;
       if (channel.mechanism === 'CALLBACK' && channel.callback) {
         this.sendCallback(channel.callback, key, value);
+        continue;
+      }
+      if (channel.mechanism === 'WEB_SOCKET' && channel.websocket) {
+        const { includeUid, includeTimestamp, deregistrationsAsObject } = channel.websocket;
+        // De-registrations and expiries are bare device ids unless the channel asked for objects (reference §6.2).
+        const item = typeof value === 'string' && deregistrationsAsObject ? { ep: value } : value;
+        channel.queue.push({ key, value: withIds(item, includeUid, includeTimestamp) });
+        this.scheduleFlush(channel);
         continue;
       }
       channel.queue.push({ key, value });
@@ -279,11 +304,58 @@ export class ConnectService {
   }
 
   private sendCallback(callback: CallbackChannel, key: NotificationKey, value: unknown): void {
-    let item = value;
-    if (typeof value === 'object' && value !== null && (callback.includeUid || callback.includeTimestamp)) {
-      item = { ...value, ...(callback.includeUid ? { uid: randomUUID() } : {}), ...(callback.includeTimestamp ? { timestamp: Date.now() } : {}) };
-    }
+    const item = withIds(value, callback.includeUid, callback.includeTimestamp);
     this.sender.send({ method: 'PUT', url: callback.url, headers: { 'content-type': 'application/json', ...callback.headers }, body: JSON.stringify({ [key]: [item] }) });
+  }
+
+  /**
+   * `PUT /v2/notification/websocket`: makes the application's channel a WebSocket one (201), or leaves an
+   * existing one as it is (200: the v2 implementation ignores changes, reference §6.4). A new channel
+   * starts with an empty queue; from then on notifications queue until a socket takes them.
+   */
+  registerWebsocket(apiKey: string, body: unknown): EmulatorResponse {
+    const channel = this.channel(apiKey);
+    if (channel.mechanism === 'LONG_POLLING' || channel.mechanism === 'CALLBACK') return text(400, 'Another channel type exists; delete it first');
+    if (channel.mechanism === 'WEB_SOCKET') return { status: 200, body: { serialization: this.serialization(channel) } };
+    const cfg = isRecord(body) && isRecord(body.serialization) && isRecord(body.serialization.cfg) ? body.serialization.cfg : {};
+    channel.mechanism = 'WEB_SOCKET';
+    channel.websocket = { includeUid: flag(cfg.include_uid), includeTimestamp: flag(cfg.include_timestamp), deregistrationsAsObject: flag(cfg.deregistrations_as_object) };
+    channel.queue = [];
+    return { status: 201, body: this.websocketView(channel) };
+  }
+
+  /** `GET /v2/notification/websocket`. */
+  websocketInfo(apiKey: string): EmulatorResponse {
+    const channel = this.channel(apiKey);
+    return channel.mechanism === 'WEB_SOCKET' ? { status: 200, body: this.websocketView(channel) } : text(404);
+  }
+
+  /** `DELETE /v2/notification/websocket`: the queue goes with the channel; a connected socket is closed with 1000. */
+  deleteWebsocket(apiKey: string): EmulatorResponse {
+    const channel = this.channel(apiKey);
+    if (channel.mechanism !== 'WEB_SOCKET') return text(404);
+    channel.socket?.close(1000, 'channel deleted');
+    channel.socket = undefined;
+    channel.mechanism = null;
+    channel.websocket = undefined;
+    channel.queue = [];
+    return { status: 204 };
+  }
+
+  /**
+   * A socket opened on `/v2/notification/websocket-connect`: closed with 1011 when the key has no WebSocket
+   * channel; else it replaces the channel's older socket (closed with 1001) and gets what queued meanwhile.
+   */
+  attachSocket(apiKey: string, socket: WebSocket): void {
+    const channel = this.channel(apiKey);
+    if (channel.mechanism !== 'WEB_SOCKET') return socket.close(1011, 'no channel registered');
+    const older = channel.socket;
+    channel.socket = socket;
+    older?.close(1001, 'another socket opened on the channel');
+    socket.on('close', () => {
+      if (channel.socket === socket) channel.socket = undefined;
+    });
+    this.scheduleFlush(channel);
   }
 
   /** `GET /v2/notification/channel`. */
@@ -298,10 +370,42 @@ export class ConnectService {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const channel of this.channels.values()) {
+      channel.socket?.terminate();
       if (!channel.waiter) continue;
       channel.waiter.resolve({ status: 204 });
       channel.waiter = undefined;
     }
+  }
+
+  /**
+   * Sends the queue in batches, one JSON NotificationMessage per text frame. A frame the socket could not
+   * take (it died meanwhile) goes back to the front of the queue for the next socket.
+   */
+  private scheduleFlush(channel: Channel): void {
+    if (channel.flushScheduled) return;
+    channel.flushScheduled = true;
+    setImmediate(() => {
+      channel.flushScheduled = false;
+      const socket = channel.socket;
+      while (socket && socket.readyState === socket.OPEN && channel.socket === socket && channel.queue.length > 0) {
+        const items = channel.queue.splice(0, MAX_CHUNK);
+        const message: Record<string, unknown[]> = {};
+        for (const item of items) (message[item.key] ??= []).push(item.value);
+        socket.send(JSON.stringify(message), (error) => {
+          if (error) channel.queue.unshift(...items);
+        });
+      }
+    });
+  }
+
+  private serialization(channel: Channel): Record<string, unknown> {
+    const cfg = channel.websocket;
+    return { type: 'v2', max_chunk_size: MAX_CHUNK, cfg: { include_uid: !!cfg?.includeUid, include_timestamp: !!cfg?.includeTimestamp, deregistrations_as_object: !!cfg?.deregistrationsAsObject } };
+  }
+
+  /** The reference: the current implementation cannot tell the channel's status and always reports `unknown` and -1. */
+  private websocketView(channel: Channel): Record<string, unknown> {
+    return { status: 'unknown', queue_size: -1, serialization: this.serialization(channel) };
   }
 
   private channel(apiKey: string): Channel {

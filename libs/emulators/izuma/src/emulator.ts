@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
 import { Router, startEmulatorServer, startTicker, type EmulatorRequest, type EmulatorResponse, type EmulatorServer } from '@devicegate/emulators/kit';
 import { ConnectService } from './connect.js';
 import type { DeviceRecord, DeviceRequestRecord, DeviceState, GroupRecord } from './model.js';
@@ -501,12 +504,47 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
     .delete(
       '/v2/notification/callback',
       authed((_req, ctx) => connect.deleteCallback(ctx.apiKey)),
-    );
+    )
+    .put(
+      '/v2/notification/websocket',
+      authed((req, ctx) => (req.bodyInvalid ? { status: 400, body: 'Malformed JSON' } : connect.registerWebsocket(ctx.apiKey, req.body))),
+    )
+    .get(
+      '/v2/notification/websocket',
+      authed((_req, ctx) => connect.websocketInfo(ctx.apiKey)),
+    )
+    .delete(
+      '/v2/notification/websocket',
+      authed((_req, ctx) => connect.deleteWebsocket(ctx.apiKey)),
+    )
+    // Reached only without an upgrade: the reference's 426.
+    .get('/v2/notification/websocket-connect', () => ({ status: 426, body: 'Upgrade required' }));
+
+  /**
+   * `wss://…/v2/notification/websocket-connect` (reference §6.4): the key comes as `Authorization: Bearer`
+   * or, for clients that cannot set headers, as a `pelion_<key>` entry of `Sec-WebSocket-Protocol`
+   * (`wss,pelion_ak_…`, either order); the server then selects `wss`. Origin is required.
+   */
+  const sockets = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('wss') ? 'wss' : false) });
+  const refuse = (socket: Duplex, status: number, reason: string, body: string) => {
+    const requestId = nextRequestId();
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nX-Request-ID: ${requestId}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://emulator').pathname !== '/v2/notification/websocket-connect') return refuse(socket, 404, 'Not Found', 'unrecognized_request');
+    if (!req.headers.origin || !req.headers['sec-websocket-key'] || req.headers['sec-websocket-version'] !== '13') return refuse(socket, 400, 'Bad Request', 'Required header(s) missing');
+    const bearer = typeof req.headers.authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization)?.[1] : undefined;
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((entry) => entry.trim());
+    const apiKey = bearer ?? offered.find((entry) => entry.startsWith('pelion_'))?.slice('pelion_'.length);
+    if (!apiKey || !apiKeys.includes(apiKey)) return refuse(socket, 401, 'Unauthorized', 'Unauthorized');
+    sockets.handleUpgrade(req, socket, head, (ws) => connect.attachSocket(apiKey, ws));
+  };
 
   const withRequestId = (answer: EmulatorResponse, requestId: string): EmulatorResponse => ({ ...answer, headers: { 'x-request-id': requestId } });
   const server = await startEmulatorServer({
     name: 'izuma',
     router,
+    onUpgrade,
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     latencyMs: options.latencyMs,
@@ -545,6 +583,7 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
     close: async () => {
       ticker?.stop();
       connect.close();
+      sockets.close();
       await server.close();
     },
     deviceIds: () => store.sortedDevices.map((device) => device.id),

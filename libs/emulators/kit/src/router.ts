@@ -20,6 +20,11 @@ export interface EmulatorResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * A never-ending answer (vendor event streams): called once the status and headers are written, it
+   * writes to the response for as long as it likes. The server can drop it (`dropStreams`).
+   */
+  stream?: (out: ServerResponse) => void;
 }
 
 export type Handler = (req: EmulatorRequest) => EmulatorResponse | Promise<EmulatorResponse>;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Router, type EmulatorRequest, type EmulatorResponse } from './router.js';
 
 /** A fault the next matching request(s) get instead of the normal answer. */
@@ -47,6 +48,8 @@ export interface EmulatorServerOptions {
   methodNotAllowed?: (req: EmulatorRequest) => EmulatorResponse;
   /** How many requests to remember for `requests()` (default 5000). */
   recordLimit?: number;
+  /** Takes HTTP upgrades (WebSockets); without it they are refused. The socket counts as a stream for `dropStreams`. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** A running emulator: its address, its request statistics and its fault switchboard. */
@@ -62,6 +65,13 @@ export interface EmulatorServer {
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
   setLatency(ms: number): void;
+  /**
+   * Cuts every open event stream and WebSocket as a network failure would (no last chunk, no close frame),
+   * so tests can check how clients recover. Also `DELETE /_emulator/streams`. Returns how many were cut.
+   */
+  dropStreams(): number;
+  /** Event streams and WebSockets open now. */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -115,6 +125,18 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
   let recorded: RecordedRequest[] = [];
   let faults: Array<Required<Pick<FaultRule, 'fault' | 'times'>> & { path?: RegExp }> = [];
   const sockets = new Set<Socket>();
+  /** Sockets of the event streams and WebSockets open now. */
+  const streams = new Set<Duplex>();
+  const track = (socket: Duplex, until: NodeJS.EventEmitter = socket) => {
+    streams.add(socket);
+    until.once('close', () => streams.delete(socket));
+  };
+  const dropStreams = () => {
+    const cut = streams.size;
+    for (const socket of streams) socket.destroy();
+    streams.clear();
+    return cut;
+  };
 
   const takeFault = (path: string): Fault | undefined => {
     const index = faults.findIndex((rule) => !rule.path || rule.path.test(path));
@@ -143,6 +165,8 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
         return send(res, { status: 400, body: { error: 'fault rule must be JSON' } });
       }
     }
+    if (path === '/_emulator/streams' && req.method === 'GET') return send(res, { status: 200, body: { open: streams.size } });
+    if (path === '/_emulator/streams' && req.method === 'DELETE') return send(res, { status: 200, body: { dropped: dropStreams() } });
     if (path === '/_emulator/faults' && req.method === 'DELETE') {
       faults = [];
       return send(res, { status: 204 });
@@ -250,6 +274,13 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       const result = await answer();
       record.status = result.status;
       if (result.status === 429) rateLimited += 1;
+      if (result.stream && req.socket) {
+        res.writeHead(result.status, result.headers ?? {});
+        res.flushHeaders();
+        track(req.socket, res);
+        result.stream(res);
+        return;
+      }
       send(res, result);
     } catch (error) {
       if (!res.headersSent) send(res, { status: 500, body: { error: `emulator fault: ${(error as Error).message}` } });
@@ -257,6 +288,12 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
     }
   });
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!options.onUpgrade) return socket.destroy();
+    count += 1;
+    track(socket);
+    options.onUpgrade(req, socket, head);
+  });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -287,6 +324,8 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
     setLatency: (ms) => {
       latency = ms;
     },
+    dropStreams,
+    openStreams: () => streams.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
