@@ -21,7 +21,7 @@ import type {
  * performs it. A provider supports an `optional` operation exactly when its connections have the method:
  * capabilities are read off the adapter, never declared beside it.
  */
-export const OPERATIONS = {
+const OPERATIONS = {
   'projects.list': { member: 'projects' },
   'projects.get': { member: 'getProject' },
   'devices.list': { member: 'devices' },

@@ -1,4 +1,4 @@
-import { PROVIDER_IDS } from '@devicegate/core';
+import { CONNECTION_ID_PATTERN, PROVIDER_IDS } from '@devicegate/core';
 import { SCOPES } from './config.types.js';
 
 /** The common part of the configuration file (API.md §5); each provider adds the schema of its own connection keys. */
@@ -74,7 +74,7 @@ export const CONFIG_SCHEMA = {
         type: 'object',
         required: ['id', 'provider'],
         properties: {
-          id: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' },
+          id: { type: 'string', pattern: CONNECTION_ID_PATTERN.source },
           provider: { enum: [...PROVIDER_IDS] },
           display_name: { type: 'string', minLength: 1, maxLength: 200 },
           base_url: { type: 'string', pattern: '^https?://[^\\s]+$' },

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { CAPABILITIES, PROVIDER_IDS } from '@devicegate/core';
+import { CAPABILITIES, CONNECTION_ID_PATTERN, PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 
 @ApiSchema({ name: 'Circuit', description: 'The circuit breaker of a connection.' })
@@ -26,7 +26,7 @@ export class ConnectionDto {
   @ApiProperty({ description: 'Always `connection`.', enum: ['connection'], example: 'connection' })
   object: 'connection';
 
-  @ApiProperty({ description: 'The connection id: the prefix of every id that comes from it.', example: 'sandbox-hardwario', pattern: '^[a-z][a-z0-9-]{1,31}$' })
+  @ApiProperty({ description: 'The connection id: the prefix of every id that comes from it.', example: 'sandbox-hardwario', pattern: CONNECTION_ID_PATTERN.source })
   id: string;
 
   @ApiProperty({ description: 'The vendor integration.', enum: PROVIDER_IDS, example: 'hardwario' })

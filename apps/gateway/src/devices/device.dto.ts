@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
-import { PROVIDER_IDS } from '@devicegate/core';
+import { CONNECTION_ID_PATTERN, PROVIDER_IDS } from '@devicegate/core';
 import { ListOf } from '../common/list.dto.js';
 import { ReadingDto } from '../readings/reading.dto.js';
 import { IsStringMap } from '../common/validators.js';
@@ -101,9 +101,9 @@ export class DeviceStatusDto {
 
 @ApiSchema({ name: 'CreateDeviceRequest', description: 'What createDevice needs; providers use the fields that apply to them.' })
 export class CreateDeviceDto {
-  @ApiProperty({ description: 'The connection to create (or claim) the device in.', example: 'sandbox-hardwario', pattern: '^[a-z][a-z0-9-]{1,31}$' })
+  @ApiProperty({ description: 'The connection to create (or claim) the device in.', example: 'sandbox-hardwario', pattern: CONNECTION_ID_PATTERN.source })
   @IsString()
-  @Matches(/^[a-z][a-z0-9-]{1,31}$/, { message: 'connection_id must be a connection id' })
+  @Matches(CONNECTION_ID_PATTERN, { message: 'connection_id must be a connection id' })
   connection_id: string;
 
   @ApiPropertyOptional({ description: 'Unified id of the project to create it in, where the vendor has several.', example: 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3' })

@@ -1,7 +1,6 @@
 /** Internal records of the Izuma emulator; the wire shapes are built from them in `views.ts`. */
 
 export type DeviceState = 'unenrolled' | 'cloud_enrolling' | 'bootstrapped' | 'registered' | 'deregistered';
-export const DEVICE_STATES: readonly DeviceState[] = ['unenrolled', 'cloud_enrolling', 'bootstrapped', 'registered', 'deregistered'];
 
 export type ResourceOps = 'r' | 'rw' | 'x';
 

@@ -13,17 +13,6 @@ export interface BlynkToken {
   refresh_token?: string | null;
 }
 
-/** 400 of the token endpoint (RFC 6749 style). */
-export interface BlynkOAuthError {
-  error: string;
-  error_description?: string;
-}
-
-/** Every other error answer (`ErrorResponse`). */
-export interface BlynkErrorBody {
-  error: { message: string };
-}
-
 /** `DeviceHardwareInfo`: what the firmware reported about itself. */
 export interface BlynkHardwareInfo {
   version?: string;

@@ -50,8 +50,6 @@ export interface HwDevice {
 }
 
 /** Message types named by the .NET client enum and the docs (§5.6). */
-export type HwMessageType = 'data' | 'session' | 'config' | 'shell' | 'stats' | 'codec' | 'encoder' | 'decoder' | 'firmware';
-
 export type HwDownState = 'pending' | 'sent' | 'cancelled';
 
 /** A message object (§5.6). `body` is a JSON-encoded string in REST answers, but an object is accepted too. */

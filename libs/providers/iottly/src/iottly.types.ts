@@ -84,8 +84,3 @@ export interface IottlyCommandBody {
   cmd_type: string;
   values: Record<string, unknown>;
 }
-
-/** Error body of every endpoint (§3.4). */
-export interface IottlyErrorBody {
-  error?: unknown;
-}
