@@ -463,10 +463,10 @@ describe('commands', () => {
     const messageId = native(command.id);
     expect(hw.messagesOf(deviceId).some((m) => m.id === messageId)).toBe(true);
 
-    const read = await conn.getCommand!(deviceId, messageId, command, backgroundContext());
+    const read = await conn.getCommand!(deviceId, messageId, backgroundContext());
     expect(read).toMatchObject({ id: command.id, status: 'queued', name: 'downlink' });
     hw.addUplink(deviceId, { thermometer: { temperature: 20.1 } });
-    const sent = await conn.getCommand!(deviceId, messageId, undefined, backgroundContext());
+    const sent = await conn.getCommand!(deviceId, messageId, backgroundContext());
     expect(sent).toMatchObject({ id: command.id, status: 'sent', name: 'downlink', params: { relay: true, setpoint: 21.5 } });
 
     const { items } = await readAll(conn.messages(deviceId), q(5, [f('direction', 'eq', 'downlink')], 'DESC'));
@@ -477,13 +477,13 @@ describe('commands', () => {
     const conn = connect();
     const config = await conn.sendCommand!(deviceId, { id: 'gw-cmd-2', name: 'config', params: { lines: ['app config interval-report 1800'] } }, backgroundContext());
     expect(config).toMatchObject({ name: 'config', status: 'queued' });
-    expect(await conn.getCommand!(deviceId, native(config.id), undefined, backgroundContext())).toMatchObject({
+    expect(await conn.getCommand!(deviceId, native(config.id), backgroundContext())).toMatchObject({
       name: 'config',
       params: { lines: ['app config interval-report 1800'] },
       status: 'queued',
     });
     const shell = await conn.sendCommand!(deviceId, { id: 'gw-cmd-3', name: 'shell', params: { commands: ['info show', 'app config show'] } }, backgroundContext());
-    expect(await conn.getCommand!(deviceId, native(shell.id), undefined, backgroundContext())).toMatchObject({
+    expect(await conn.getCommand!(deviceId, native(shell.id), backgroundContext())).toMatchObject({
       name: 'shell',
       params: { commands: ['info show', 'app config show'] },
     });
@@ -508,8 +508,8 @@ describe('commands', () => {
   it('answers unknown devices and commands with not_found', async () => {
     const conn = connect();
     expect((await failure(conn.sendCommand!(UNKNOWN_UUID, { id: 'x', name: 'downlink', params: { a: 1 } }, backgroundContext()))).type).toBe('not_found');
-    expect((await failure(conn.getCommand!(deviceId, UNKNOWN_UUID, undefined, backgroundContext()))).type).toBe('not_found');
+    expect((await failure(conn.getCommand!(deviceId, UNKNOWN_UUID, backgroundContext()))).type).toBe('not_found');
     const uplink = hw.messagesOf(deviceId).find((m) => m.direction === 'up')!;
-    expect((await failure(conn.getCommand!(deviceId, uplink.id, undefined, backgroundContext()))).type).toBe('not_found');
+    expect((await failure(conn.getCommand!(deviceId, uplink.id, backgroundContext()))).type).toBe('not_found');
   });
 });

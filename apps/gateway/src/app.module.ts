@@ -11,6 +11,7 @@ import { MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency/ide
 import { IDEMPOTENCY_STORE, LOGGER, RATE_LIMIT_STORE, REDIS } from './app.tokens.js';
 import type { Logger } from './ops/logger.js';
 import { CommandsController, CommandsService } from './commands/commands.controller.js';
+import { COMMAND_STORE, MemoryCommandStore, RedisCommandStore } from './commands/command-store.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.types.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
 import { ConnectionsController } from './connections/connections.controller.js';
@@ -64,6 +65,7 @@ export class AppModule implements OnApplicationShutdown {
         { provide: LOGGER, useValue: logger },
         { provide: RATE_LIMIT_STORE, useValue: redis ? new RedisRateLimitStore(redis, perSecond, burst) : new MemoryRateLimitStore(perSecond, burst) },
         { provide: IDEMPOTENCY_STORE, useValue: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore() },
+        { provide: COMMAND_STORE, useValue: redis ? new RedisCommandStore(redis) : new MemoryCommandStore() },
       ],
     };
   }

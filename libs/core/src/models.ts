@@ -104,7 +104,29 @@ export interface Command {
   status: CommandStatus;
   created_at: Timestamp | null;
   updated_at: Timestamp | null;
+  /** The device's answer, where the vendor reports one after the send (Izuma `async-responses`). */
+  result?: CommandResult | null;
   native?: unknown;
+}
+
+/** A device's answer to a command, as the vendor reports it. */
+export interface CommandResult {
+  /** The vendor's status code of the answer (Izuma: the device's CoAP-like code, or the service's own 429/5xx). */
+  status: number | null;
+  /** The vendor's error token, or null. */
+  error: string | null;
+  /** The answer's payload as text when it is text, else null (`payload_b64` keeps it whole). */
+  payload: string | null;
+  payload_b64: string | null;
+  content_type: string | null;
+}
+
+/** What a vendor push reports of a command sent earlier: its unified id, its new status and the device's answer. */
+export interface CommandOutcome {
+  id: string;
+  status: CommandStatus;
+  at: Timestamp;
+  result: CommandResult;
 }
 
 export type ConnectionStatus = 'ok' | 'degraded' | 'unavailable' | 'unknown';

@@ -3,6 +3,7 @@ import type { CallContext } from './context.js';
 import type { Filter } from './filters.js';
 import type {
   Command,
+  CommandOutcome,
   CreateDeviceInput,
   Device,
   DeviceStatus,
@@ -18,8 +19,9 @@ import type {
 
 /**
  * The unified operations (the keys of a Connection's `capabilities`), each with the adapter member that
- * performs it. A provider supports an `optional` operation exactly when its connections have the method:
- * capabilities are read off the adapter, never declared beside it.
+ * performs it. A provider supports an `optional` operation exactly when its connections have the method
+ * (or the `keptBy` one: the gateway keeps what that method sent, and answers from it where the vendor
+ * cannot be asked): capabilities are read off the adapter, never declared beside it.
  */
 const OPERATIONS = {
   'projects.list': { member: 'projects' },
@@ -33,9 +35,9 @@ const OPERATIONS = {
   'devices.transfer': { member: 'transferDevice', optional: true },
   'messages.list': { member: 'messages' },
   'commands.send': { member: 'sendCommand', optional: true },
-  'commands.get': { member: 'getCommand', optional: true },
+  'commands.get': { member: 'getCommand', optional: true, keptBy: 'sendCommand' },
   passthrough: { member: 'authHeaders' },
-} as const satisfies Record<string, { member: keyof ProviderConnection; optional?: true }>;
+} as const satisfies Record<string, { member: keyof ProviderConnection; optional?: true; keptBy?: keyof ProviderConnection }>;
 export type Capability = keyof typeof OPERATIONS;
 export type Capabilities = Record<Capability, boolean>;
 export const CAPABILITIES = Object.keys(OPERATIONS) as Capability[];
@@ -54,8 +56,8 @@ export function capabilitiesOf(connection: ProviderConnection | (abstract new (.
   const target = (typeof connection === 'function' ? connection.prototype : connection) as Record<string, unknown>;
   return Object.fromEntries(
     CAPABILITIES.map((capability) => {
-      const { member, optional } = OPERATIONS[capability] as { member: string; optional?: true };
-      return [capability, optional ? typeof target[member] === 'function' : true];
+      const { member, optional, keptBy } = OPERATIONS[capability] as { member: string; optional?: true; keptBy?: string };
+      return [capability, optional ? typeof target[member] === 'function' || (keptBy !== undefined && typeof target[keptBy] === 'function') : true];
     }),
   ) as Capabilities;
 }
@@ -156,8 +158,11 @@ export interface ProviderConnection {
   getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus>;
   transferDevice?(deviceId: string, target: TransferInput, ctx: CallContext): Promise<Device>;
   sendCommand?(deviceId: string, command: SendCommandInput, ctx: CallContext): Promise<Command>;
-  /** What the vendor knows of a command this connection sent; `known` is the last status devicegate recorded. */
-  getCommand?(deviceId: string, commandId: string, known: Command | undefined, ctx: CallContext): Promise<Command>;
+  /**
+   * What the vendor knows of a command, where the vendor can be asked (absent otherwise: the gateway answers
+   * from the commands it recorded). Throws `not_found` when the vendor has no record of it.
+   */
+  getCommand?(deviceId: string, commandId: string, ctx: CallContext): Promise<Command>;
   /** Headers that authenticate a raw vendor call (fetching or refreshing a token when the vendor needs one). */
   authHeaders(ctx: CallContext): Promise<Record<string, string>>;
   /** Releases sockets and timers. */
@@ -208,6 +213,8 @@ export interface PushSupport {
   verify(request: PushRequest, verification: PushVerification): boolean | Promise<boolean>;
   /** The push as Messages (possibly none); throws GatewayError `validation_error` for a body not in the vendor's format. */
   parse(body: unknown, connectionId: string, receivedAt: number): Message[];
+  /** What the push reports of commands sent earlier (results of device requests), for vendors that report them. */
+  commandOutcomes?(body: unknown, connectionId: string, receivedAt: number): CommandOutcome[];
 }
 
 /** A provider: its defaults, its configuration schema, its capabilities and the factory of its connections. */

@@ -1,6 +1,24 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
+@ApiSchema({ name: 'CommandResult', description: "The device's answer to a command, as the vendor reports it after the send." })
+export class CommandResultDto {
+  @ApiProperty({ description: "The vendor's status code of the answer. Izuma: the device's code (200 done, 400 method refused, 404 no such resource, …) or the service's own (429 never delivered, 502/503/504 retries exhausted).", nullable: true, type: Number, example: 200 })
+  status: number | null;
+
+  @ApiProperty({ description: "The vendor's error token, or null.", nullable: true, type: String, example: null })
+  error: string | null;
+
+  @ApiProperty({ description: "The answer's payload as text when it is text, else null.", nullable: true, type: String, example: '21.5' })
+  payload: string | null;
+
+  @ApiProperty({ description: "The answer's payload, base64-encoded as the vendor sent it, or null.", nullable: true, type: String, example: 'MjEuNQ==' })
+  payload_b64: string | null;
+
+  @ApiProperty({ description: "The payload's content type, or null.", nullable: true, type: String, example: 'text/plain' })
+  content_type: string | null;
+}
+
 @ApiSchema({ name: 'Command', description: 'A command sent to a device, with what is known of its delivery.' })
 export class CommandDto {
   @ApiProperty({ description: 'Always `command`.', enum: ['command'], example: 'command' })
@@ -26,6 +44,14 @@ export class CommandDto {
 
   @ApiProperty({ description: 'When its status last changed, or null.', nullable: true, type: String, format: 'date-time', example: '2024-04-17T11:10:00.000Z' })
   updated_at: string | null;
+
+  @ApiProperty({
+    description:
+      "The device's answer, once the vendor reports it: Izuma pushes each device request's result (`async-responses`) to the notification channel, and the command turns `delivered` (2xx) or `failed` with it. Null until then, and for vendors that report no answer.",
+    nullable: true,
+    type: CommandResultDto,
+  })
+  result: CommandResultDto | null;
 }
 
 @ApiSchema({ name: 'SendCommandRequest', description: 'A command to send: its name and parameters (provider-specific).' })

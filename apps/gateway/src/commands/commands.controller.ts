@@ -1,9 +1,8 @@
-import { Controller, Get, HttpCode, Injectable, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Injectable, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { requireUnifiedId, type CallContext, type Command } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
-import { TtlCache } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdempotencyKey, ApiIdParam, V1Operation } from '../common/api.decorators.js';
@@ -11,36 +10,51 @@ import { present } from '../common/list-response.js';
 import { Ctx } from '../common/request.decorators.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
 import { CommandDto, SendCommandDto } from './command.dto.js';
+import { COMMAND_STORE, type CommandStore } from './command-store.js';
 import { ValidBody } from '../common/validation.js';
 
 @Injectable()
 export class CommandsService {
-  /** The last known state of commands sent through this instance, for vendors that cannot be asked later. */
-  private readonly sent = new TtlCache<Command>(50_000, 7 * 24 * 3_600_000);
-
-  constructor(private readonly registry: ConnectionRegistry) {}
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    @Inject(COMMAND_STORE) private readonly store: CommandStore,
+  ) {}
 
   async send(client: ClientConfig, deviceId: string, body: SendCommandDto, ctx: CallContext): Promise<Command> {
     const command = await this.registry.call(client, deviceId, 'sendCommand', { id: randomUUID(), name: body.name, params: body.params ?? {} }, ctx);
-    this.sent.set(command.id, command);
-    return present(command, false);
+    await this.store.record(command);
+    return shown(command);
   }
 
+  /** The vendor's state where it can be asked, else what devicegate recorded (with what the vendor pushed since). */
   async get(client: ClientConfig, deviceId: string, commandId: string, ctx: CallContext): Promise<Command> {
     const live = this.registry.locate(client, deviceId);
     const command = requireUnifiedId(commandId);
     if (command.connectionId !== live.config.id) throw new GatewayError('not_found', 'No command has this id.');
-    const known = this.sent.get(commandId);
+    const known = await this.store.get(commandId);
     if (known && known.device_id !== deviceId) throw new GatewayError('not_found', 'No command has this id.');
-    if (this.registry.supports(live, 'commands.get')) {
-      const fresh = await this.registry.call(client, deviceId, 'getCommand', command.nativeId, known, ctx);
-      this.sent.set(fresh.id, fresh);
-      return present(fresh, false);
+    // The vendor is asked where it keeps commands; elsewhere the gateway's record is the answer.
+    if (this.registry.supports(live, 'commands.get') && typeof live.adapter.getCommand === 'function') {
+      let fresh: Command;
+      try {
+        fresh = await this.registry.call(client, deviceId, 'getCommand', command.nativeId, ctx);
+      } catch (error) {
+        // A command the vendor keeps no record of (it answered the send without one) is as recorded.
+        if (known && error instanceof GatewayError && error.type === 'not_found') return shown(known);
+        throw error;
+      }
+      // The caller's own name and params, not the vendor's rendering of them.
+      const merged = known ? { ...fresh, name: known.name, params: known.params } : fresh;
+      await this.store.record(merged);
+      return shown(merged);
     }
     if (!known) throw new GatewayError('not_found', 'No command has this id.');
-    return present(known, false);
+    return shown(known);
   }
 }
+
+/** A command as answered: `result` is null until a vendor reports the device's answer. */
+const shown = (command: Command): Command => ({ ...present(command, false), result: command.result ?? null });
 
 @ApiTags('commands')
 @Controller('v1/devices/:device_id/commands')
@@ -68,7 +82,8 @@ export class CommandsController {
   @V1Operation({
     operationId: 'getDeviceCommand',
     summary: 'Get a command',
-    description: 'What is known of a command: the vendor\'s state where it can be asked (HARDWARIO downlink state), otherwise the last status devicegate recorded.',
+    description:
+      "What is known of a command: the vendor's state where it can be asked (HARDWARIO downlink state), otherwise the status devicegate recorded, updated by what the vendor pushed since (Izuma device-request results from the notification channel). Sent commands are kept for 7 days by the gateway, shared by every instance when `server.redis_url` is set, so any instance answers for a command sent through another.",
     scope: 'read',
   })
   @ApiIdParam('device_id', 'Unified device id `<connection_id>:<native id>`.', 'sandbox-hardwario:018e2ca2-0740-75dc-949f-37519117437f')

@@ -5,6 +5,7 @@ import { backgroundContext, type Message, type PushVerification } from '@deviceg
 import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { LOGGER } from '../app.tokens.js';
+import { COMMAND_STORE, type CommandStore } from '../commands/command-store.js';
 import { Public } from '../auth/auth.decorators.js';
 import { ApiErrors, ApiIdParam } from '../common/api.decorators.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
@@ -37,6 +38,7 @@ export class HooksService implements OnApplicationShutdown {
     private readonly store: EventStore,
     private readonly refusals: HookRefusals,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(COMMAND_STORE) private readonly commands: CommandStore,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -66,6 +68,7 @@ export class HooksService implements OnApplicationShutdown {
     }
     const receivedAt = Date.now();
     const messages: Message[] = push.parse(request.body, connectionId, receivedAt);
+    for (const outcome of push.commandOutcomes?.(request.body, connectionId, receivedAt) ?? []) await this.commands.settle(outcome);
     const added = this.store.append(messages, connectionId, receivedAt);
     this.registry.invalidateReads(connectionId);
     this.log.debug({ reqId: request.id, connection: connectionId, received: messages.length, accepted: added.length }, 'vendor push stored');

@@ -552,13 +552,6 @@ export class BlynkConnection implements ProviderConnection {
     else await this.client.setDatastream(request.body, ctx);
     return mapCommand(command, deviceId, this.connectionId, Date.now());
   }
-
-  /** Blynk keeps no record of either command: the status devicegate recorded is all there is. */
-  async getCommand(deviceId: string, commandId: string, known: Command | undefined, _ctx: CallContext): Promise<Command> {
-    this.deviceIdOf(deviceId);
-    if (!known) throw notFound('command', commandId);
-    return known;
-  }
 }
 
 /** What the timeline can be asked: an event type, and the oldest time wanted (to stop early). */

@@ -437,23 +437,14 @@ export class HardwarioConnection implements ProviderConnection {
 
   /**
    * The downlink message's `down_state` (`GET …/messages/{id}`). A command whose id is devicegate's own
-   * (the vendor answered without a message) is reported as last recorded.
+   * (the vendor answered without a message) is not the vendor's: not found here.
    */
-  async getCommand(deviceId: string, commandId: string, known: Command | undefined, ctx: CallContext): Promise<Command> {
+  async getCommand(deviceId: string, commandId: string, ctx: CallContext): Promise<Command> {
     if (!UUID.test(deviceId)) throw notFound('device', deviceId);
-    if (!UUID.test(commandId)) {
-      if (known) return known;
-      throw notFound('command', commandId);
-    }
-    let message: HwMessage;
-    try {
-      message = await this.client.getMessage(commandId, ctx);
-    } catch (error) {
-      if (known && error instanceof GatewayError && error.type === 'not_found') return known;
-      throw error;
-    }
+    if (!UUID.test(commandId)) throw notFound('command', commandId);
+    const message = await this.client.getMessage(commandId, ctx);
     if ((message.device_id && message.device_id !== deviceId) || message.direction === 'up') throw notFound('command', commandId);
-    return mapCommand(message, { connectionId: this.connectionId, deviceId, known });
+    return mapCommand(message, { connectionId: this.connectionId, deviceId });
   }
 
   async authHeaders(): Promise<Record<string, string>> {

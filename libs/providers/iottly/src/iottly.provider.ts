@@ -162,12 +162,6 @@ export class IottlyConnection implements ProviderConnection {
     return mapCommand({ ...command, params }, this.connectionId, deviceId, answer, Date.now());
   }
 
-  /** The vendor keeps no record of commands: the last known status is all there is. */
-  async getCommand(_deviceId: string, commandId: string, known: Command | undefined): Promise<Command> {
-    if (!known) throw new GatewayError('not_found', `No command has the id '${commandId.slice(0, 100)}'.`);
-    return known;
-  }
-
   async authHeaders(): Promise<Record<string, string>> {
     return this.client.authHeaders();
   }

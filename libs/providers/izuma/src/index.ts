@@ -3,7 +3,7 @@ import { IzumaConnection } from './izuma.provider.js';
 import { izumaPush } from './izuma.push.js';
 
 export { IzumaConnection } from './izuma.provider.js';
-export { izumaPush, parseIzumaPush, verifyIzumaPush } from './izuma.push.js';
+export { izumaPush, parseIzumaAsyncResponses, parseIzumaPush, verifyIzumaPush } from './izuma.push.js';
 
 /**
  * Izuma Device Management (ex Pelion / Mbed Cloud): the account of an access key, its Device Directory,

@@ -186,15 +186,6 @@ export class IzumaConnection implements ProviderConnection {
     return mapQueuedCommand(command, deviceId, plan, Date.now(), this.map);
   }
 
-  /**
-   * Izuma has no endpoint to read a device request back: its outcome is pushed once, as an `async-responses`
-   * item, to the notification channel of the key. Without a channel the status stays what devicegate recorded.
-   */
-  async getCommand(_deviceId: string, commandId: string, known: Command | undefined): Promise<Command> {
-    if (!known) throw new GatewayError('not_found', `No command has the id '${commandId.slice(0, 100)}' on this connection.`);
-    return known;
-  }
-
   async authHeaders(): Promise<Record<string, string>> {
     return this.client.authHeaders();
   }

@@ -1,5 +1,5 @@
 import type { PushRequest } from '@devicegate/core';
-import { parseIzumaPush, verifyIzumaPush } from './izuma.push.js';
+import { parseIzumaAsyncResponses, parseIzumaPush, verifyIzumaPush } from './izuma.push.js';
 
 const request = (headers: Record<string, string>): PushRequest => ({ method: 'PUT', headers, rawBody: Buffer.from('{}'), body: {} });
 
@@ -34,5 +34,33 @@ describe('Izuma notification channel push', () => {
     expect(parseIzumaPush({}, 'iz')).toEqual([]);
     expect(() => parseIzumaPush({ notifications: {} }, 'iz')).toThrow(expect.objectContaining({ type: 'validation_error' }));
     expect(() => parseIzumaPush({ notifications: [{ path: '/1' }] }, 'iz')).toThrow(expect.objectContaining({ type: 'validation_error' }));
+  });
+
+  it('reads async-responses as command outcomes: 2xx delivered, anything else failed, with status, error and payload', () => {
+    const outcomes = parseIzumaAsyncResponses(
+      {
+        notifications: [],
+        'async-responses': [
+          { id: '2c6a4b1e-7f0e-4a0c-9d1b-8f2f0f4f6a11', status: 200, payload: 'MjEuNQ==', ct: 'text/plain', 'max-age': 60 },
+          { id: '9e3c96b8-c4d7-496a-ab90-cc732b9b560e', status: 504, error: 'TIMEOUT' },
+          { id: 'c-404', status: 404 },
+          { status: 200 },
+        ],
+      },
+      'iz',
+      Date.UTC(2024, 0, 1),
+    );
+    expect(outcomes).toEqual([
+      {
+        id: 'iz:2c6a4b1e-7f0e-4a0c-9d1b-8f2f0f4f6a11',
+        status: 'delivered',
+        at: '2024-01-01T00:00:00.000Z',
+        result: { status: 200, error: null, payload: '21.5', payload_b64: 'MjEuNQ==', content_type: 'text/plain' },
+      },
+      { id: 'iz:9e3c96b8-c4d7-496a-ab90-cc732b9b560e', status: 'failed', at: '2024-01-01T00:00:00.000Z', result: { status: 504, error: 'TIMEOUT', payload: null, payload_b64: null, content_type: null } },
+      { id: 'iz:c-404', status: 'failed', at: '2024-01-01T00:00:00.000Z', result: { status: 404, error: null, payload: null, payload_b64: null, content_type: null } },
+    ]);
+    expect(parseIzumaAsyncResponses({ notifications: [] }, 'iz')).toEqual([]);
+    expect(() => parseIzumaAsyncResponses({ 'async-responses': {} }, 'iz')).toThrow(expect.objectContaining({ type: 'validation_error' }));
   });
 });

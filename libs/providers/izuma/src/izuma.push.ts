@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bearerToken, messageOrigin, pushHeader, secretMatches, toUnifiedId, type Message, type MessageType, type PushRequest, type PushSupport } from '@devicegate/core';
+import { bearerToken, messageOrigin, pushHeader, secretMatches, toUnifiedId, type CommandOutcome, type Message, type MessageType, type PushRequest, type PushSupport } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { PROVIDER, resourceReading } from './izuma.mapper.js';
 
@@ -11,7 +11,8 @@ import { PROVIDER, resourceReading } from './izuma.mapper.js';
  * message id (without it an id is derived from the item) and `timestamp` its `created_at`.
  *
  * Resource notifications become `data` messages; registrations, registration updates, de-registrations
- * and expiries become `status` messages. `async-responses` name no device and are not messages.
+ * and expiries become `status` messages. `async-responses` name no device and are not messages: they are
+ * the results of device requests, read by `parseIzumaAsyncResponses`.
  */
 export const IZUMA_PUSH_AUTHENTICATION = 'The callback is registered with the header `authorization: <push secret>` (or `Bearer <push secret>`); the body is a NotificationMessage.';
 
@@ -96,8 +97,41 @@ export function parseIzumaPush(body: unknown, connectionId: string, receivedAt =
   return messages;
 }
 
+/**
+ * The `async-responses` of a NotificationMessage (reference §6.5) as command outcomes: `id` is the request's
+ * `async-id`, which is devicegate's command id. 2xx is the device's success (`delivered`); any other status
+ * (the device's 4xx, the service's 429 never-delivered and 5xx retries-exhausted) is `failed`. The entry point
+ * for every channel (webhook callback, WebSocket): each hands it the NotificationMessage as received.
+ */
+export function parseIzumaAsyncResponses(body: unknown, connectionId: string, receivedAt = Date.now()): CommandOutcome[] {
+  if (!isObject(body) || body['async-responses'] === undefined) return [];
+  const items = body['async-responses'];
+  if (!Array.isArray(items)) throw GatewayError.validation([{ name: 'async-responses', message: 'must be an array' }], 'The push is not an Izuma notification message.');
+  const at = new Date(receivedAt).toISOString();
+  return items.flatMap((item): CommandOutcome[] => {
+    if (!isObject(item) || typeof item.id !== 'string' || item.id.length === 0) return [];
+    const status = typeof item.status === 'number' && Number.isInteger(item.status) ? item.status : null;
+    const payload = typeof item.payload === 'string' && item.payload.length > 0 ? item.payload : null;
+    return [
+      {
+        id: toUnifiedId(connectionId, item.id),
+        status: status !== null && status >= 200 && status < 300 ? 'delivered' : 'failed',
+        at,
+        result: {
+          status,
+          error: typeof item.error === 'string' && item.error.length > 0 ? item.error : null,
+          payload: payload === null ? null : decodePayload(payload),
+          payload_b64: payload,
+          content_type: typeof item.ct === 'string' ? item.ct : null,
+        },
+      },
+    ];
+  });
+}
+
 export const izumaPush: PushSupport = {
   authentication: IZUMA_PUSH_AUTHENTICATION,
   verify: (request, { secret }) => secret !== undefined && verifyIzumaPush(request, secret),
   parse: (body, connectionId, receivedAt) => parseIzumaPush(body, connectionId, receivedAt),
+  commandOutcomes: (body, connectionId, receivedAt) => parseIzumaAsyncResponses(body, connectionId, receivedAt),
 };
