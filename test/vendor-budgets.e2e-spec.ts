@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { startBlynkEmulator } from '@devicegate/emulators/blynk';
 import { startHardwarioEmulator, type HardwarioEmulator } from '@devicegate/emulators/hardwario';
 import { sha256hex, startGateway, type RunningGateway } from './support/gateway-harness.js';
 
@@ -134,4 +135,38 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
       expect(after.headers['cache-status']).toMatch(/fwd=miss/);
     });
   });
+});
+
+describe('Blynk: one budget per organization', () => {
+  it('makes connections of one organization share its budget, so together they never exceed the vendor limit', async () => {
+    // The vendor counts 12 calls a minute per organization; each connection is configured with the same 12.
+    const emulator = await startBlynkEmulator({ rateLimitPerMinute: 12 });
+    const connection = (id: string) => ({
+      id,
+      provider: 'blynk',
+      base_url: emulator.baseUrl,
+      org_id: emulator.orgId,
+      credentials: { client_id: emulator.credentials.clientId, client_secret: emulator.credentials.clientSecret },
+      rate_limit: { requests: 12, per_seconds: 60 },
+      retries: 0,
+      cache: { ttl_seconds: 0 },
+    });
+    const gw = await startGateway({
+      clients: [{ name: 'budget', key_sha256: sha256hex('budget-key'), scopes: ['read'] }],
+      connections: [connection('blynk-one'), connection('blynk-two')],
+    });
+    try {
+      const devices = emulator.deviceIds().slice(0, 8);
+      const answers = await Promise.all(devices.map((id, i) => request(gw.url).get(`/v1/devices/${i % 2 ? 'blynk-two' : 'blynk-one'}:${id}`).set(AUTH)));
+      const stats = (await (await fetch(`${emulator.url}/_emulator/stats`)).json()) as { rate_limited: number };
+      expect(stats.rate_limited).toBe(0);
+      // Both connections were served from the one budget, and what it could not hold was refused by devicegate.
+      expect(answers.filter((a) => a.status === 200).length).toBeGreaterThan(0);
+      for (const answer of answers) if (answer.status !== 200) expect(answer.body.type).toBe('upstream_rate_limited');
+      expect(answers.some((a) => a.status === 429)).toBe(true);
+    } finally {
+      await gw.close();
+      await emulator.close();
+    }
+  }, 30_000);
 });

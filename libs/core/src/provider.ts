@@ -234,5 +234,11 @@ export interface ProviderDefinition {
   secretNativeFields?: readonly string[];
   /** Present when the vendor can push messages to devicegate. */
   push?: PushSupport;
+  /**
+   * The vendor account whose rate limit a connection spends, when the vendor counts by something wider than
+   * one set of credentials (Blynk: the organization). Connections naming the same account share one budget;
+   * by default each connection is its own account.
+   */
+  budgetAccount?(connection: ConnectionConfig): string;
   create(connection: ConnectionConfig, deps: ProviderDeps): ProviderConnection;
 }

@@ -5,7 +5,7 @@ import type { CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
 import { rateLimitPauseMs } from './rate-limit-headers.js';
-import { VendorBudget, type BudgetLimit } from './vendor-budget.js';
+import { VendorBudget, type BudgetLimit, type BudgetWindow } from './vendor-budget.js';
 import type { ReadCacheStore } from './read-cache.js';
 
 export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
@@ -82,6 +82,8 @@ export interface HttpClientOptions {
   circuit?: CircuitOptions;
   /** The vendor account's documented limit; calls beyond it wait or fail before the vendor would refuse them. */
   budget?: BudgetLimit;
+  /** Where the budget's calls are counted (default: a window of this client's own); connections of one vendor account, or instances sharing Redis, pass the same. */
+  budgetWindow?: BudgetWindow;
   /** The longest a call waits for the budget before answering 429 itself (default 5 s, and never past the caller's deadline). */
   maxBudgetWaitMs?: number;
   /** Callers that may wait for the budget at once; more are answered 429 at once (default 1000). */
@@ -195,7 +197,7 @@ class VendorResponse implements HttpResponse {
 export class HttpClient {
   readonly baseUrl: string;
   private readonly agent: Agent;
-  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'onCall' | 'lookup' | 'maxBudgetQueue' | 'cache'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'budgetWindow' | 'onCall' | 'lookup' | 'maxBudgetQueue' | 'cache'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
   private secretHeaderNames?: Set<string>;
   /** Who an error is about: the connection and provider, never more. */
@@ -220,7 +222,7 @@ export class HttpClient {
     this.attributionOf = { connectionId: options.connectionId, provider: options.provider };
     this.circuit = new CircuitBreaker(options.circuit);
     this.cache = options.cache && options.cache.ttlMs > 0 ? options.cache : undefined;
-    this.budget = options.budget ? new VendorBudget(options.budget, this.attributionOf, { maxQueue: options.maxBudgetQueue }) : undefined;
+    this.budget = options.budget ? new VendorBudget(options.budget, this.attributionOf, { maxQueue: options.maxBudgetQueue }, options.budgetWindow) : undefined;
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,

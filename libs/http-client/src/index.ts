@@ -5,3 +5,4 @@ export * from './vendor-budget.js';
 export * from './token-cache.js';
 export * from './rate-limit-headers.js';
 export * from './read-cache.js';
+export * from './redis-budget-window.js';

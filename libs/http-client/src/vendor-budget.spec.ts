@@ -125,4 +125,20 @@ describe('VendorBudget', () => {
     await jest.advanceTimersByTimeAsync(20);
     expect(left).toBe(true);
   });
+
+  it('budgets of one account share its window: a place the other connection frees wakes this one', async () => {
+    const window = new SlidingWindowLog({ requests: 1, windowMs: 1000 });
+    const one = new VendorBudget({ requests: 1, windowMs: 1000 }, who, { now: () => Date.now() }, window);
+    const two = new VendorBudget({ requests: 1, windowMs: 1000 }, who, { now: () => Date.now() }, window);
+    expect(one.acquire('k', 60_000)).toBe(true);
+    let left = false;
+    void (two.acquire('k', 60_000) as Promise<void>).then(() => (left = true));
+    await jest.advanceTimersByTimeAsync(500);
+    one.release();
+    // Held a window after the answer, then the other connection's caller leaves without a release of its own.
+    await jest.advanceTimersByTimeAsync(990);
+    expect(left).toBe(false);
+    await jest.advanceTimersByTimeAsync(20);
+    expect(left).toBe(true);
+  });
 });

@@ -7,18 +7,24 @@ export interface BudgetLimit {
 }
 
 /**
- * Where the calls of one vendor account are counted: in this process here; a shared store (Redis) can
- * implement the same port so that every instance spends one budget.
+ * Where the calls of one vendor account are counted: in this process (`SlidingWindowLog`), or in Redis
+ * (`RedisBudgetWindow`) so that every instance spends one budget. Several connections of one account
+ * (a Blynk organization) share one window.
  */
 export interface BudgetWindow {
-  /** Takes a place for a call that leaves now; false when the window is full or the account is paused. */
-  take(now: number): boolean;
+  /**
+   * Takes a place for a call that leaves now; false when the window is full or the account is paused.
+   * `demand` is how many callers of this budget want a place now (a shared window may reserve that many at once).
+   */
+  take(now: number, demand?: number): boolean;
   /** A call that held a place ended now. */
   release(now: number): void;
   /** ms until a place may be free (Infinity while every place is held by a call still in flight). */
   nextFreeIn(now: number): number;
   /** No call leaves before `until` (the vendor's own `Retry-After`). */
   pauseUntil(until: number): void;
+  /** Calls `listener` whenever a place may have become free without a `release` of the listener's own budget. */
+  onFree(listener: () => void): void;
 }
 
 /**
@@ -33,6 +39,7 @@ export class SlidingWindowLog implements BudgetWindow {
   private count = 0;
   private inFlight = 0;
   private pausedTill = -Infinity;
+  private readonly listeners: Array<() => void> = [];
 
   constructor(private readonly limit: BudgetLimit) {
     this.ended = new Float64Array(limit.requests);
@@ -50,6 +57,12 @@ export class SlidingWindowLog implements BudgetWindow {
     this.inFlight -= 1;
     this.ended[(this.head + this.count) % this.limit.requests] = now;
     this.count += 1;
+    // Budgets of other connections of the same account may be waiting for this place.
+    for (const listener of this.listeners) listener();
+  }
+
+  onFree(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   nextFreeIn(now: number): number {
@@ -114,6 +127,9 @@ export class VendorBudget {
   ) {
     this.maxQueue = options.maxQueue ?? 1000;
     this.now = options.now ?? (() => performance.now());
+    window.onFree(() => {
+      if (this.waiting > 0) this.pump();
+    });
   }
 
   /**
@@ -156,7 +172,7 @@ export class VendorBudget {
   /** Grants places round-robin over the keys while the window has room, then sleeps until one frees. */
   private pump(): void {
     let now = this.now();
-    while (this.waiting > 0 && this.window.take(now)) {
+    while (this.waiting > 0 && this.window.take(now, this.waiting)) {
       const [key, queue] = this.queues.entries().next().value as [string, Waiter[]];
       const waiter = queue.shift()!;
       this.queues.delete(key);

@@ -19,11 +19,13 @@ import {
   type Reading,
 } from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
+import type { Redis } from 'ioredis';
 import { HttpClient, MemoryReadCache } from '@devicegate/http-client';
 import { readingsOfMessages, type ListSegment } from '@devicegate/listing';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { PROVIDER_REGISTRY } from './connections.tokens.js';
-import { LOGGER } from '../app.tokens.js';
+import { LOGGER, REDIS } from '../app.tokens.js';
+import { budgetWindows } from './vendor-accounts.js';
 import { GatewayMetrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
 import type { HiddenNativeFields } from '../common/list-response.js';
@@ -83,7 +85,9 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     @Inject(PROVIDER_REGISTRY) providers: ProviderRegistry,
     private readonly metrics: GatewayMetrics,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(REDIS) redis: Redis | null,
   ) {
+    const windows = budgetWindows(config.connections, providers, redis);
     for (const connection of config.connections) {
       const definition = providers.get(connection.provider)!;
       if (definition.secretNativeFields?.length) this.secretFields.set(definition.id, new Set(definition.secretNativeFields));
@@ -94,6 +98,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
         connectionId: connection.id,
         provider: connection.provider,
         budget: connection.rate_limit,
+        budgetWindow: windows.get(connection.id),
         cache: { ttlMs: (connection.cache?.ttl_seconds ?? 0) * 1000, store: this.readCache },
         circuit: { failureThreshold: connection.circuit.failure_threshold, openMs: connection.circuit.open_seconds * 1000 },
         onCall: (event) => {

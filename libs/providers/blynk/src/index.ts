@@ -1,5 +1,6 @@
 import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { BlynkConnection } from './blynk.provider.js';
+import { parseOrgId } from './blynk.mapper.js';
 
 export { BlynkConnection, BLYNK_PAGE_MAX } from './blynk.provider.js';
 
@@ -16,10 +17,10 @@ export const blynkProvider: ProviderDefinition = {
   displayName: 'Blynk.Cloud',
   defaultBaseUrl: 'https://blynk.cloud',
   // 10,000 requests per minute per organization (blynkkk/docs `blynk.cloud/platform-https-api/README.md`,
-  // reference §3). The vendor counts per organization, devicegate per connection: two connections to one
-  // organization share the vendor's count, and each is held back by the other's 429s (the http-client
-  // pauses a connection for a 429's Retry-After, or a second without one).
+  // reference §3). The vendor counts per organization, so connections of one organization on one Blynk server
+  // share one budget (budgetAccount): the organization is the configured `org_id`, which is the OAuth2 client's own.
   defaultRateLimit: { requests: 10_000, windowMs: 60_000 },
+  budgetAccount: (connection) => `blynk:${new URL(connection.base_url).host}:org:${parseOrgId(connection.settings.org_id) ?? String(connection.settings.org_id)}`,
   // The device auth token, unmasked in every device object (vendors/blynk.md §3).
   secretNativeFields: ['token'],
   connectionSchema: {

@@ -1,0 +1,102 @@
+import { Redis } from 'ioredis';
+import { SeededRandom } from '@devicegate/emulators/kit';
+import { RedisBudgetWindow, VendorBudget } from '@devicegate/http-client';
+import { startRedis } from './support/redis-server.js';
+import { describeWith } from './support/tools.js';
+
+/*
+ * The state instances share through Redis, each piece against a real redis-server: two "instances" are
+ * two objects on their own ioredis clients, as two processes would hold them.
+ */
+describeWith('redis-server')('state shared through Redis', () => {
+  let server: { url: string; stop: () => Promise<void> };
+  const clients: Redis[] = [];
+  const client = () => {
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
+    clients.push(redis);
+    return redis;
+  };
+  const who = { connectionId: 'dt', provider: 'disruptive' };
+
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit()));
+    await server?.stop();
+  });
+
+  describe('vendor budget', () => {
+    it('two instances never let the vendor see more than the limit in any window, whatever the latency of each call', async () => {
+      const limit = { requests: 5, windowMs: 400 };
+      const random = new SeededRandom(11);
+      const instances = [0, 1].map(() => new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'two-instances', limit, { maxCallMs: 1000 })));
+      const calls: Array<{ left: number; answered: number }> = [];
+      const call = async (budget: VendorBudget) => {
+        const place = budget.acquire('k', 60_000);
+        if (place !== true) await place;
+        const left = performance.now();
+        await new Promise((r) => setTimeout(r, random.int(0, 60)));
+        calls.push({ left, answered: performance.now() });
+        budget.release();
+      };
+      await Promise.all(Array.from({ length: 30 }, (_, i) => call(instances[i % 2])));
+      expect(calls).toHaveLength(30);
+      // The vendor counts a call somewhere between its departure and its answer: both ends stay within the limit
+      // (1 ms less than the window for Redis's whole-millisecond clock).
+      for (const end of ['left', 'answered'] as const) {
+        const times = calls.map((c) => c[end]).sort((x, y) => x - y);
+        for (const start of times) expect(times.filter((t) => t >= start && t < start + limit.windowMs - 1).length).toBeLessThanOrEqual(limit.requests);
+      }
+      // Both instances were served, not one starved.
+      const span = Math.max(...calls.map((c) => c.answered)) - Math.min(...calls.map((c) => c.left));
+      expect(span).toBeGreaterThanOrEqual(((30 / limit.requests) - 1) * limit.windowMs - 10);
+    }, 60_000);
+
+    it("a vendor's Retry-After on one instance holds the other back as well", async () => {
+      const limit = { requests: 100, windowMs: 1000 };
+      const a = new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'paused', limit, { maxCallMs: 1000 }));
+      const b = new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'paused', limit, { maxCallMs: 1000 }));
+      a.pause(600);
+      await new Promise((r) => setTimeout(r, 50));
+      const asked = performance.now();
+      const place = b.acquire('k', 5000);
+      if (place !== true) await place;
+      expect(performance.now() - asked).toBeGreaterThanOrEqual(450);
+      b.release();
+    });
+
+    it('places an instance reserved and no caller used go back to the others', async () => {
+      const limit = { requests: 3, windowMs: 60_000 };
+      const redis = client();
+      const a = new VendorBudget(limit, who, {}, new RedisBudgetWindow(redis, 'unused', limit, { maxCallMs: 1000 }));
+      // Three callers who give up at once: their places were reserved, never used.
+      const gone = new AbortController();
+      const waits = Array.from({ length: 3 }, () => a.acquire('k', 5000, gone.signal));
+      gone.abort(new Error('gone'));
+      await Promise.all(waits.map((w) => (w === true ? undefined : w.catch(() => undefined))));
+      await new Promise((r) => setTimeout(r, 300));
+      const b = new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'unused', limit, { maxCallMs: 1000 }));
+      for (let i = 0; i < 3; i++) {
+        const place = b.acquire('k', 2000);
+        if (place !== true) await place;
+      }
+      expect(await redis.zcard('dg:budget:{unused}:held')).toBe(3);
+    });
+
+    it("an instance that dies holding places gives them back after the call's longest time", async () => {
+      const limit = { requests: 2, windowMs: 100 };
+      const dead = new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'dies', limit, { maxCallMs: 200 }));
+      for (let i = 0; i < 2; i++) {
+        const place = dead.acquire('k', 2000);
+        if (place !== true) await place;
+      }
+      // Never released: the process is gone. The reservations lapse after 200 ms + margin (5 s), not never.
+      const other = new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'dies', limit, { maxCallMs: 200 }));
+      const asked = performance.now();
+      const place = other.acquire('k', 15_000);
+      if (place !== true) await place;
+      expect(performance.now() - asked).toBeGreaterThan(4000);
+    }, 30_000);
+  });
+});
