@@ -38,7 +38,8 @@ describeWith('redis-server')('two instances, one vendor account', () => {
     // DT allows 25 calls in any 5 s: the callers past what a 5 s wait allows get devicegate's own 429, not the vendor's.
     for (const answer of answers) if (answer.status !== 200) expect(answer).toMatchObject({ status: 429, body: { type: 'upstream_rate_limited' } });
     const ok = answers.filter((a) => a.status === 200).length;
-    expect(ok).toBeGreaterThanOrEqual(25);
+    // At least the first window's worth, less each instance's token exchange (counted in the same budget).
+    expect(ok).toBeGreaterThanOrEqual(23);
     expect(requests).toBeGreaterThanOrEqual(ok);
   }, 60_000);
 });
