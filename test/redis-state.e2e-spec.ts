@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { SeededRandom } from '@devicegate/emulators/kit';
+import { backgroundContext, type ListPlan, type ListQuery, type ListSource, type VendorCursor, type VendorPage } from '@devicegate/core';
 import { RedisBudgetWindow, VendorBudget } from '@devicegate/http-client';
+import { DEVICE_FIELDS, ListingEngine, RedisResumeStore, parseListArgs } from '@devicegate/listing';
 import { startRedis } from './support/redis-server.js';
 import { describeWith } from './support/tools.js';
 
@@ -98,5 +100,49 @@ describeWith('redis-server')('state shared through Redis', () => {
       if (place !== true) await place;
       expect(performance.now() - asked).toBeGreaterThan(4000);
     }, 30_000);
+  });
+
+  describe('list resume cache', () => {
+    type Item = { id: string; name: string };
+    /** A vendor list read 3 items a call through a cursor, counting its calls. */
+    class Source implements ListSource<Item> {
+      calls = 0;
+      readonly items = Array.from({ length: 20 }, (_, i) => ({ id: `c:${String(i).padStart(2, '0')}`, name: `n${i}` }));
+      plan(query: ListQuery): ListPlan {
+        return { order: query.order, exactTotal: false };
+      }
+      async fetchPage(_query: ListQuery, cursor: VendorCursor | null): Promise<VendorPage<Item>> {
+        this.calls += 1;
+        const start = cursor === null ? 0 : Number(cursor);
+        return { items: this.items.slice(start, start + 3), next: start + 3 < this.items.length ? start + 3 : null };
+      }
+    }
+
+    it('lets pages alternate between instances at the vendor cost of one, each item once', async () => {
+      const source = new Source();
+      const engines = [0, 1].map(() => new ListingEngine({ shared: new RedisResumeStore(client()) }));
+      const ids: string[] = [];
+      let after: string | undefined;
+      for (let n = 0; ; n++) {
+        const args = parseListArgs({ limit: '2', ...(after ? { after } : {}) }, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' });
+        const page = await engines[n % 2].list({ kind: 'devices', reach: '*', segments: [{ connectionId: 'c', provider: 'hardwario', source }], args, fields: DEVICE_FIELDS }, backgroundContext());
+        ids.push(...page.items.map((i) => i.id));
+        if (!page.hasMore) break;
+        after = ids[ids.length - 1];
+      }
+      expect(ids).toEqual(source.items.map((i) => i.id));
+      // 20 items, 3 a call: 7 calls, as one instance alone needs; rescanning on every other page would take dozens.
+      expect(source.calls).toBe(7);
+    });
+
+    it('keeps an entry for its time to live only, and none larger than 1 MiB', async () => {
+      const store = new RedisResumeStore(client());
+      await store.set('short', { at: 1 }, 100);
+      expect(await store.get('short')).toEqual({ at: 1 });
+      await store.set('huge', 'x'.repeat(1024 * 1024 + 1), 60_000);
+      expect(await store.get('huge')).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await store.get('short')).toBeUndefined();
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { startGatewayPair, type GatewayPair, type PairInstance } from './support/gateway-pair.js';
 import { describeWith } from './support/tools.js';
 
@@ -6,7 +7,7 @@ async function vendorStats(baseUrl: string): Promise<{ requests: number; rate_li
   return (await (await fetch(`${baseUrl}/_emulator/stats`)).json()) as { requests: number; rate_limited: number };
 }
 
-/** Two instances on one Redis spend one vendor budget. */
+/** Two instances on one Redis spend one vendor budget and resume each other's list pages. */
 describeWith('redis-server')('two instances, one vendor account', () => {
   let pair: GatewayPair;
   const get = (instance: PairInstance, path: string) => fetch(`${instance.url}${path}`, { headers: pair.headers });
@@ -15,6 +16,8 @@ describeWith('redis-server')('two instances, one vendor account', () => {
     pair = await startGatewayPair({
       providers: ['disruptive', 'hardwario'],
       emulators: { deviceCount: 60 },
+      // The list test counts what the resume cache saves, so the read cache stays out of it.
+      connection: (e) => (e.provider === 'hardwario' ? { cache: { ttl_seconds: 0 } } : {}),
     });
   }, 90_000);
   afterAll(async () => {
@@ -42,4 +45,39 @@ describeWith('redis-server')('two instances, one vendor account', () => {
     expect(ok).toBeGreaterThanOrEqual(23);
     expect(requests).toBeGreaterThanOrEqual(ok);
   }, 60_000);
+
+  it('alternating list pages between the instances cost at most 1.1 × the vendor calls of one, and visit every item once', async () => {
+    const hw = pair.emulator('hardwario');
+    const connection = pair.connectionId('hardwario');
+    const listCalls = () => hw.requests().filter((r) => r.method === 'GET' && /\/devices$/.test(r.path)).length;
+    const redis = new Redis(pair.redisUrl);
+    const page = async (alternate: boolean) => {
+      // Each walk starts with nothing remembered, as a fresh deployment would.
+      const remembered = await redis.keys('dg:list:*');
+      if (remembered.length > 0) await redis.del(...remembered);
+      hw.resetStats();
+      const ids: string[] = [];
+      let after: string | undefined;
+      for (let n = 0; n < 200; n++) {
+        const instance = alternate && n % 2 === 1 ? pair.b : pair.a;
+        const res = await get(instance, `/v1/devices?connection_id=${connection}&limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { data: Array<{ id: string }>; has_more: boolean };
+        ids.push(...body.data.map((d) => d.id));
+        if (!body.has_more) return { ids, calls: listCalls() };
+        after = ids[ids.length - 1];
+      }
+      throw new Error('paging did not end');
+    };
+    try {
+      const one = await page(false);
+      const two = await page(true);
+      expect(one.ids).toHaveLength(60);
+      expect(two.ids).toEqual(one.ids);
+      expect(new Set(two.ids).size).toBe(60);
+      expect(two.calls).toBeLessThanOrEqual(Math.floor(one.calls * 1.1));
+    } finally {
+      await redis.quit();
+    }
+  }, 90_000);
 });

@@ -2,7 +2,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { Redis } from 'ioredis';
 import { APP_GUARD } from '@nestjs/core';
 import type { ProviderRegistry } from '@devicegate/core';
-import { ListingEngine } from '@devicegate/listing';
+import { ListingEngine, RedisResumeStore } from '@devicegate/listing';
 import { ApiKeyGuard } from './auth/auth.guard.js';
 import { ClientKeys } from './auth/client-keys.js';
 import { MemoryRateLimitStore } from './auth/rate-limit.js';
@@ -46,7 +46,7 @@ export class AppModule implements OnApplicationShutdown {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: PROVIDER_REGISTRY, useValue: providers },
-        { provide: ListingEngine, useValue: new ListingEngine() },
+        { provide: ListingEngine, useValue: new ListingEngine(redis ? { shared: new RedisResumeStore(redis) } : {}) },
         ConnectionRegistry,
         ConnectionsService,
         ProjectsService,

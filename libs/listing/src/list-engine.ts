@@ -3,7 +3,7 @@ import { GatewayError, isGatewayError } from '@devicegate/errors';
 import type { FieldSpecs } from './fields.js';
 import { compileFilters } from './filter-eval.js';
 import type { ListArgs } from './list-args.js';
-import { TtlCache } from './resume-cache.js';
+import { TtlCache, type SharedResumeStore } from './resume-cache.js';
 
 /** One connection's share of a list. */
 export interface ListSegment<T> {
@@ -62,6 +62,8 @@ export interface ListingOptions {
   maxScanCalls?: number;
   /** How long finding such an `after` may take (default 10 s). */
   maxScanMs?: number;
+  /** Positions and counts kept for every instance as well (with `server.redis_url`). */
+  shared?: SharedResumeStore;
 }
 
 /** The vendor's largest page: a scan reads as much per call as the vendor allows. */
@@ -82,11 +84,15 @@ export class ListingEngine {
   private readonly positions: TtlCache<Position<Identified>>;
   private readonly totals: TtlCache<number>;
   private readonly scanBounds: { calls: number; ms: number };
+  private readonly shared?: SharedResumeStore;
+  private readonly ttl: { position: number; total: number };
 
   constructor(options: ListingOptions = {}) {
     this.scanBounds = { calls: options.maxScanCalls ?? 20, ms: options.maxScanMs ?? 10_000 };
-    this.positions = new TtlCache(options.maxPositions ?? 2_000, options.positionTtlMs ?? 15 * 60_000);
-    this.totals = new TtlCache(options.maxPositions ?? 10_000, options.totalTtlMs ?? 60_000);
+    this.ttl = { position: options.positionTtlMs ?? 15 * 60_000, total: options.totalTtlMs ?? 60_000 };
+    this.positions = new TtlCache(options.maxPositions ?? 2_000, this.ttl.position);
+    this.totals = new TtlCache(options.maxPositions ?? 10_000, this.ttl.total);
+    this.shared = options.shared;
   }
 
   async list<T extends Identified>(request: ListRequest<T>, ctx: CallContext): Promise<ListPage<T>> {
@@ -104,7 +110,8 @@ export class ListingEngine {
     if (args.after === null) {
       position = segments.map((s) => fresh<T>(s.connectionId));
     } else {
-      const remembered = this.positions.get(`${signature}|${args.after}`) as Position<T> | undefined;
+      const key = `${signature}|${args.after}`;
+      const remembered = (this.positions.get(key) ?? (await this.shared?.get(key))) as Position<T> | undefined;
       const scanBounds = { calls: this.scanBounds.calls, until: Date.now() + this.scanBounds.ms };
       position = remembered ? remembered.map(copyState) : await this.scanTo(args.after, segments, new SegmentReader<T>(bySource, { ...query, pageSize: SCAN_PAGE_SIZE }, matches, ctx, scanBounds));
     }
@@ -150,7 +157,11 @@ export class ListingEngine {
       const rest = position.slice(index);
       rest[0] = { ...rest[0], buffer: [extra, ...rest[0].buffer] };
       // A position holding a whole reversed list is not kept: memory stays bounded, and that `after` is found by scanning.
-      if (rest.reduce((n, state) => n + state.buffer.length, 0) <= MAX_BUFFERED_ITEMS) this.positions.set(`${signature}|${last.id}`, rest as Position<Identified>);
+      if (rest.reduce((n, state) => n + state.buffer.length, 0) <= MAX_BUFFERED_ITEMS) {
+        this.positions.set(`${signature}|${last.id}`, rest as Position<Identified>);
+        // Kept before the page is answered: the next page may be asked of another instance at once.
+        await this.shared?.set(`${signature}|${last.id}`, rest, this.ttl.position);
+      }
     }
 
     const result: ListPage<T> = { items: page, hasMore, unreachable };
@@ -199,11 +210,12 @@ export class ListingEngine {
       segments.map(async (segment) => {
         if (unreachable.some((u) => u.connection_id === segment.connectionId)) return 0;
         const key = `${signature}|total|${segment.connectionId}`;
-        const cached = this.totals.get(key);
+        const cached = this.totals.get(key) ?? ((await this.shared?.get(key)) as number | undefined);
         if (cached !== undefined) return cached;
         try {
           const count = await reader.count(segment.connectionId);
           this.totals.set(key, count);
+          await this.shared?.set(key, count, this.ttl.total);
           return count;
         } catch (error) {
           if (!partial) throw attribute(error, segment);
