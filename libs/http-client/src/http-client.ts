@@ -1,6 +1,5 @@
-import { EventEmitter } from 'node:events';
 import type { LookupFunction } from 'node:net';
-import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
@@ -146,18 +145,59 @@ function queryString(query: HttpRequest['query']): string {
 }
 
 /**
- * The abort signal of one vendor call. undici takes an EventEmitter as well as an AbortSignal; an
- * AbortController costs several times more (it is an EventTarget), and every call needs one.
+ * One vendor call on undici's dispatcher, its answer read whole. `Agent.dispatch` with this handler
+ * does what `undici.request` would, without the Readable body stream, async resource and promise it
+ * builds per call: a third of what a call costs the gateway's CPU. `abort` ends it at any point.
  */
-class CallSignal extends EventEmitter {
+class VendorCall implements Dispatcher.DispatchHandler {
   aborted = false;
-  reason: unknown = undefined;
+  private controller?: Dispatcher.DispatchController;
+  private reason?: Error;
+  private status = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
 
-  abort(reason?: unknown): void {
+  constructor(
+    private readonly maxBytes: number,
+    private readonly tooLarge: (status: number) => GatewayError,
+    private readonly resolve: (answer: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  abort(reason: Error): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    this.emit('abort');
+    // Before a connection took the call there is nothing to stop yet: it is stopped as it starts.
+    this.controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.aborted) controller.abort(this.reason!);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // 1xx answers are informational; the real answer follows.
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+    if (Number(headers['content-length']) > this.maxBytes) this.abort(this.tooLarge(statusCode));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) this.abort(this.tooLarge(this.status));
+    else this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.resolve({ status: this.status, headers: this.headers, body: this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.reject(this.reason instanceof GatewayError ? this.reason : error);
   }
 }
 
@@ -419,63 +459,37 @@ export class HttpClient {
 
   private async once(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, ctx: CallContext): Promise<HttpResponse> {
     const started = performance.now();
-    // One signal and one timer per call: the whole call, body included, ends by the timeout.
-    const signal = new CallSignal();
+    let call: VendorCall | undefined;
     let timedOut = false;
+    // One timer per call: the whole call, body included, ends by the timeout.
     const timer = setTimeout(() => {
       timedOut = true;
-      signal.abort();
+      call?.abort(new undiciErrors.RequestAbortedError());
     }, this.options.timeoutMs);
-    const callerGone = ctx.signal ? () => signal.abort(ctx.signal!.reason) : undefined;
-    if (callerGone) {
-      if (ctx.signal!.aborted) callerGone();
-      else ctx.signal!.addEventListener('abort', callerGone, { once: true });
-    }
+    const callerGone = ctx.signal ? () => call?.abort(ctx.signal!.reason instanceof Error ? ctx.signal!.reason : new undiciErrors.RequestAbortedError()) : undefined;
     try {
-      const res: Dispatcher.ResponseData = await undiciRequest(url, {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body,
-        dispatcher: this.agent,
-        signal,
+      const { origin, pathname, search } = new URL(url);
+      const answer = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+        call = new VendorCall(this.options.maxResponseBytes, (status) => this.tooLarge(status), resolve, reject);
+        if (callerGone) {
+          if (ctx.signal!.aborted) callerGone();
+          else ctx.signal!.addEventListener('abort', callerGone, { once: true });
+        }
+        this.agent.dispatch({ origin, path: `${pathname}${search}`, method: method as Dispatcher.HttpMethod, headers, body }, call);
       });
-      const declared = Number(res.headers['content-length']);
-      if (declared > this.options.maxResponseBytes) {
-        res.body.destroy();
-        throw this.tooLarge(res.statusCode);
-      }
-      const buffer = await this.readBody(res);
-      return new VendorResponse(res.statusCode, flattenHeaders(res.headers as Record<string, string | string[] | undefined>), buffer, this.attribution());
+      return new VendorResponse(answer.status, flattenHeaders(answer.headers), answer.body, this.attribution());
     } catch (error) {
       if (timedOut && !(error instanceof GatewayError)) {
         throw new GatewayError('upstream_timeout', `The vendor did not answer within ${this.options.timeoutMs} ms.`, this.attribution());
       }
       // The caller went away: nothing is known about the vendor's health, whatever undici made of it.
-      if (signal.aborted) throw new GatewayError('upstream_timeout', 'The vendor call was cancelled before it finished.', this.attribution());
+      if (call?.aborted && !(error instanceof GatewayError)) throw new GatewayError('upstream_timeout', 'The vendor call was cancelled before it finished.', this.attribution());
       throw error;
     } finally {
       clearTimeout(timer);
       if (callerGone) ctx.signal!.removeEventListener('abort', callerGone);
       ctx.recordUpstream(performance.now() - started);
     }
-  }
-
-  /** The whole answer body, refused as soon as it grows past the limit. */
-  private readBody(res: Dispatcher.ResponseData): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      const stream = res.body;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.options.maxResponseBytes) {
-          stream.destroy();
-          reject(this.tooLarge(res.statusCode));
-        } else chunks.push(chunk);
-      });
-      stream.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-      stream.once('error', reject);
-    });
   }
 
   private tooLarge(status: number): GatewayError {
