@@ -65,6 +65,27 @@ describe('include=native', () => {
     expect(tokens(reader.body)).toEqual(tokens(full.body).map(() => '[redacted]'));
     expect(JSON.stringify(reader.body)).not.toContain(String(tokens(full.body)[0]));
   });
+
+  it.each(['blynk', 'iottly'] as const)('on getDeviceStatus shows the vendor objects read, %s device tokens to passthrough keys only', async (provider) => {
+    const [device] = (await send('GET', `/v1/devices?connection_id=sandbox-${provider}&limit=2`)).body.data as Array<{ id: string }>;
+    const path = `/v1/devices/${device.id}/status`;
+    const full = await send('GET', `${path}?include=native`, AUTH);
+    const reader = await send('GET', `${path}?include=native`, READER);
+    expect(full.status).toBe(200);
+    const token = (full.body.native as { device: { token?: unknown } }).device.token;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect((reader.body.native as { device: { token?: unknown } }).device.token).toBe('[redacted]');
+    expect(JSON.stringify(reader.body)).not.toContain(String(token));
+    expect('native' in (await send('GET', path, AUTH)).body).toBe(false);
+    expect((await send('GET', `${path}?include=readings`, AUTH)).status).toBe(400);
+  });
+
+  it.each(['hardwario', 'disruptive', 'izuma'] as const)('on getDeviceStatus shows the %s device object read', async (provider) => {
+    const [device] = (await send('GET', `/v1/devices?connection_id=sandbox-${provider}&limit=2`)).body.data as Array<{ id: string }>;
+    const status = await send('GET', `/v1/devices/${device.id}/status?include=native`, AUTH);
+    expect(status.status).toBe(200);
+    expect(status.body.native).toMatchObject({ device: expect.any(Object) });
+  });
 });
 
 describe('passthrough answers', () => {

@@ -71,6 +71,8 @@ export interface DeviceStatus {
   details: Record<string, unknown>;
   /** The latest reading of each name the device reports; `[]` when none. */
   readings: Reading[];
+  /** The vendor objects the status was read from, by what they are (`device`, `echo`, …). */
+  native?: Record<string, unknown>;
 }
 
 export type MessageDirection = 'uplink' | 'downlink';

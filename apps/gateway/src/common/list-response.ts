@@ -27,8 +27,9 @@ const redact = (value: unknown, hidden: ReadonlySet<string>): unknown => {
 export function present<T extends object>(item: T, includeNative: boolean, hiddenNative?: HiddenNativeFields): T {
   if (!('native' in item)) return item;
   if (includeNative) {
+    // An item that names no provider (a device status) is presented with a lookup bound to its provider.
     const provider = (item as { provider?: unknown }).provider;
-    const hidden = typeof provider === 'string' ? hiddenNative?.(provider) : undefined;
+    const hidden = hiddenNative?.(typeof provider === 'string' ? provider : '');
     return hidden?.size ? { ...item, native: redact(item.native, hidden) } : item;
   }
   const { native: _native, ...rest } = item;

@@ -93,10 +93,18 @@ export class DeviceStatusDto {
 
   @ApiProperty({
     description:
-      'The latest reading of each name the device reports (`[]` when none): Disruptive Technologies `reported`, Blynk datastream values, the newest HARDWARIO uplink, the newest iottly messages. Izuma resource values arrive only as events (`/v1/events`), so an Izuma status lists none.',
+      'The latest reading of each name the device reports (`[]` when none): Disruptive Technologies `reported`, Blynk datastream values, the newest HARDWARIO uplink, the newest iottly messages, the resource values of Izuma\'s Device Echo.',
     type: [ReadingDto],
   })
   readings: ReadingDto[];
+
+  @ApiPropertyOptional({
+    description: 'The vendor objects the status was read from, by what they are (`device`, and `echo`, `online`, `latest_uplink` or `messages` where read); present with `include=native`.',
+    type: 'object',
+    additionalProperties: true,
+    example: { device: { id: '018e2ca2-0740-75dc-949f-37519117437f' }, latest_uplink: null },
+  })
+  native?: Record<string, unknown>;
 }
 
 @ApiSchema({ name: 'CreateDeviceRequest', description: 'What createDevice needs; providers use the fields that apply to them.' })

@@ -90,9 +90,15 @@ export class DevicesController {
   @Get(':device_id/status')
   @V1Operation({ operationId: 'getDeviceStatus', summary: 'Get device status', description: 'Whether the device is online, when it was last seen, and vendor facts such as signal and battery.', scope: 'read' })
   @DeviceIdParam()
+  @ApiIncludeNative()
   @ApiOkResponse({ description: 'The device status.', type: DeviceStatusDto })
-  getDeviceStatus(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Ctx() ctx: CallContext) {
-    return this.devices.status(client, deviceId, ctx);
+  getDeviceStatus(
+    @CurrentClient() client: ClientConfig,
+    @Param('device_id') deviceId: string,
+    @RawQuery() query: Record<string, string | string[] | undefined>,
+    @Ctx() ctx: CallContext,
+  ) {
+    return this.devices.status(client, deviceId, includesNative(query), ctx);
   }
 
   @Post(':device_id/transfer')

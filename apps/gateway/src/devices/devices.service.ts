@@ -53,8 +53,11 @@ export class DevicesService {
     await this.registry.call(client, deviceId, 'deleteDevice', ctx);
   }
 
-  status(client: ClientConfig, deviceId: string, ctx: CallContext) {
-    return this.registry.call(client, deviceId, 'getDeviceStatus', ctx);
+  async status(client: ClientConfig, deviceId: string, includeNative: boolean, ctx: CallContext) {
+    const status = await this.registry.call(client, deviceId, 'getDeviceStatus', ctx);
+    const hidden = this.registry.hiddenNativeFields(client);
+    const { provider } = this.registry.locate(client, deviceId).config;
+    return present(status, includeNative, hidden && (() => hidden(provider)));
   }
 
   async transfer(client: ClientConfig, deviceId: string, body: TransferDeviceDto, ctx: CallContext): Promise<Device> {

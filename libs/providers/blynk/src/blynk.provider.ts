@@ -490,7 +490,7 @@ export class BlynkConnection implements ProviderConnection {
     const id = this.deviceIdOf(deviceId);
     const [info, online] = await Promise.all([this.client.getDevice(id, ctx), this.client.getOnline(id, ctx)]);
     if (!this.inScope(info.orgId)) throw notFound('device', deviceId);
-    return mapStatus(info, online.connected, this.connectionId, Date.now());
+    return { ...mapStatus(info, online.connected, this.connectionId, Date.now()), native: { device: info, online } };
   }
 
   /** Blynk's API reads only current datastream values (no history): a device's readings are those, from one device read. */

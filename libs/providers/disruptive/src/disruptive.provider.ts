@@ -187,7 +187,8 @@ export class DisruptiveConnection implements ProviderConnection {
   }
 
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
-    return toDeviceStatus(await this.requireDevice(deviceId, ctx), this.connection.id, Date.now());
+    const device = await this.requireDevice(deviceId, ctx);
+    return { ...toDeviceStatus(device, this.connection.id, Date.now()), native: { device } };
   }
 
   /**

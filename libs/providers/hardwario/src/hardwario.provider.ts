@@ -371,7 +371,8 @@ export class HardwarioConnection implements ProviderConnection {
     if (!UUID.test(deviceId)) throw notFound('device', deviceId);
     const [device, latest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.latestUplink(deviceId, ctx)]);
     const now = Date.now();
-    return mapStatus(device, latest, { connectionId: this.connectionId, spaceId: this.spaceId, now, checkedAt: now, onlineWindowMs: this.onlineWindowMs });
+    const status = mapStatus(device, latest, { connectionId: this.connectionId, spaceId: this.spaceId, now, checkedAt: now, onlineWindowMs: this.onlineWindowMs });
+    return { ...status, native: { device, latest_uplink: latest ?? null } };
   }
 
   // ── messages ─────────────────────────────────────────────────────────────

@@ -141,7 +141,7 @@ export class IottlyConnection implements ProviderConnection {
       const agent = await this.client.messages(deviceId, 0, { l: MESSAGE_PAGE_MAX, type: 'iottlyagent', sort: 'desc' }, () => [], ctx);
       lastConnection = agent.find((message) => connectionStatusOf(message) !== null);
     }
-    return mapStatus(raw, this.connectionId, newest, lastConnection, Date.now());
+    return { ...mapStatus(raw, this.connectionId, newest, lastConnection, Date.now()), native: { device: raw, messages: newest, last_connection_message: lastConnection ?? null } };
   }
 
   /**

@@ -169,7 +169,7 @@ export class IzumaConnection implements ProviderConnection {
   /** The directory's facts, with the last reported resource values and time from Device Echo (one more call, in parallel). */
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
     const [device, echo] = await Promise.all([this.client.getDevice(deviceId, ctx), this.client.getEcho(deviceId, ctx)]);
-    return mapDeviceStatus(device, Date.now(), this.map, echo);
+    return { ...mapDeviceStatus(device, Date.now(), this.map, echo), native: { device, echo } };
   }
 
   /**
