@@ -349,6 +349,25 @@ describe('status', () => {
     expect(await conn.getDeviceStatus(native(silent.id), backgroundContext())).toMatchObject({ online: false, last_seen_at: null });
     expect((await failure(conn.getDeviceStatus(UNKNOWN_UUID, backgroundContext()))).type).toBe('not_found');
   });
+
+  it('learns a device type from the product its uplinks name, without a call of its own', async () => {
+    const conn = connect();
+    const deviceId = hw.demoDeviceIds().find((id) => hw.messagesOf(id).some((m) => m.direction === 'up' && String(m.body).includes('product_name')))!;
+    const first = backgroundContext();
+    expect((await conn.getDevice(deviceId, first)).type).toBeNull();
+    expect(first.upstreamCalls).toBe(1);
+    await conn.getDeviceStatus(deviceId, backgroundContext());
+    const after = backgroundContext();
+    expect((await conn.getDevice(deviceId, after)).type).toBe('CHESTER-M');
+    expect(after.upstreamCalls).toBe(1);
+    const listed = (await readAll(conn.devices, q(100))).items.find((d) => native(d.id) === deviceId)!;
+    expect(listed.type).toBe('CHESTER-M');
+
+    // A message list teaches it too.
+    const other = connect();
+    await other.messages(deviceId).fetchPage(q(5, [], 'DESC'), null, backgroundContext());
+    expect((await other.getDevice(deviceId, backgroundContext())).type).toBe('CHESTER-M');
+  });
 });
 
 describe('messages', () => {

@@ -109,6 +109,14 @@ export function deviceType(device: HwDevice): string | null {
   return null;
 }
 
+/** The product an uplink names in its `attribute` block (`product_name`, as CHESTER firmware reports it), or null. */
+export function uplinkProduct(message: HwMessage): string | null {
+  if (message.direction === 'down') return null;
+  const attribute = parseBody(message.body).attribute;
+  const name = isObject(attribute) ? attribute.product_name : undefined;
+  return typeof name === 'string' && name !== '' ? name : null;
+}
+
 export interface DeviceMapContext extends MapContext {
   now: number;
   onlineWindowMs: number;

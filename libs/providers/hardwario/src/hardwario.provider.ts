@@ -28,6 +28,7 @@ import {
   EARLIEST_AFTER_MS,
   mapCommand,
   mapDevice,
+  uplinkProduct,
   mapLabels,
   mapMessage,
   mapSpace,
@@ -37,6 +38,9 @@ import {
   tagIndex,
 } from './hardwario.mapper.js';
 import type { HwDevice, HwDeviceListQuery, HwMessage, HwMessageListQuery } from './hardwario.types.js';
+
+/** Devices whose product a connection remembers. */
+const MAX_PRODUCTS = 50_000;
 
 const PROVIDER = 'hardwario';
 
@@ -97,6 +101,13 @@ export class HardwarioConnection implements ProviderConnection {
   private readonly client: HardwarioClient;
   private tags?: { at: number; index: Map<string, string[]> };
   private tagsLoading?: Promise<Map<string, string[]>>;
+
+  /**
+   * Each device's product, learnt from its uplinks' `attribute.product_name`: the device answer names no
+   * product, and reading a message per device read would double the calls. A device whose uplinks were
+   * not read through this connection yet has `type` null. Bounded: the least recently learnt go first.
+   */
+  private readonly products = new Map<string, string>();
 
   constructor(config: ConnectionConfig, http: HttpClient) {
     this.connectionId = config.id;
@@ -162,7 +173,19 @@ export class HardwarioConnection implements ProviderConnection {
   }
 
   private toDevice(device: HwDevice): Device {
-    return mapDevice(device, { connectionId: this.connectionId, spaceId: this.spaceId, now: Date.now(), onlineWindowMs: this.onlineWindowMs });
+    const mapped = mapDevice(device, { connectionId: this.connectionId, spaceId: this.spaceId, now: Date.now(), onlineWindowMs: this.onlineWindowMs });
+    return mapped.type === null ? { ...mapped, type: this.products.get(device.id) ?? null } : mapped;
+  }
+
+  /** Learns the products the uplinks read for this connection name (no call is made to learn them). */
+  private learnProducts(messages: readonly HwMessage[]): void {
+    for (const message of messages) {
+      const product = uplinkProduct(message);
+      if (!product || !message.device_id) continue;
+      this.products.delete(message.device_id);
+      this.products.set(message.device_id, product);
+      if (this.products.size > MAX_PRODUCTS) this.products.delete(this.products.keys().next().value as string);
+    }
   }
 
   private async fetchDevices(query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Device>> {
@@ -370,6 +393,7 @@ export class HardwarioConnection implements ProviderConnection {
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
     if (!UUID.test(deviceId)) throw notFound('device', deviceId);
     const [device, latest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.latestUplink(deviceId, ctx)]);
+    if (latest) this.learnProducts([latest]);
     const now = Date.now();
     const status = mapStatus(device, latest, { connectionId: this.connectionId, spaceId: this.spaceId, now, checkedAt: now, onlineWindowMs: this.onlineWindowMs });
     return { ...status, native: { device, latest_uplink: latest ?? null } };
@@ -405,6 +429,7 @@ export class HardwarioConnection implements ProviderConnection {
       offset,
     };
     const page = await this.client.listMessages(params, ctx);
+    this.learnProducts(page);
     // The vendor answers an empty list for a device it does not know; only then is existence checked.
     if (cursor === null && page.length === 0) await this.client.getDevice(deviceId, ctx);
     const next = page.length < limit ? null : page[page.length - 1].id;
