@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Message } from '@devicegate/core';
-import { EventStore } from '../../apps/gateway/src/realtime/event-store.js';
+import { EventLog } from '../../apps/gateway/src/realtime/event-log.js';
 import { sha256hex, startGateway, type RunningGateway } from '../support/gateway-harness.js';
 import { openEventStream, waitFor, type SseClient } from './support.js';
 
@@ -46,8 +46,8 @@ describe('GET /v1/events under load: backpressure and stream limits', () => {
       clients: ['a', 'b', 'c', 'd'].map((name) => ({ name, key_sha256: sha256hex(`key-${name}`), scopes: ['read'] })),
       connections: [{ id: 'hw', provider: 'hardwario', space_id: 's', credentials: { api_key: 'k' }, base_url: 'http://127.0.0.1:9' }],
     });
-    const store = gw.app.get(EventStore);
-    for (let from = 0; from < EVENTS; from += 1000) store.append(Array.from({ length: 1000 }, (_, i) => message(from + i)), 'hw');
+    const store = gw.app.get(EventLog);
+    for (let from = 0; from < EVENTS; from += 1000) await store.append(Array.from({ length: 1000 }, (_, i) => message(from + i)), 'hw');
     gw.app.getHttpServer().on('request', (request: { url?: string }, response: ServerResponse) => {
       if (request.url?.startsWith('/v1/events')) responses.push(response);
     });
@@ -67,8 +67,8 @@ describe('GET /v1/events under load: backpressure and stream limits', () => {
     let received = '';
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     socket.resume();
-    await waitFor(() => received.includes(`id: ${EVENTS}\n`), 30_000, 'the last stored event');
-    expect(received.match(/^id: \d+$/gm)).toHaveLength(EVENTS);
+    await waitFor(() => received.includes(`-${EVENTS}\nevent:`), 30_000, 'the last stored event');
+    expect(received.match(/^id: [0-9a-f]{10}-\d+$/gm)).toHaveLength(EVENTS);
     socket.destroy();
     await waitFor(() => response.destroyed, 5000, 'the stream to end');
   }, 60_000);

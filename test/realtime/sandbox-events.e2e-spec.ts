@@ -116,12 +116,14 @@ describe('sandbox: live events from every emulator with push', () => {
 
   it('resumes with Last-Event-ID: a second client replays what came after the id it names', async () => {
     const first = sse.events[0];
-    const resumed = await openEventStream(`${gw.url}/v1/events?connection_id__in=sandbox-hardwario,sandbox-disruptive`, 'sandbox', { 'last-event-id': String(Number(first.id) - 1) });
+    const [store, seq] = first.id!.split('-');
+    const resumed = await openEventStream(`${gw.url}/v1/events?connection_id__in=sandbox-hardwario,sandbox-disruptive`, 'sandbox', { 'last-event-id': `${store}-${Number(seq) - 1}` });
     try {
       const replayed = await resumed.next((e) => e.id === first.id);
       expect(replayed.data).toEqual(first.data);
       const disruptive = await resumed.next((e) => e.data.connection_id === 'sandbox-disruptive');
-      expect(Number(disruptive.id)).toBeGreaterThan(Number(first.id));
+      expect(Number(disruptive.id!.split('-')[1])).toBeGreaterThan(Number(seq));
+      expect(disruptive.id!.split('-')[0]).toBe(store);
       expect(resumed.events.every((e) => ['sandbox-hardwario', 'sandbox-disruptive'].includes(String(e.data.connection_id)))).toBe(true);
     } finally {
       resumed.close();

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { EventStore } from '../../apps/gateway/src/realtime/event-store.js';
+import { EventLog } from '../../apps/gateway/src/realtime/event-log.js';
 import { sha256hex, startGateway, type RunningGateway } from '../support/gateway-harness.js';
 import { startSubscriber, waitFor } from './support.js';
 
@@ -67,7 +67,7 @@ describe('webhook network policy, limits and what failed deliveries tell', () =>
     try {
       // A webhook stored before the policy refused it: loopback spelled as an IPv4-mapped IPv6 address.
       const { port } = new URL(subscriber.url);
-      gw.app.get(EventStore).createWebhook({ id: 'whk_legacy', owner: 'ops', url: `http://[::ffff:7f00:1]:${port}/hook`, description: null, secret: 'whsec_x', filterParams: {}, filters: [], createdAt: Date.now() });
+      await gw.app.get(EventLog).createWebhook({ id: 'whk_legacy', owner: 'ops', url: `http://[::ffff:7f00:1]:${port}/hook`, description: null, secret: 'whsec_x', filterParams: {}, filters: [], createdAt: Date.now() }, 50);
       expect((await push(1)).status).toBe(202);
       let delivery: Delivery | undefined;
       for (let tries = 0; tries < 100 && delivery?.status !== 'failed'; tries++) {

@@ -3,7 +3,7 @@ import { GatewayError, type FieldError } from '@devicegate/errors';
 import { compileFilters, MESSAGE_FIELDS, parseListArgs, type FieldSpecs } from '@devicegate/listing';
 import type { ClientConfig } from '../config/config.types.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
-import type { StoredEvent } from './event-store.js';
+import type { StoredEvent } from './event-log.js';
 
 const EQ_IN: readonly FilterOperator[] = ['eq', 'neq', 'in', 'nin'];
 

@@ -3,7 +3,7 @@ import { LOGGER } from '../app.tokens.js';
 import { DEFAULT_EVENT_RETENTION_HOURS } from '../config/config.loader.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.types.js';
 import type { Logger } from '../ops/logger.js';
-import { EventStore } from './event-store.js';
+import { EventLog } from './event-log.js';
 
 /** How often stored events are checked against the retention. */
 export const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -19,14 +19,14 @@ export class EventRetention implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: EventLog,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   onModuleInit(): void {
-    this.prune();
-    this.timer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
+    void this.prune();
+    this.timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
     this.timer.unref();
   }
 
@@ -34,10 +34,15 @@ export class EventRetention implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  prune(now = Date.now()): { events: number; deliveries: number } {
+  async prune(now = Date.now()): Promise<{ events: number; deliveries: number } | undefined> {
     const hours = this.config.server.eventRetentionHours ?? DEFAULT_EVENT_RETENTION_HOURS;
-    const removed = this.store.prune(now - hours * 3_600_000);
-    if (removed.events > 0 || removed.deliveries > 0) this.log.info({ ...removed, retentionHours: hours }, 'pruned stored events');
-    return removed;
+    try {
+      const removed = await this.store.prune(now - hours * 3_600_000);
+      if (removed.events > 0 || removed.deliveries > 0) this.log.info({ ...removed, retentionHours: hours }, 'pruned stored events');
+      return removed;
+    } catch (error) {
+      this.log.warn({ err: String(error) }, 'pruning stored events failed; trying again in an hour');
+      return undefined;
+    }
   }
 }

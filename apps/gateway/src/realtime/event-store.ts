@@ -1,68 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Filter, Message } from '@devicegate/core';
-
-/** A message devicegate accepted from a vendor push, in the order it was accepted. */
-export interface StoredEvent {
-  /** Position in the stream (the SSE id): increases with every accepted event. */
-  seq: number;
-  /** The stable event id: the unified id of the message, the same however often the vendor repeats it. */
-  id: string;
-  connectionId: string;
-  /** Epoch ms devicegate accepted it. */
-  receivedAt: number;
-  message: Message;
-}
-
-export interface StoredWebhook {
-  id: string;
-  /** Name of the client key that created it: only that key sees it. */
-  owner: string;
-  url: string;
-  description: string | null;
-  secret: string;
-  /** The filters, as given (`{"type__in": "data,status"}`). */
-  filterParams: Record<string, string>;
-  /** The same filters, parsed. */
-  filters: Filter[];
-  createdAt: number;
-}
-
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
-
-/** The error of a delivery that was never queued because `server.max_pending_deliveries` were already waiting. */
-export const DROPPED_ERROR = 'dropped: the delivery queue was full (server.max_pending_deliveries)';
-
-export interface StoredDelivery {
-  id: string;
-  webhookId: string;
-  eventSeq: number;
-  eventId: string;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface DeliveryAttempt {
-  attempt: number;
-  at: number;
-  status: number | null;
-  error: string | null;
-  durationMs: number;
-}
-
-/** Decides which webhooks want an event; called inside the transaction that stores the event. */
-export type WebhookMatcher = (webhook: StoredWebhook, event: StoredEvent) => boolean;
-
-export type AppendListener = (events: StoredEvent[]) => void;
+import {
+  DROPPED_ERROR,
+  newId,
+  newStoreId,
+  type AppendListener,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  type StoredDelivery,
+  type StoredEvent,
+  type StoredWebhook,
+  type WebhookMatcher,
+} from './event-log.js';
 
 const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -170,8 +127,6 @@ const toDelivery = (row: DeliveryRow): StoredDelivery => ({
 
 const DELIVERY_COLUMNS = 'd.id, d.webhook_id, d.event_seq, e.id AS event_id, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at';
 
-export const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString('hex')}`;
-
 /**
  * The durable side of real-time delivery: accepted events, webhook subscriptions and the deliveries
  * still owed to them, in one SQLite database (WAL, synchronous writes). An event and the deliveries it
@@ -180,6 +135,8 @@ export const newId = (prefix: string): string => `${prefix}_${randomBytes(12).to
 export class EventStore {
   readonly db: Database.Database;
   readonly location: string;
+  /** Made once with the database: part of every event id it issues, so ids of another database are told apart. */
+  readonly storeId: string;
   private readonly listeners = new Set<AppendListener>();
   private readonly dropListeners = new Set<(count: number) => void>();
   private readonly matcher: { current: WebhookMatcher };
@@ -208,6 +165,8 @@ export class EventStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)").run(newStoreId());
+    this.storeId = (this.db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string }).value;
     this.matcher = { current: matcher };
   }
 
@@ -298,6 +257,12 @@ export class EventStore {
   lastSeq(): number {
     const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
     return row?.seq ?? 0;
+  }
+
+  /** The sequence of the oldest event kept, or undefined when none is. */
+  oldestSeq(): number | undefined {
+    const row = this.db.prepare('SELECT MIN(seq) AS seq FROM events').get() as { seq: number | null };
+    return row.seq ?? undefined;
   }
 
   /**

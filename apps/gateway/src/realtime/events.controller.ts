@@ -6,9 +6,9 @@ import { CurrentClient } from '../auth/current-client.decorator.js';
 import { V1Operation } from '../common/api.decorators.js';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
-import { EventDto, EVENT_TYPE, eventBody } from './dto/event.dto.js';
+import { EventDto, EVENT_TYPE, eventBody, StreamNoticeDto } from './dto/event.dto.js';
 import { EVENT_FIELDS, eventMatcher, parseEventFilters, visibleConnections } from './event-filters.js';
-import { EventStore, type StoredEvent } from './event-store.js';
+import { EventLog, type LogPosition, type StoredEvent } from './event-log.js';
 import { realtimeLimits, type RealtimeLimits } from './realtime-limits.js';
 
 /** A comment line keeps idle proxies from closing the stream and lets a client notice a dead one. */
@@ -65,17 +65,45 @@ interface Stream {
   close(): void;
 }
 
-/** One SSE frame: the sequence as `id`, so `Last-Event-ID` resumes right after it. */
-const frame = (event: StoredEvent): string => `id: ${event.seq}\nevent: ${EVENT_TYPE}\ndata: ${JSON.stringify(eventBody(event))}\n\n`;
+/** The SSE frame name of a notice about the stream itself (not an event). */
+export const NOTICE_TYPE = 'stream.notice';
 
-/** Where a stream resumes: the `Last-Event-ID` header (what EventSource sends on reconnect) or `last_event_id`. */
-function resumeFrom(request: FastifyRequest, query: Record<string, string | string[] | undefined>): number | undefined {
-  const header = request.headers['last-event-id'];
-  const raw = query.last_event_id ?? header;
+/** One SSE frame: `<store id>-<sequence>` as `id`, so `Last-Event-ID` resumes right after it, on any instance of the store. */
+const frame = (storeId: string, event: StoredEvent): string => `id: ${storeId}-${event.seq}\nevent: ${EVENT_TYPE}\ndata: ${JSON.stringify(eventBody(event))}\n\n`;
+
+/** A notice carries no `id`: the client's last event id stays that of the last event it received. */
+const noticeFrame = (notice: StreamNoticeDto): string => `event: ${NOTICE_TYPE}\ndata: ${JSON.stringify(notice)}\n\n`;
+
+/** The `Last-Event-ID` header (what EventSource sends on reconnect) or `last_event_id`. */
+function resumeId(request: FastifyRequest, query: Record<string, string | string[] | undefined>): string | undefined {
+  const raw = query.last_event_id ?? request.headers['last-event-id'];
   if (raw === undefined) return undefined;
-  const name = query.last_event_id !== undefined ? 'last_event_id' : 'Last-Event-ID';
-  if (Array.isArray(raw) || !/^\d{1,15}$/.test(raw.trim())) throw GatewayError.validation([{ name, message: 'must be the id (a sequence number) of an event of this stream' }]);
-  return Number(raw.trim());
+  if (Array.isArray(raw)) throw GatewayError.validation([{ name: 'last_event_id', message: 'must be given once' }]);
+  return raw.trim();
+}
+
+/**
+ * Where a stream resumes, and what it must tell the client first. An id this store issued resumes right
+ * after it (a bare sequence, as ids were before they named their store, counts as this store's). Any
+ * other id (of another store, such as one before a restart on a fresh database, newer than any issued,
+ * or not an id at all) must not skip events silently: the stream says so and replays every event kept.
+ * An id whose successors the retention already removed resumes from the oldest kept, also with a notice.
+ */
+export function resumePoint(raw: string, position: LogPosition): { after: number; notice?: StreamNoticeDto } {
+  const match = /^(?:([0-9a-f]{10})-)?(\d{1,15})$/.exec(raw);
+  const seq = match ? Number(match[2]) : NaN;
+  const ours = match !== null && (match[1] === undefined || match[1] === position.storeId) && seq <= position.last;
+  const replay = (code: StreamNoticeDto['code'], message: string) => ({
+    after: 0,
+    notice: { object: 'stream_notice' as const, code, message, last_event_id: raw.slice(0, 100), oldest_sequence: position.oldest ?? null },
+  });
+  if (!ours) {
+    return replay('unknown_last_event_id', 'This Last-Event-ID was not issued by this event stream (it names another store, is newer than any event, or is not an event id): every event kept is replayed, from the oldest.');
+  }
+  if (seq < (position.oldest ?? position.last + 1) - 1 && seq > 0) {
+    return replay('events_expired', 'Events after this Last-Event-ID are no longer kept (server.event_retention_hours): the stream resumes from the oldest event kept.');
+  }
+  return { after: seq };
 }
 
 @Injectable()
@@ -86,7 +114,7 @@ export class EventsService implements OnModuleDestroy {
   private readonly limits: RealtimeLimits;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: EventLog,
     private readonly registry: ConnectionRegistry,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
@@ -94,12 +122,17 @@ export class EventsService implements OnModuleDestroy {
   }
 
   /** Validates the request, then turns the reply into an event stream that lives until the client leaves. */
-  open(client: ClientConfig, request: FastifyRequest, reply: FastifyReply): void {
+  async open(client: ClientConfig, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const query = { ...((request.query ?? {}) as Record<string, string | string[] | undefined>) };
-    const from = resumeFrom(request, query);
+    const raw = resumeId(request, query);
     delete query.last_event_id;
     const filters = parseEventFilters(query);
     const wanted = eventMatcher(visibleConnections(this.registry, client, filters), filters);
+    const position = await this.store.position();
+    // Without a resume point the stream starts with what arrives from now on.
+    const { after, notice } = raw === undefined ? { after: position.last, notice: undefined } : resumePoint(raw, position);
+    const storeId = position.storeId;
+    // Counted after the only await, so that two streams opening at once cannot both take the last place.
     const owned = this.perKey.get(client.name) ?? 0;
     if (owned >= this.limits.eventStreamsPerKey) {
       throw new GatewayError('rate_limited', `This key already has ${owned} event streams open, its limit (server.max_event_streams_per_key); close one first.`, { retryAfter: 10 });
@@ -107,9 +140,9 @@ export class EventsService implements OnModuleDestroy {
     if (this.streams.size >= this.limits.eventStreams) {
       throw new GatewayError('rate_limited', `devicegate has ${this.streams.size} event streams open, its limit (server.max_event_streams); retry later.`, { retryAfter: 10 });
     }
-    // Without a resume point the stream starts with what arrives from now on.
-    let cursor = from ?? this.store.lastSeq();
 
+    // A client gone while the store was asked leaves nothing to stream to.
+    if (request.raw.socket.destroyed) return;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -119,34 +152,72 @@ export class EventsService implements OnModuleDestroy {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(`retry: 1000\n: devicegate event stream, from sequence ${cursor}\n\n`);
+    res.write(`retry: 1000\n: devicegate event stream, from sequence ${after}\n\n${notice ? noticeFrame(notice) : ''}`);
 
-    // The store is the stream's only buffer: the cursor moves only as far as the socket takes frames, so a
-    // client that does not read holds one socket buffer, and replay and live events are one path.
+    // The store is the stream's only buffer: `read` moves only as far as the socket takes frames, so a
+    // client that does not read holds one socket buffer, and replay and live events are one path. Pages
+    // are read asynchronously and written in the shared catch-up turns.
+    let page: StoredEvent[] = [];
+    let read = after;
+    let reading = false;
+    let behind = false;
     let paused = false;
     let closed = false;
     const step = (): boolean => {
       if (paused || closed) return false;
-      const page = this.store.eventsAfter(cursor, PAGE);
-      for (const event of page) {
-        cursor = event.seq;
-        if (wanted(event) && !res.write(frame(event))) {
+      while (page.length > 0) {
+        const event = page.shift()!;
+        if (wanted(event) && !res.write(frame(storeId, event))) {
           paused = true;
           res.once('drain', resume);
           return false;
         }
       }
-      return page.length === PAGE;
+      fetch();
+      return false;
+    };
+    const fetch = () => {
+      if (reading || closed) return;
+      reading = true;
+      behind = false;
+      this.store.eventsAfter(read, PAGE).then(
+        (events) => {
+          reading = false;
+          if (closed) return;
+          if (events.length > 0) {
+            page = events;
+            read = events[events.length - 1].seq;
+            this.catchUp.add(step);
+          } else if (behind) fetch();
+        },
+        // The client reconnects with its Last-Event-ID and resumes where it was.
+        () => stream.close(),
+      );
     };
     const resume = () => {
       paused = false;
       this.catchUp.add(step);
     };
-    const pump = () => {
-      if (!paused && !closed) this.catchUp.add(step);
+    const pump = (appended: StoredEvent[]) => {
+      if (closed) return;
+      // A shared log may announce events a page read has already brought.
+      const events = appended.filter((event) => event.seq > read);
+      if (events.length === 0) return;
+      // Live events that follow what was read are the next page as they are: no read of the store.
+      if (!reading && !paused && page.length === 0 && events[0].seq === read + 1) {
+        page = events;
+        read = events[events.length - 1].seq;
+        this.catchUp.add(step);
+      } else if (reading) behind = true;
+      else if (!paused && page.length === 0) fetch();
     };
     const heartbeat = setInterval(() => {
       if (!paused && !res.writableEnded) res.write(': heartbeat\n\n');
+      // A shared Redis that restarted empty is another store, numbering from 1 again: the client reconnects and is told.
+      this.store.position().then(
+        (now) => now.storeId !== storeId && stream.close(),
+        () => undefined,
+      );
     }, HEARTBEAT_MS);
     heartbeat.unref();
     const unsubscribe = this.store.onAppend(pump);
@@ -171,7 +242,7 @@ export class EventsService implements OnModuleDestroy {
     this.perKey.set(client.name, owned + 1);
     request.raw.once('close', () => stream.close());
     res.once('close', () => stream.close());
-    if (from !== undefined) pump();
+    if (raw !== undefined) fetch();
   }
 
   /** Streams never end by themselves; shutting down ends them so the server can close. */
@@ -208,6 +279,9 @@ const ApiEventFilters = () =>
     ),
   );
 
+/** What a frame's `data` holds, by its `event` name (a specification extension: OpenAPI 3.0 has no SSE schemas). */
+const SSE_DATA: object = { 'x-sse-data': { [EVENT_TYPE]: { $ref: getSchemaPath(EventDto) }, [NOTICE_TYPE]: { $ref: getSchemaPath(StreamNoticeDto) } } };
+
 @ApiTags('events')
 @Controller('v1/events')
 export class EventsController {
@@ -217,36 +291,42 @@ export class EventsController {
   @V1Operation({
     operationId: 'streamEvents',
     summary: 'Stream events (Server-Sent Events)',
-    description: `A \`text/event-stream\` of the messages vendors push to devicegate (see \`receivePush\`), of the connections this key may reach, filtered like messages. Each event is one SSE frame: \`id\` is the event's sequence number, \`event\` is \`${EVENT_TYPE}\`, \`data\` is the Event JSON (its \`id\` is the message id, stable for de-duplication). A comment line is sent every 15 s.
+    description: `A \`text/event-stream\` of the messages vendors push to devicegate (see \`receivePush\`), of the connections this key may reach, filtered like messages. Each event is one SSE frame: \`id\` is \`<store>-<sequence>\` (the store that issued it, then the event's sequence: \`3f9a0c21d4-42\`), \`event\` is \`${EVENT_TYPE}\`, \`data\` is the Event JSON (its \`id\` is the message id, stable for de-duplication). A comment line is sent every 15 s.
 
-Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that sequence, then goes on live. Events are stored for \`server.event_retention_hours\` (a week by default); an older \`Last-Event-ID\` replays from the oldest event still stored. Without one it starts with the events accepted from now on. Providers without push (Blynk) contribute no events; devicegate does not poll for them.
+Resume with \`Last-Event-ID\` (EventSource sends it when it reconnects) or \`last_event_id\`: the stream first replays every stored event after that one, then goes on live. With \`server.redis_url\` every instance shares one store, so an id resumes on any of them. A bare sequence (\`42\`, as ids were written before they named their store) counts as one of this store; \`0\` replays every event kept. Without either the stream starts with the events accepted from now on.
+
+An id is never taken for something it is not. When the store did not issue it (it names another store, for example one before a restart on a fresh database or a Redis that lost its data; it is newer than any event; or it is not an event id), or the events after it are no longer kept (\`server.event_retention_hours\`, a week by default), the stream begins with a \`${NOTICE_TYPE}\` frame (no \`id\`, so the client's last event id is unchanged) whose \`data\` is a StreamNotice: \`code\` \`unknown_last_event_id\` or \`events_expired\`, a \`message\`, the \`last_event_id\` given and \`oldest_sequence\`; then it replays every event kept, from the oldest, and goes on live. A client that sees the notice should treat what it holds as possibly incomplete (de-duplicate the replay by the event \`id\`). An invalid \`Last-Event-ID\` is therefore never a 400. Providers without push (Blynk) contribute no events; devicegate does not poll for them.
 
 A stream goes at the pace its client reads: events are read from the store in small pages as the connection takes them, never buffered for a slow client (which simply falls behind and catches up, as on a resume). Streams are limited per key (\`server.max_event_streams_per_key\`, 10 by default) and in all (\`server.max_event_streams\`, 200): one more is refused with 429 \`rate_limited\` (with \`Retry-After\`) before the stream starts; close a stream to open another.
 
 In a browser: \`new EventSource('/v1/events?access_token=' + token)\` with a token from \`createToken\` (EventSource cannot send \`Authorization\`), then \`source.addEventListener('${EVENT_TYPE}', (e) => JSON.parse(e.data))\`. Frames are named by their event type, so \`onmessage\` (which sees only unnamed frames) does not fire; the name lets a client subscribe to the types it handles as more are added.`,
     scope: 'read',
   })
-  @ApiExtraModels(EventDto)
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The `id` (sequence) of the last event received; the stream resumes after it.', schema: { type: 'string' }, example: '42' })
+  @ApiExtraModels(EventDto, StreamNoticeDto)
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The `id` of the last event received (`<store>-<sequence>`); the stream resumes after it. An id this store did not issue replays every event kept, after a `stream.notice` frame.', schema: { type: 'string' }, example: '3f9a0c21d4-42' })
   @ApiQuery({
     name: 'access_token',
     required: false,
     description: 'A token from `createToken`, for clients that cannot set headers (EventSource). Only tokens are taken here, never keys; an `Authorization` header wins. It is never logged.',
     schema: { type: 'string' },
   })
-  @ApiQuery({ name: 'last_event_id', required: false, description: 'The same as the `Last-Event-ID` header, for clients that cannot set headers.', schema: { type: 'integer', minimum: 0 }, example: 42 })
+  @ApiQuery({ name: 'last_event_id', required: false, description: 'The same as the `Last-Event-ID` header, for clients that cannot set headers (`0`: every event kept).', schema: { type: 'string' }, example: '3f9a0c21d4-42' })
   @ApiEventFilters()
   @ApiOkResponse({
-    description: 'The event stream: `id: <sequence>`, `event: message.created`, `data: <Event JSON>` frames, separated by blank lines.',
+    description: `The event stream: \`id: <store>-<sequence>\`, \`event: ${EVENT_TYPE}\`, \`data: <Event JSON>\` frames, separated by blank lines; first, when the resume point was not usable, one \`event: ${NOTICE_TYPE}\` frame.`,
     content: {
       'text/event-stream': {
-        schema: { type: 'string', description: `Each frame's \`data\` is an [Event](${getSchemaPath(EventDto)}) as JSON.` },
+        schema: {
+          type: 'string',
+          description: `Each \`${EVENT_TYPE}\` frame's \`data\` is an [Event](${getSchemaPath(EventDto)}) as JSON; a \`${NOTICE_TYPE}\` frame's is a [StreamNotice](${getSchemaPath(StreamNoticeDto)}).`,
+          ...SSE_DATA,
+        },
         example:
-          'id: 42\nevent: message.created\ndata: {"object":"event","id":"sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8","sequence":42,"type":"message.created","connection_id":"sandbox-hardwario","received_at":"2024-04-17T11:08:28.102Z","data":{"object":"message","id":"sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8"}}\n\n',
+          'event: stream.notice\ndata: {"object":"stream_notice","code":"unknown_last_event_id","message":"This Last-Event-ID was not issued by this event stream (it names another store, is newer than any event, or is not an event id): every event kept is replayed, from the oldest.","last_event_id":"77c0e1b2aa-913","oldest_sequence":41}\n\nid: 3f9a0c21d4-42\nevent: message.created\ndata: {"object":"event","id":"sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8","sequence":42,"type":"message.created","connection_id":"sandbox-hardwario","received_at":"2024-04-17T11:08:28.102Z","data":{"object":"message","id":"sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8"}}\n\n',
       },
     },
   })
-  streamEvents(@CurrentClient() client: ClientConfig, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    this.events.open(client, request, reply);
+  streamEvents(@CurrentClient() client: ClientConfig, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.events.open(client, request, reply);
   }
 }

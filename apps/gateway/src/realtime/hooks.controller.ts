@@ -11,7 +11,7 @@ import { ApiErrors, ApiIdParam } from '../common/api.decorators.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
 import type { Logger } from '../ops/logger.js';
 import { PushReceiptDto } from './dto/webhook.dto.js';
-import { EventStore } from './event-store.js';
+import { EventLog } from './event-log.js';
 import { HookRefusals } from './hook-refusals.js';
 import { rawBodyOf } from './raw-body.js';
 
@@ -35,7 +35,7 @@ export class HooksService implements OnApplicationShutdown {
 
   constructor(
     private readonly registry: ConnectionRegistry,
-    private readonly store: EventStore,
+    private readonly store: EventLog,
     private readonly refusals: HookRefusals,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(COMMAND_STORE) private readonly commands: CommandStore,
@@ -69,7 +69,7 @@ export class HooksService implements OnApplicationShutdown {
     const receivedAt = Date.now();
     const messages: Message[] = push.parse(request.body, connectionId, receivedAt);
     for (const outcome of push.commandOutcomes?.(request.body, connectionId, receivedAt) ?? []) await this.commands.settle(outcome);
-    const added = this.store.append(messages, connectionId, receivedAt);
+    const added = await this.store.append(messages, connectionId, receivedAt);
     this.registry.invalidateReads(connectionId);
     this.log.debug({ reqId: request.id, connection: connectionId, received: messages.length, accepted: added.length }, 'vendor push stored');
     return { object: 'push_receipt', connection_id: connectionId, received: messages.length, accepted: added.length };

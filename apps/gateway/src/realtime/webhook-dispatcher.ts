@@ -6,7 +6,7 @@ import { HttpClient } from '@devicegate/http-client';
 import { LOGGER } from '../app.tokens.js';
 import type { Logger } from '../ops/logger.js';
 import { eventBody } from './dto/event.dto.js';
-import { EventStore, type StoredDelivery, type StoredEvent, type StoredWebhook } from './event-store.js';
+import { EventLog, type ClaimedDelivery, type StoredDelivery, type StoredEvent, type StoredWebhook } from './event-log.js';
 import { WebhookTargets } from './webhook-targets.js';
 
 /** The retry policy of webhook deliveries (documented on the WebhookDelivery schema). */
@@ -42,11 +42,14 @@ export function retryDelayMs(attempts: number, random = Math.random()): number {
   return Math.round(base * (0.8 + 0.4 * random));
 }
 
+/** How long a claimed delivery stays with its instance: longer than an attempt can take. */
+export const DELIVERY_LEASE_MS = DELIVERY_POLICY.timeoutMs + 5_000;
+
 /**
  * Sends the deliveries the store holds: at once for new events, later for retries, and at start for
  * whatever an earlier process left pending. An attempt is recorded only after it ended, so a crash
- * in between repeats it: delivery is at least once, and `Devicegate-Event-Id` lets a subscriber drop
- * the repeat.
+ * in between repeats it (on a shared log, another instance does once the lease ends): delivery is at
+ * least once, and `Devicegate-Event-Id` lets a subscriber drop the repeat.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -55,10 +58,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private stopped = true;
+  private running = false;
+  private again = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: EventLog,
     private readonly targets: WebhookTargets,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
@@ -87,7 +92,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     await this.http.close();
-    this.store.close();
+    await this.store.close();
   }
 
   /** Runs the dispatcher after `delayMs`, unless it is due to run sooner anyway. */
@@ -100,30 +105,48 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.run();
+      void this.run();
     }, Math.max(0, delayMs));
     this.timer.unref();
   }
 
-  private run(): void {
+  private async run(): Promise<void> {
     if (this.stopped) return;
-    const room = DELIVERY_POLICY.concurrency - this.inFlight.size;
-    const due = room > 0 ? this.store.dueDeliveries(Date.now(), room, this.inFlight) : [];
-    for (const delivery of due) {
-      this.inFlight.add(delivery.id);
-      void this.attempt(delivery).finally(() => {
-        this.inFlight.delete(delivery.id);
-        this.schedule(0);
-      });
+    // One look at the store at a time; a call meanwhile asks for another look after it.
+    if (this.running) {
+      this.again = true;
+      return;
     }
-    const next = this.store.nextDueAt();
-    if (next !== undefined && this.inFlight.size < DELIVERY_POLICY.concurrency) this.schedule(Math.max(50, next - Date.now()));
+    this.running = true;
+    let wait: number;
+    try {
+      const room = DELIVERY_POLICY.concurrency - this.inFlight.size;
+      const due = room > 0 ? await this.store.claimDue(Date.now(), room, this.inFlight) : [];
+      for (const claimed of due) {
+        if (this.stopped) break;
+        this.inFlight.add(claimed.delivery.id);
+        void this.attempt(claimed).finally(() => {
+          this.inFlight.delete(claimed.delivery.id);
+          this.schedule(0);
+        });
+      }
+      const next = await this.store.nextDueAt();
+      wait = next === undefined || this.inFlight.size >= DELIVERY_POLICY.concurrency ? Infinity : Math.max(50, next - Date.now());
+    } catch (error) {
+      this.log.warn({ err: String(error) }, 'looking for due webhook deliveries failed; retrying in 1 s');
+      wait = 1000;
+    } finally {
+      this.running = false;
+    }
+    if (this.again) {
+      this.again = false;
+      wait = 0;
+    }
+    wait = Math.min(wait, this.store.pollEveryMs ?? Infinity);
+    if (wait !== Infinity) this.schedule(wait);
   }
 
-  private async attempt(delivery: StoredDelivery): Promise<void> {
-    const webhook = this.store.webhook(delivery.webhookId);
-    const event = this.store.eventBySeq(delivery.eventSeq);
-    if (!webhook || !event) return;
+  private async attempt({ delivery, webhook, event }: ClaimedDelivery): Promise<void> {
     const body = JSON.stringify(eventBody(event));
     const started = Date.now();
     const attempt = delivery.attempts + 1;
@@ -134,11 +157,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const ok = status !== null && status >= 200 && status <= 299;
     const error = ok ? null : refused ? detail : status !== null ? answered(status) : NO_ANSWER;
     const last = !ok && (refused !== undefined || attempt >= DELIVERY_POLICY.maxAttempts);
-    this.store.recordAttempt(
-      delivery,
-      { attempt, at: started, status: ok ? status : null, error, durationMs: Date.now() - started },
-      { status: ok ? 'succeeded' : last ? 'failed' : 'pending', nextAttemptAt: ok || last ? null : Date.now() + retryDelayMs(attempt) },
-    );
+    try {
+      await this.store.recordAttempt(
+        delivery,
+        { attempt, at: started, status: ok ? status : null, error, durationMs: Date.now() - started },
+        { status: ok ? 'succeeded' : last ? 'failed' : 'pending', nextAttemptAt: ok || last ? null : Date.now() + retryDelayMs(attempt) },
+      );
+    } catch (failure) {
+      // Unrecorded, the attempt is made again (at least once).
+      this.log.warn({ webhook: webhook.id, delivery: delivery.id, err: String(failure) }, 'recording a webhook delivery attempt failed');
+      return;
+    }
     const level = ok ? 'debug' : 'info';
     this.log[level]({ webhook: webhook.id, delivery: delivery.id, event: event.id, attempt, status, error: detail }, ok ? 'webhook delivered' : last ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');
   }

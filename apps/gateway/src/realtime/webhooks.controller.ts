@@ -58,8 +58,8 @@ export class WebhooksController {
   @V1Operation({ operationId: 'deleteWebhook', summary: 'Delete a webhook', description: 'Ends the subscription; deliveries still pending are dropped.', scope: 'write' })
   @WebhookIdParam()
   @ApiNoContentResponse({ description: 'Deleted.' })
-  deleteWebhook(@CurrentClient() client: ClientConfig, @Param('webhook_id') id: string): void {
-    this.webhooks.delete(client, id);
+  deleteWebhook(@CurrentClient() client: ClientConfig, @Param('webhook_id') id: string): Promise<void> {
+    return this.webhooks.delete(client, id);
   }
 
   @Get(':webhook_id/deliveries')

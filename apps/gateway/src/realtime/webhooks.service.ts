@@ -6,7 +6,7 @@ import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config
 import { ConnectionRegistry, mayReach } from '../connections/connection-registry.js';
 import type { CreateWebhookDto, DeliveryAttemptDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto.js';
 import { eventMatcher, parseEventFilters, visibleConnections } from './event-filters.js';
-import { EventStore, newId, type StoredDelivery, type StoredWebhook } from './event-store.js';
+import { EventLog, newId, type DeliveryAttempt, type StoredDelivery, type StoredWebhook } from './event-log.js';
 import { realtimeLimits } from './realtime-limits.js';
 import { NO_ANSWER } from './webhook-dispatcher.js';
 import { WebhookTargets } from './webhook-targets.js';
@@ -39,7 +39,7 @@ function pageArgs(query: Query): { limit: number; after: string | null } {
 @Injectable()
 export class WebhooksService {
   constructor(
-    private readonly store: EventStore,
+    private readonly store: EventLog,
     private readonly registry: ConnectionRegistry,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly targets: WebhookTargets,
@@ -58,11 +58,7 @@ export class WebhooksService {
     visibleConnections(this.registry, client, filters);
     const refused = await this.targets.check(input.url);
     if (refused) throw GatewayError.validation([{ name: 'url', message: refused }], 'Webhooks may not be sent to this URL.');
-    // Counted after the only await, so two creations at once cannot both take the last place.
     const limit = realtimeLimits(this.config.server).webhooksPerKey;
-    if (this.store.countWebhooks(client.name) >= limit) {
-      throw new GatewayError('conflict', `This key already has ${limit} webhooks, its limit (server.max_webhooks_per_key); delete one first.`);
-    }
     const webhook: StoredWebhook = {
       id: newId('whk'),
       owner: client.name,
@@ -73,38 +69,43 @@ export class WebhooksService {
       filters,
       createdAt: Date.now(),
     };
-    this.store.createWebhook(webhook);
+    // Counted by the store as it stores, so two creations at once (on any instances) cannot both take the last place.
+    if (!(await this.store.createWebhook(webhook, limit))) {
+      throw new GatewayError('conflict', `This key already has ${limit} webhooks, its limit (server.max_webhooks_per_key); delete one first.`);
+    }
     return { ...this.present(webhook), secret: webhook.secret };
   }
 
-  list(client: ClientConfig, query: Query) {
+  async list(client: ClientConfig, query: Query) {
     const { limit, after } = pageArgs(query);
-    if (after !== null) this.owned(client, after, 'after');
-    const items = this.store.listWebhooks(client.name, after, limit + 1);
+    if (after !== null) await this.owned(client, after, 'after');
+    const items = await this.store.listWebhooks(client.name, after, limit + 1);
     return { object: 'list' as const, limit, after, order: 'ASC' as const, has_more: items.length > limit, data: items.slice(0, limit).map((w) => this.present(w)) };
   }
 
-  get(client: ClientConfig, id: string): WebhookDto {
-    return this.present(this.owned(client, id));
+  async get(client: ClientConfig, id: string): Promise<WebhookDto> {
+    return this.present(await this.owned(client, id));
   }
 
-  delete(client: ClientConfig, id: string): void {
-    this.store.deleteWebhook(this.owned(client, id).id);
+  async delete(client: ClientConfig, id: string): Promise<void> {
+    await this.store.deleteWebhook((await this.owned(client, id)).id);
   }
 
-  deliveries(client: ClientConfig, id: string, query: Query) {
-    const webhook = this.owned(client, id);
+  async deliveries(client: ClientConfig, id: string, query: Query) {
+    const webhook = await this.owned(client, id);
     const { limit, after } = pageArgs(query);
-    if (after !== null && !this.store.hasDelivery(webhook.id, after)) {
+    if (after !== null && !(await this.store.hasDelivery(webhook.id, after))) {
       throw GatewayError.validation([{ name: 'after', message: 'is not a delivery of this webhook' }]);
     }
-    const items = this.store.listDeliveries(webhook.id, after, limit + 1);
-    return { object: 'list' as const, limit, after, order: 'DESC' as const, has_more: items.length > limit, data: items.slice(0, limit).map((d) => this.presentDelivery(d)) };
+    const items = await this.store.listDeliveries(webhook.id, after, limit + 1);
+    const page = items.slice(0, limit);
+    const attempts = await Promise.all(page.map((d) => this.store.attempts(d.id)));
+    return { object: 'list' as const, limit, after, order: 'DESC' as const, has_more: items.length > limit, data: page.map((d, i) => this.presentDelivery(d, attempts[i])) };
   }
 
   /** A webhook of this key; another key's is answered exactly like one that does not exist. */
-  private owned(client: ClientConfig, id: string, asAfter?: 'after'): StoredWebhook {
-    const webhook = this.store.webhook(id);
+  private async owned(client: ClientConfig, id: string, asAfter?: 'after'): Promise<StoredWebhook> {
+    const webhook = await this.store.webhook(id);
     if (!webhook || webhook.owner !== client.name) {
       if (asAfter) throw GatewayError.validation([{ name: 'after', message: 'must be the id of an item of the previous page' }]);
       throw new GatewayError('not_found', 'No webhook has this id.');
@@ -116,8 +117,8 @@ export class WebhooksService {
     return { object: 'webhook', id: webhook.id, url: webhook.url, description: webhook.description, filters: webhook.filterParams, created_at: new Date(webhook.createdAt).toISOString() };
   }
 
-  private presentDelivery(delivery: StoredDelivery): WebhookDeliveryDto {
-    const attempts: DeliveryAttemptDto[] = this.store.attempts(delivery.id).map((a) => ({ attempt: a.attempt, at: new Date(a.at).toISOString(), status: a.status, error: a.error, duration_ms: a.error === NO_ANSWER ? null : Math.round(a.durationMs * 10) / 10 }));
+  private presentDelivery(delivery: StoredDelivery, log: DeliveryAttempt[]): WebhookDeliveryDto {
+    const attempts: DeliveryAttemptDto[] = log.map((a) => ({ attempt: a.attempt, at: new Date(a.at).toISOString(), status: a.status, error: a.error, duration_ms: a.error === NO_ANSWER ? null : Math.round(a.durationMs * 10) / 10 }));
     return {
       object: 'webhook_delivery',
       id: delivery.id,
