@@ -8,7 +8,8 @@ import { openEventStream, type SseClient, type SseEvent } from './support.js';
 
 /**
  * Sandbox mode end to end: an emulator creates a message, pushes it in its vendor's format to the
- * gateway's hook, and an SSE client of `GET /v1/events` sees it. The limits below are generous on
+ * gateway's hook (or, for DT and Izuma, sends it down the stream devicegate holds), and an SSE client of
+ * `GET /v1/events` sees it. The limits below are generous on
  * purpose: they catch an event that never comes, not a slow machine (push latency is for the benchmark).
  */
 describe('sandbox: live events from every emulator with push', () => {
@@ -64,7 +65,7 @@ describe('sandbox: live events from every emulator with push', () => {
     expect(listed.body.data.map((m) => m.id)).toContain(event.data.id);
   });
 
-  it('disruptive: a published event arrives through a signed data-connector push', async () => {
+  it('disruptive: a published event arrives through the devices:stream devicegate holds (pull mode)', async () => {
     const dt = emulator<DisruptiveEmulator>('disruptive');
     const deviceId = dt.deviceIds().find((id) => dt.getDevice(id)?.type === 'temperature')!;
     const createdAt = Date.now();
@@ -72,11 +73,11 @@ describe('sandbox: live events from every emulator with push', () => {
     const event = await seen((e) => e.data.id === `sandbox-disruptive:${published.eventId}`, createdAt);
     expect(message(event)).toMatchObject({ device_id: `sandbox-disruptive:${deviceId}`, native_type: 'temperature', type: 'data' });
     expect((message(event).data as { temperature: { value: number } }).temperature.value).toBe(4.5);
-    // The sandbox connectors have no signatureSecret, as DT sets them up today: Dt-Asymmetric-Signature alone proved the push.
-    expect(dt.dataConnectors().every((c) => c.httpConfig?.signatureSecret === '')).toBe(true);
+    // Pulled, not pushed: the sandbox sets up no data connector.
+    expect(dt.dataConnectors()).toEqual([]);
   });
 
-  it('disruptive: a push whose Dt-Asymmetric-Signature is not from the issuer\'s key is refused', async () => {
+  it('disruptive: pushes to a pull-mode connection are refused, a forged Dt-Asymmetric-Signature among them', async () => {
     const dt = emulator<DisruptiveEmulator>('disruptive');
     const jwks = (await (await fetch(`${dt.pushIssuer}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
     const body = JSON.stringify({ event: { eventId: 'forged00000000000000', targetName: `projects/${dt.projectIds[0]}/devices/${dt.deviceIds()[0]}`, eventType: 'touch', data: { touch: { updateTime: new Date().toISOString() } }, timestamp: new Date().toISOString() }, labels: {}, metadata: {} });
@@ -105,7 +106,7 @@ describe('sandbox: live events from every emulator with push', () => {
     expect(listed.body.data.map((m) => m.id)).toContain(event.data.id);
   });
 
-  it('izuma: a resource notification arrives through the notification channel callback', async () => {
+  it('izuma: a resource notification arrives through the WebSocket channel devicegate holds (pull mode)', async () => {
     const izuma = emulator<IzumaEmulator>('izuma');
     const deviceId = izuma.deviceIds().find((id) => izuma.device(id)?.state === 'registered' && izuma.resourceValue(id, '/3303/0/5700') !== undefined)!;
     const createdAt = Date.now();

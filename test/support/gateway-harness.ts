@@ -40,6 +40,7 @@ export async function startSandboxGateway(options: SandboxOptions = {}): Promise
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   await sandbox.connectPush(`http://127.0.0.1:${address.port}`);
+  await streamsConnected(`http://127.0.0.1:${address.port}`, sandbox.config.connections.filter((c) => c.push?.mode === 'pull').map((c) => c.id));
   return {
     url: `http://127.0.0.1:${address.port}`,
     app,
@@ -50,6 +51,20 @@ export async function startSandboxGateway(options: SandboxOptions = {}): Promise
       await sandbox.close();
     },
   };
+}
+
+/** Waits (generously) until every named connection's pulled stream is open, so an event made next cannot pass before it. */
+export async function streamsConnected(url: string, connectionIds: string[], headers: Record<string, string> = { authorization: 'Bearer sandbox' }, limitMs = 20_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (const id of connectionIds) {
+    for (;;) {
+      const res = await fetch(`${url}/v1/connections/${id}`, { headers });
+      const state = ((await res.json()) as { stream?: { state?: string } | null }).stream?.state;
+      if (state === 'connected') break;
+      if (Date.now() > until) throw new Error(`the stream of ${id} is ${state ?? 'absent'}, not connected`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 export interface ListPageBody<T = Record<string, unknown>> {

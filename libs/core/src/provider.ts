@@ -89,8 +89,14 @@ export interface ConnectionConfig {
    * Present when the connection takes pushes at `/v1/hooks/{id}`; `secret` is what they are checked with
    * (optional only where the vendor signs with published keys). Never logged.
    */
-  push?: { secret?: string };
+  push?: { secret?: string; mode?: PushMode };
 }
+
+/**
+ * How a connection receives its vendor's events: `push` (the vendor calls `/v1/hooks/{id}`), or `pull`
+ * (devicegate holds the vendor's event stream or WebSocket itself; no public address needed).
+ */
+export type PushMode = 'push' | 'pull';
 
 /** How a provider's vendor pages a list, cursor opaque to everyone but the provider. JSON-serializable. */
 export type VendorCursor = string | number | { [key: string]: string | number | boolean | null };
@@ -165,8 +171,39 @@ export interface ProviderConnection {
   getCommand?(deviceId: string, commandId: string, ctx: CallContext): Promise<Command>;
   /** Headers that authenticate a raw vendor call (fetching or refreshing a token when the vendor needs one). */
   authHeaders(ctx: CallContext): Promise<Record<string, string>>;
+  /** The vendor's event stream, held from the inside (push mode `pull`); present where the vendor offers one. */
+  readonly pull?: PullSource;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
+}
+
+/** What one holding of a vendor stream reports to whoever holds it. */
+export interface PullSession {
+  /** Aborted when devicegate lets go of the stream (shutdown, lost lease). */
+  readonly signal: AbortSignal;
+  /**
+   * Vendor time (epoch ms) of the last event or keep-alive any earlier holding saw, when one did: where a
+   * vendor keeps a history, what came after it is read again so a reconnect loses nothing.
+   */
+  readonly resumeFrom?: number;
+  /** The vendor accepted the stream. */
+  opened(): void;
+  /** One vendor body, in the vendor's push format (what `PushSupport.parse` takes). */
+  deliver(body: unknown): void;
+  /** The vendor's clock reached `at` (epoch ms) on this stream: an event or keep-alive of that time arrived. */
+  seen(at: number): void;
+}
+
+/**
+ * A vendor event stream devicegate holds itself (DT `devices:stream`, the Izuma WebSocket channel).
+ * `hold` opens it and keeps it until the vendor ends it or the session's signal aborts: it resolves on an
+ * end the vendor meant (or the abort) and rejects with a GatewayError on a failure. Whoever holds it
+ * reconnects; vendor bodies are de-duplicated by their message ids downstream.
+ */
+export interface PullSource {
+  /** How the vendor's stream is reached, for the documentation (one sentence). */
+  readonly description: string;
+  hold(session: PullSession, ctx: CallContext): Promise<void>;
 }
 
 /** What a provider definition receives to build a connection. */
@@ -240,5 +277,7 @@ export interface ProviderDefinition {
    * by default each connection is its own account.
    */
   budgetAccount?(connection: ConnectionConfig): string;
+  /** True when its connections offer `pull` (push mode `pull`); their bodies are parsed by `push`. */
+  pullable?: boolean;
   create(connection: ConnectionConfig, deps: ProviderDeps): ProviderConnection;
 }

@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net';
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
 import type { CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
@@ -44,6 +44,20 @@ export interface HttpResponse {
   text(): string;
   /** The body parsed as JSON; an unreadable body is an `upstream_error`. */
   json<T>(): T;
+}
+
+/** A never-ending vendor answer (an event stream), opened with a 2xx status. */
+export interface HttpStream {
+  status: number;
+  headers: Record<string, string>;
+  /**
+   * The body's lines as they arrive, without their line ends. Ends when the vendor ends the body; throws
+   * `upstream_timeout` when nothing arrives for the stream's idle limit, `upstream_unavailable` when the
+   * connection breaks, `upstream_error` for a line over the answer size limit.
+   */
+  lines(): AsyncIterable<string>;
+  /** Stops reading and releases the connection. */
+  close(): void;
 }
 
 /** One vendor call as it ended, for logs and metrics: no query string, no headers, so no credential. */
@@ -417,6 +431,88 @@ export class HttpClient {
       }
       if (wait > 0) await delay(wait, ctx.signal);
     }
+  }
+
+  /**
+   * Opens a vendor event stream: the headers must come within the client's timeout, then each chunk of
+   * the body within `idleTimeoutMs` (the vendor's keep-alives reset it). Not retried: whoever holds the
+   * stream decides when to open it again. A non-2xx answer is read whole and returned as a response, so
+   * the provider maps it like any other. The opening counts for the budget and the circuit.
+   */
+  async openStream(req: Omit<HttpRequest, 'json' | 'form' | 'body' | 'idempotent' | 'retries' | 'shared'>, ctx: CallContext, idleTimeoutMs: number): Promise<{ stream: HttpStream } | { response: HttpResponse }> {
+    const qs = queryString(req.query);
+    const path = req.path.startsWith('/') ? req.path : `/${req.path}`;
+    const url = `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
+    const headers: Record<string, string> = { accept: 'application/json', 'x-request-id': ctx.requestId, ...(req.headers ?? {}) };
+    const probe = await this.admit(ctx);
+    this.budget?.release();
+    const started = performance.now();
+    const controller = new AbortController();
+    const callerGone = () => controller.abort(ctx.signal?.reason);
+    ctx.signal?.addEventListener('abort', callerGone, { once: true });
+    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(url, { method: req.method as Dispatcher.HttpMethod, headers, dispatcher: this.agent, signal: controller.signal, headersTimeout: this.options.timeoutMs, bodyTimeout: idleTimeoutMs });
+    } catch (error) {
+      clearTimeout(timer);
+      ctx.signal?.removeEventListener('abort', callerGone);
+      const failure = controller.signal.aborted && !ctx.signal?.aborted ? new GatewayError('upstream_timeout', `The vendor did not answer within ${this.options.timeoutMs} ms.`, this.attribution()) : this.toGatewayError(error);
+      this.settle(probe, failure, undefined);
+      this.options.onCall?.({ ...this.attributionOf, requestId: ctx.requestId, method: req.method, path, error: failure.type, durationMs: performance.now() - started, attempt: 0 });
+      throw failure;
+    }
+    clearTimeout(timer);
+    const responseHeaders = flattenHeaders(res.headers as Record<string, string | string[] | undefined>);
+    this.options.onCall?.({ ...this.attributionOf, requestId: ctx.requestId, method: req.method, path, status: res.statusCode, durationMs: performance.now() - started, attempt: 0 });
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      ctx.signal?.removeEventListener('abort', callerGone);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.options.maxResponseBytes) {
+          res.body.destroy();
+          throw new GatewayError('upstream_error', `The vendor's answer is larger than ${this.options.maxResponseBytes} bytes.`, { upstreamStatus: res.statusCode, ...this.attribution() });
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const response = new VendorResponse(res.statusCode, responseHeaders, Buffer.concat(chunks), this.attribution());
+      this.settle(probe, undefined, response);
+      return { response };
+    }
+    this.settle(probe, undefined, { status: res.statusCode } as HttpResponse);
+    const body = res.body;
+    const close = () => {
+      ctx.signal?.removeEventListener('abort', callerGone);
+      body.destroy();
+    };
+    const limit = this.options.maxResponseBytes;
+    const toError = (error: unknown) => {
+      if (error instanceof undiciErrors.BodyTimeoutError) return new GatewayError('upstream_timeout', `The vendor stream sent nothing for ${idleTimeoutMs} ms.`, this.attribution());
+      return controller.signal.aborted ? new GatewayError('upstream_timeout', 'The vendor stream was closed by devicegate.', this.attribution()) : this.toGatewayError(error);
+    };
+    const attribution = this.attribution();
+    async function* lines(): AsyncGenerator<string> {
+      let pending = '';
+      try {
+        for await (const chunk of body) {
+          pending += (chunk as Buffer).toString('utf8');
+          let end: number;
+          while ((end = pending.indexOf('\n')) >= 0) {
+            yield pending.slice(0, end).replace(/\r$/, '');
+            pending = pending.slice(end + 1);
+          }
+          if (pending.length > limit) throw new GatewayError('upstream_error', `A line of the vendor's stream is longer than ${limit} bytes.`, attribution);
+        }
+      } catch (error) {
+        throw toError(error);
+      } finally {
+        close();
+      }
+      if (pending.length > 0) yield pending;
+    }
+    return { stream: { status: res.statusCode, headers: responseHeaders, lines, close } };
   }
 
   /** The circuit's state, for `GET /v1/connections/{id}`. */

@@ -6,3 +6,4 @@ export * from './token-cache.js';
 export * from './rate-limit-headers.js';
 export * from './read-cache.js';
 export * from './redis-budget-window.js';
+export * from './vendor-socket.js';

@@ -32,6 +32,9 @@ describe('configuration', () => {
     // DT signs its pushes with published keys: its push block may leave the secret out.
     const dt = { id: 'dt', provider: 'disruptive', push: {}, organization_id: 'c0md3mm0c7pi7cghrn40', push_issuer: 'https://identity.example.test/data-connector', credentials: { key_id: 'k', secret: 's', email: 'e@example.test' } };
     expect(buildConfig({ connections: [dt] }, providers, {}).connections[0]).toMatchObject({ push: {}, settings: { push_issuer: 'https://identity.example.test/data-connector' } });
+    // Pull mode: devicegate holds the vendor's stream with the connection's own credentials, so no secret and no organization.
+    const pulled = { id: 'dt', provider: 'disruptive', push: { mode: 'pull' }, credentials: { key_id: 'k', secret: 's', email: 'e@example.test' } };
+    expect(buildConfig({ connections: [pulled] }, providers, {}).connections[0].push).toEqual({ mode: 'pull' });
     expect(buildConfig({ server: { webhook_allowed_hosts: ['hooks.example.com', '*.internal.example'] }, connections: [] }, providers, {}).server.webhookAllowedHosts).toEqual([
       'hooks.example.com',
       '*.internal.example',
@@ -62,6 +65,9 @@ describe('configuration', () => {
     [{ connections: [hw()], server: { event_retention_hours: 0 } }, undefined, 'server.event_retention_hours: must be > 0'],
     [{ connections: [hw({ push: {} })] }, undefined, 'connections[0].push.secret: is required'],
     [{ connections: [{ id: 'dt', provider: 'disruptive', push: {}, auth: 'basic', credentials: { key_id: 'k', secret: 's' } }] }, undefined, 'connections[0].organization_id: is required when push is configured'],
+    [{ connections: [hw({ push: { mode: 'pull' } })] }, undefined, 'connections[0].push.mode: HARDWARIO Cloud v2 offers no stream to pull'],
+    [{ connections: [{ id: 'iz', provider: 'izuma', push: { mode: 'pull', secret: 'x'.repeat(8) }, credentials: { api_key: 'ak_1' } }] }, undefined, 'connections[0].push.secret: is not used in pull mode'],
+    [{ connections: [hw({ push: { mode: 'poll' } })] }, undefined, 'connections[0].push.mode: must be one of push, pull'],
     [{ connections: [hw()], server: { webhook_allowed_hosts: ['https://hooks.example.com/'] } }, undefined, 'server.webhook_allowed_hosts[0]: must match pattern'],
     [{}, undefined, 'connections: is required'],
   ])('names the key: %j', (document, env, message) => {
@@ -82,7 +88,7 @@ describe('configuration', () => {
     const env = { SPACE: '1', HW_KEY: awkward, HW_SECRET: 'x'.repeat(8), IOTTLY_PROJECT: '59c19cacecc01400075f3bc9', IOTTLY_KEY: awkward };
     const config = buildConfig(parseConfigText(text), providers, env);
     expect(config.connections.map((c) => [c.settings, c.credentials, c.push])).toEqual([
-      [{ space_id: 's-1' }, { api_key: awkward }, { secret: 'xxxxxxxx' }],
+      [{ space_id: 's-1' }, { api_key: awkward }, { secret: 'xxxxxxxx', mode: 'push' }],
       [{ project_id: '59c19cacecc01400075f3bc9' }, { api_key: awkward }, undefined],
     ]);
     expect(() => buildConfig(parseConfigText(text), providers, { ...env, HW_KEY: undefined })).toThrow(

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import type { ConnectionConfig, ProviderDefinition, ProviderRegistry, RateLimit } from '@devicegate/core';
+import type { ConnectionConfig, ProviderDefinition, ProviderRegistry, PushMode, RateLimit } from '@devicegate/core';
 import { COMMON_CONNECTION_KEYS, CONFIG_SCHEMA } from './config.schema.js';
 import type { ClientConfig, GatewayConfig, Scope } from './config.types.js';
 import { allowedHostProblem } from '../realtime/webhook-targets.js';
@@ -113,7 +113,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
       cache: { ttl_seconds: (entry.cache as { ttl_seconds?: number } | undefined)?.ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS },
       settings,
       credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
-      ...(entry.push ? { push: pushOf(entry.push as { secret?: string }, definition, settings, at) } : {}),
+      ...(entry.push ? { push: pushOf(entry.push as { secret?: string; mode?: PushMode }, definition, settings, at) } : {}),
     });
   });
 
@@ -174,14 +174,22 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
   };
 }
 
-/** The `push` block of a connection: a secret, unless the vendor signs its pushes with keys it publishes. */
-function pushOf(push: { secret?: string }, definition: ProviderDefinition, settings: Record<string, unknown>, at: string): { secret?: string } {
+/**
+ * The `push` block of a connection: in `pull` mode nothing more (devicegate holds the vendor's stream with
+ * the connection's credentials); else a secret, unless the vendor signs its pushes with keys it publishes.
+ */
+function pushOf(push: { secret?: string; mode?: PushMode }, definition: ProviderDefinition, settings: Record<string, unknown>, at: string): { secret?: string; mode: PushMode } {
   if (!definition.push) throw new ConfigError(`${at}.push: ${definition.displayName} has no push`);
+  if (push.mode === 'pull') {
+    if (!definition.pullable) throw new ConfigError(`${at}.push.mode: ${definition.displayName} offers no stream to pull; use mode push`);
+    if (push.secret !== undefined) throw new ConfigError(`${at}.push.secret: is not used in pull mode (no push reaches /v1/hooks)`);
+    return { mode: 'pull' };
+  }
   for (const key of definition.push.requiredSettings ?? []) {
     if (settings[key] === undefined) throw new ConfigError(`${at}.${key}: is required when push is configured (it binds the vendor's signed pushes to this account)`);
   }
   if (push.secret === undefined && !definition.push.verifiesWithoutSecret) throw new ConfigError(`${at}.push.secret: is required`);
-  return push.secret === undefined ? {} : { secret: String(push.secret) };
+  return push.secret === undefined ? { mode: 'push' } : { secret: String(push.secret), mode: 'push' };
 }
 
 /**

@@ -93,7 +93,7 @@ export const CONFIG_SCHEMA = {
           push: {
             type: 'object',
             additionalProperties: false,
-            properties: { secret: { type: 'string', minLength: 8 } },
+            properties: { secret: { type: 'string', minLength: 8 }, mode: { enum: ['push', 'pull'] } },
           },
           rate_limit: {
             oneOf: [

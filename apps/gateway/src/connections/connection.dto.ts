@@ -21,6 +21,36 @@ export class CircuitDto {
   retry_at: string | null;
 }
 
+@ApiSchema({
+  name: 'ConnectionStream',
+  description:
+    "The vendor event stream devicegate holds for a connection in push mode `pull` (DT `devices:stream`, the Izuma WebSocket channel). With `server.redis_url` one instance holds it and the others stand by; each instance reports its own view.",
+})
+export class StreamStateDto {
+  @ApiProperty({ description: 'Always `pull`.', enum: ['pull'], example: 'pull' })
+  mode: 'pull';
+
+  @ApiProperty({
+    description:
+      '`connected`: the stream is open and its events reach `/v1/events`. `connecting`: opening it the first time. `reconnecting`: it ended and is being opened again (after a jittered back-off from 0.5 s to 30 s); what the vendor keeps of the gap is read when it reopens. `standby`: another instance holds it. `stopped`: devicegate is shutting down.',
+    enum: ['connecting', 'connected', 'reconnecting', 'standby', 'stopped'],
+    example: 'connected',
+  })
+  state: string;
+
+  @ApiProperty({ description: 'When the stream opened, while it is connected.', nullable: true, type: String, format: 'date-time', example: '2024-04-17T11:08:27.917Z' })
+  connected_since: string | null;
+
+  @ApiProperty({ description: 'How many times this instance opened the stream again after it ended (a vendor or network drop).', example: 0 })
+  reconnects: number;
+
+  @ApiProperty({ description: 'When this instance last stored an event from the stream (or from the gap read after a reconnect).', nullable: true, type: String, format: 'date-time', example: '2024-04-17T11:08:31.002Z' })
+  last_event_at: string | null;
+
+  @ApiProperty({ description: 'Why the stream last failed, while it has not opened again (no credential ever appears here).', nullable: true, type: String, example: null })
+  last_error: string | null;
+}
+
 @ApiSchema({ name: 'Connection', description: 'A configured vendor account: its provider, vendor base URL, capabilities and health. Never its credentials.' })
 export class ConnectionDto {
   @ApiProperty({ description: 'Always `connection`.', enum: ['connection'], example: 'connection' })
@@ -51,6 +81,9 @@ export class ConnectionDto {
 
   @ApiProperty({ description: "The connection's circuit breaker.", type: CircuitDto })
   circuit: CircuitDto;
+
+  @ApiProperty({ description: 'The vendor stream devicegate holds, for a connection in push mode `pull`; `null` otherwise.', type: StreamStateDto, nullable: true })
+  stream: StreamStateDto | null;
 }
 
 export const ConnectionListDto = ListOf(ConnectionDto, 'ConnectionList', 'sandbox-hardwario');

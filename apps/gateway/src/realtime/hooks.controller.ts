@@ -1,7 +1,7 @@
 import { Controller, Inject, Injectable, Param, Post, Put, Req, Res, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { backgroundContext, type Message, type PushVerification } from '@devicegate/core';
+import { backgroundContext, type Message, type PushSupport, type PushVerification } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { LOGGER } from '../app.tokens.js';
@@ -50,7 +50,8 @@ export class HooksService implements OnApplicationShutdown {
     const live = this.registry.all().find((candidate) => candidate.config.id === connectionId);
     const push = live?.definition.push;
     const settings = live?.config.push;
-    if (!live || !push || !settings) {
+    // A connection in pull mode takes its events from the stream devicegate holds, never from /v1/hooks.
+    if (!live || !push || !settings || settings.mode === 'pull') {
       this.refusals.refused(request.ip);
       throw refused();
     }
@@ -66,13 +67,22 @@ export class HooksService implements OnApplicationShutdown {
       this.refusals.refused(request.ip);
       throw refused();
     }
-    const receivedAt = Date.now();
-    const messages: Message[] = push.parse(request.body, connectionId, receivedAt);
-    for (const outcome of push.commandOutcomes?.(request.body, connectionId, receivedAt) ?? []) await this.commands.settle(outcome);
+    const { received, accepted } = await this.accept(push, request.body, connectionId, Date.now());
+    this.log.debug({ reqId: request.id, connection: connectionId, received, accepted }, 'vendor push stored');
+    return { object: 'push_receipt', connection_id: connectionId, received, accepted };
+  }
+
+  /**
+   * Stores a vendor body, pushed or pulled from a stream devicegate holds, as events (parsed by the
+   * provider's push support, de-duplicated by message id) and settles the commands it reports on. Throws
+   * `validation_error` for a body not in the vendor's format.
+   */
+  async accept(push: PushSupport, body: unknown, connectionId: string, receivedAt: number): Promise<{ received: number; accepted: number }> {
+    const messages: Message[] = push.parse(body, connectionId, receivedAt);
+    for (const outcome of push.commandOutcomes?.(body, connectionId, receivedAt) ?? []) await this.commands.settle(outcome);
     const added = await this.store.append(messages, connectionId, receivedAt);
     this.registry.invalidateReads(connectionId);
-    this.log.debug({ reqId: request.id, connection: connectionId, received: messages.length, accepted: added.length }, 'vendor push stored');
-    return { object: 'push_receipt', connection_id: connectionId, received: messages.length, accepted: added.length };
+    return { received: messages.length, accepted: added.length };
   }
 
   /** A vendor's public document (signing keys): a GET with a timeout and no credentials. */
@@ -90,6 +100,8 @@ const HOOK_DESCRIPTION = `Where a vendor cloud pushes its messages, in the vendo
 - **iottly** (webhook): a custom header \`Authorization: Bearer <secret>\` (or \`X-Devicegate-Secret\`); body \`{"msg": …}\`.
 - **izuma** (notification channel callback, HTTP PUT): registered with the header \`authorization: <secret>\`; body a NotificationMessage. Register it with \`include_uid\` and \`include_timestamp\`.
 - **blynk** has no documented push; its pushes are refused.
+
+A connection in pull mode (\`push: {mode: pull}\`, DT and Izuma: devicegate holds the vendor's stream itself and needs no public address) takes no pushes: they answer 401.
 
 Each message becomes an Event (see \`GET /v1/events\`) with the message id as its stable id: a repeated push is accepted again but stored once. The answer comes after the events are stored durably. A push that fails the check answers 401 and nothing of it is stored.
 

@@ -12,6 +12,7 @@ import { SqliteEventLog } from './sqlite-event-log.js';
 import { EventsController, EventsService } from './events.controller.js';
 import { HookRefusals } from './hook-refusals.js';
 import { HooksController, HooksService } from './hooks.controller.js';
+import { PullService } from './pull.service.js';
 import { RawBodyCapture } from './raw-body.js';
 import { realtimeLimits } from './realtime-limits.js';
 import { DELIVERY_LEASE_MS, WebhookDispatcher } from './webhook-dispatcher.js';
@@ -19,7 +20,7 @@ import { WebhookTargets } from './webhook-targets.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
 
-/** Vendor pushes in (`/v1/hooks`), the event stream and webhooks out. */
+/** Vendor pushes in (`/v1/hooks`) or pulled from vendor streams, the event stream and webhooks out. */
 export const REALTIME_CONTROLLERS: Type[] = [HooksController, EventsController, WebhooksController];
 
 export const REALTIME_PROVIDERS: Provider[] = [
@@ -36,6 +37,7 @@ export const REALTIME_PROVIDERS: Provider[] = [
   RawBodyCapture,
   { provide: HookRefusals, useFactory: (config: GatewayConfig) => new HookRefusals(realtimeLimits(config.server).refusedHooksPerMinute), inject: [GATEWAY_CONFIG] },
   HooksService,
+  PullService,
   EventsService,
   WebhooksService,
   WebhookDispatcher,

@@ -51,6 +51,8 @@ export interface SandboxEmulator {
   baseUrl: string;
   /** Points the emulator's push (connector, data connector, webhook, notification channel) at a URL; absent when the vendor has none. */
   connectPush?: (hookUrl: string, secret: string) => Promise<void>;
+  /** The vendor offers a stream devicegate can hold itself: the sandbox connection pulls (push mode `pull`) instead of taking pushes. */
+  pull?: boolean;
 }
 
 /**
@@ -71,7 +73,7 @@ export interface Sandbox {
 type Starter = (
   options: SandboxOptions,
   port: number,
-) => Promise<{ server: EmulatorServer; baseUrl: string; connection: Record<string, unknown>; credentials: Record<string, string | number>; connectPush?: SandboxEmulator['connectPush'] }>;
+) => Promise<{ server: EmulatorServer; baseUrl: string; connection: Record<string, unknown>; credentials: Record<string, string | number>; connectPush?: SandboxEmulator['connectPush']; pull?: boolean }>;
 
 /** How each vendor's emulator is started and which connection the sandbox points at it. */
 const STARTERS: Record<ProviderId, Starter> = {
@@ -99,6 +101,7 @@ const STARTERS: Record<ProviderId, Starter> = {
       },
       // As DT sets connectors up today: no signatureSecret, so pushes carry only Dt-Asymmetric-Signature.
       connectPush: async (url) => e.setPushTarget({ url }),
+      pull: true,
     };
   },
   iottly: async (o, port) => {
@@ -119,6 +122,7 @@ const STARTERS: Record<ProviderId, Starter> = {
       credentials: { api_key: e.credentials.apiKey },
       connection: { credentials: { api_key: e.credentials.apiKey } },
       connectPush: (url, secret) => e.setPushTarget({ url, headers: { authorization: secret } }),
+      pull: true,
     };
   },
   blynk: async (o, port) => {
@@ -161,7 +165,8 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
     base_url: e.baseUrl,
     timeout_ms: 10_000,
     ...budget,
-    ...(e.connectPush ? { push: { secret: SANDBOX_PUSH_SECRET } } : {}),
+    // Where the vendor has a stream devicegate can hold, the sandbox pulls it: no inbound push needed.
+    ...(e.pull ? { push: { mode: 'pull' } } : e.connectPush ? { push: { secret: SANDBOX_PUSH_SECRET } } : {}),
     ...e.connection,
   }));
   // The sandbox's events and webhooks live as long as the sandbox: a fresh database at every start.
@@ -194,12 +199,12 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
         `  Try:          curl -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/devices`,
         '  Emulated vendor clouds (point a vendor client at them; credentials below):',
         ...emulators.map((e) => `    ${e.connectionId.padEnd(20)} ${e.baseUrl.padEnd(36)} ${Object.entries(e.credentials).map(([k, v]) => `${k}=${v}`).join(' ')}`),
-        `  Live events:  curl -N -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/events   (emulators with push deliver to ${address}/v1/hooks/<connection>)`,
+        `  Live events:  curl -N -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/events   (HARDWARIO and iottly push to ${address}/v1/hooks/<connection>; DT's stream and Izuma's WebSocket are pulled)`,
         '',
       ].join('\n'),
     connectPush: async (gatewayUrl) => {
       const base = gatewayUrl.replace(/\/+$/, '');
-      await Promise.all(emulators.map((e) => e.connectPush?.(`${base}/v1/hooks/${e.connectionId}`, SANDBOX_PUSH_SECRET)));
+      await Promise.all(emulators.map((e) => (e.pull ? undefined : e.connectPush?.(`${base}/v1/hooks/${e.connectionId}`, SANDBOX_PUSH_SECRET))));
     },
     close,
   };

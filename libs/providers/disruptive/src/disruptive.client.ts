@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { CallContext } from '@devicegate/core';
-import { TokenCache, type HttpClient, type HttpRequest, type HttpResponse } from '@devicegate/http-client';
+import { TokenCache, type HttpClient, type HttpRequest, type HttpResponse, type HttpStream } from '@devicegate/http-client';
 import { shapeError, tokenError, vendorError, type ErrorAttribution } from './disruptive.errors.js';
 import type {
   DtBatchUpdateBody,
@@ -129,6 +129,21 @@ export class DisruptiveClient {
     const res = await this.send({ method: 'POST', path: `/projects/${encodeURIComponent(targetProjectId)}/devices:transfer`, json: { devices } }, ctx);
     if (res.status === 404) return undefined;
     return this.json<DtTransferResponse>(this.ok(res), 'transfer answer');
+  }
+
+  /**
+   * Opens a project's event stream (§7) with a keep-alive every `pingSeconds`; the stream counts as dead
+   * after `idleMs` without a line (DT's python client: the ping interval plus 2 s). A refusal becomes a
+   * GatewayError; a 401 to a cached token is asked once more with a fresh one, as for any call.
+   */
+  async openStream(projectId: string, pingSeconds: number, idleMs: number, ctx: CallContext): Promise<HttpStream> {
+    const open = (authorization: string) =>
+      this.http.openStream({ method: 'GET', path: `/projects/${encodeURIComponent(projectId)}/devices:stream`, query: { ping_interval: `${pingSeconds}s` }, headers: { authorization } }, ctx, idleMs);
+    const opened = this.tokens
+      ? await this.tokens.send(ctx, (token) => open(`Bearer ${token}`), (result) => 'response' in result && result.response.status === 401)
+      : await open(await this.authorization(ctx));
+    if ('response' in opened) throw vendorError(opened.response, this.who, this.secrets());
+    return opened.stream;
   }
 
   private async authorization(ctx: CallContext): Promise<string> {

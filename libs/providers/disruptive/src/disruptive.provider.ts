@@ -11,6 +11,7 @@ import {
   type Project,
   type ProviderConnection,
   type ProviderDeps,
+  type PullSource,
   type TransferInput,
   type UpdateDeviceInput,
   type VendorCursor,
@@ -19,6 +20,7 @@ import {
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import { DEFAULT_TOKEN_URL, DisruptiveClient, type DisruptiveAuth } from './disruptive.client.js';
 import { batchError, type ErrorAttribution } from './disruptive.errors.js';
+import { DisruptiveStream } from './disruptive.pull.js';
 import {
   NAME_LABEL,
   PROVIDER,
@@ -142,6 +144,7 @@ function asEventCursor(cursor: VendorCursor): EventCursor {
 export class DisruptiveConnection implements ProviderConnection {
   readonly projects: ListSource<Project>;
   readonly devices: ListSource<Device>;
+  readonly pull: PullSource;
 
   private readonly client: DisruptiveClient;
   private readonly who: ErrorAttribution;
@@ -165,6 +168,7 @@ export class DisruptiveConnection implements ProviderConnection {
     this.client = new DisruptiveClient(deps.http, authOf(connection), this.who);
     this.projects = { plan: () => ASC_PLAN, fetchPage: (query, cursor, ctx) => this.fetchProjects(query, cursor, ctx) };
     this.devices = { plan: () => ASC_PLAN, fetchPage: (query, cursor, ctx) => this.fetchDevices(query, cursor, ctx) };
+    this.pull = new DisruptiveStream(this.client, (ctx) => this.projectIdsInOrder(undefined, ctx), this.who);
   }
 
   /** A device's event history, oldest first: DT has no newest-first order, so the gateway reverses for DESC. */

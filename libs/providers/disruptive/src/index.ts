@@ -43,5 +43,6 @@ export const disruptiveProvider: ProviderDefinition = {
   // API.md §4 for DT: sensors are claimed in DT Studio, cannot be deleted through the API and take no commands.
   capabilities: capabilitiesOf(DisruptiveConnection),
   push: disruptivePush,
+  pullable: true,
   create: (connection, deps) => new DisruptiveConnection(connection, deps),
 };

@@ -35,5 +35,6 @@ export const izumaProvider: ProviderDefinition = {
   },
   capabilities: capabilitiesOf(IzumaConnection),
   push: izumaPush,
+  pullable: true,
   create: (connection, deps) => new IzumaConnection(connection, deps),
 };

@@ -1,7 +1,7 @@
 import type { CallContext, Order } from '@devicegate/core';
 import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
 import { izumaError, shapeError, type ErrorAttribution, type ErrorScene } from './izuma.errors.js';
-import { isGatewayError } from '@devicegate/errors';
+import { GatewayError, isGatewayError } from '@devicegate/errors';
 import type { IzAccount, IzDevice, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzDeviceUpdate, IzEcho, IzPage } from './izuma.types.js';
 
 /** The vendor's page-size bounds (spec: `limit` 2–1000; values outside are clamped by the service too). */
@@ -105,6 +105,21 @@ export class IzumaClient {
       202,
       { fields: fieldNames, badRequest: 'validation_error' },
     );
+  }
+
+  /**
+   * `PUT /v2/notification/websocket` (§6.4) with `uid` and `timestamp` in every item and de-registrations
+   * as objects (so they carry a `uid` too): 201 created, 200 already there (the service then keeps the
+   * options it was created with). 400: the key has another channel type, which only its owner may remove.
+   */
+  async registerWebsocket(ctx: CallContext): Promise<void> {
+    const serialization = { type: 'v2', max_chunk_size: 10_000, cfg: { include_uid: true, include_timestamp: true, deregistrations_as_object: true } };
+    const res = await this.http.request({ method: 'PUT', path: '/v2/notification/websocket', json: { serialization }, headers: this.authHeaders() }, ctx);
+    if (res.status === 200 || res.status === 201) return;
+    if (res.status === 400) {
+      throw new GatewayError('upstream_error', "The access key already has another notification channel (callback or long poll); pull mode needs a WebSocket channel: delete the other one first.", { ...this.who, upstreamStatus: 400 });
+    }
+    throw izumaError(res, { ...this.who });
   }
 
   private async call(req: HttpRequest, ctx: CallContext, expected: number, hints: Hints = {}): Promise<HttpResponse> {

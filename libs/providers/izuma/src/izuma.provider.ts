@@ -15,6 +15,7 @@ import {
   type Project,
   type ProviderConnection,
   type ProviderDeps,
+  type PullSource,
   type SendCommandInput,
   type UpdateDeviceInput,
   type VendorCursor,
@@ -22,6 +23,7 @@ import {
 } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { IzumaClient } from './izuma.client.js';
+import { IzumaChannel } from './izuma.pull.js';
 import {
   createFieldNames,
   devicePushDown,
@@ -62,9 +64,13 @@ export class IzumaConnection implements ProviderConnection {
   private readonly client: IzumaClient;
   private readonly map: MapContext;
 
+  readonly pull: PullSource;
+
   constructor(connection: ConnectionConfig, deps: ProviderDeps) {
     this.map = { connectionId: connection.id };
-    this.client = new IzumaClient(deps.http, connection.credentials.api_key, { connectionId: connection.id, provider: PROVIDER });
+    const who = { connectionId: connection.id, provider: PROVIDER };
+    this.client = new IzumaClient(deps.http, connection.credentials.api_key, who);
+    this.pull = new IzumaChannel(this.client, connection.base_url, connection.timeout_ms, who);
   }
 
   readonly projects: ListSource<Project> = {
