@@ -7,3 +7,4 @@ export * from './provider-registry.js';
 export * from './push.js';
 export * from './labels.js';
 export * from './readings.js';
+export * from './json.js';

@@ -103,7 +103,11 @@ export type VendorCursor = string | number | { [key: string]: string | number | 
 
 /** What the listing library asks a provider for: all filters of the call, the wanted order and a page size. */
 export interface ListQuery {
-  /** Every filter of the request. The provider pushes down what its vendor can evaluate; the gateway evaluates all of them again. */
+  /**
+   * The filters of the request but `connection_id` and `provider`, which the gateway decides before it asks
+   * (see `PushDown` in the listing library). The provider pushes down what its vendor can evaluate; the
+   * gateway evaluates all of them again.
+   */
   filters: Filter[];
   order: Order;
   /** Items the gateway would like in this vendor page (the provider clamps it to the vendor's maximum). */
@@ -116,7 +120,11 @@ export interface ListQuery {
 export interface ListPlan {
   /** The order `fetchPage` yields items in. When it differs from the query's order the gateway reads all and reverses. */
   order: Order;
-  /** True when a `total` the vendor reports counts exactly the items that match every filter of the query. */
+  /**
+   * True when the vendor evaluates every filter of the query: its pages hold only matching items and a
+   * `total` it reports counts exactly them. When false, the gateway asks for the vendor's largest pages,
+   * since it drops part of each.
+   */
   exactTotal: boolean;
 }
 

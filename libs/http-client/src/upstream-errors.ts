@@ -1,3 +1,4 @@
+import { isObject } from '@devicegate/core';
 import { GatewayError, type ErrorType, type FieldError } from '@devicegate/errors';
 import { parseRetryAfter, type HttpResponse } from './http-client.js';
 
@@ -49,6 +50,30 @@ export function sanitizeVendorMessage(message: unknown, secrets: readonly string
   return redacted.length > MAX_MESSAGE ? `${redacted.slice(0, MAX_MESSAGE)}…` : redacted;
 }
 
+/**
+ * The vendor's own words in an error answer, to quote (after `sanitizeVendorMessage`): the first of `keys`
+ * that holds a non-empty string, or an object with a string `message` (as gRPC-style bodies nest it); a JSON
+ * string as it is; plain text (a bare `not found`) unless it is an HTML error page, which is not worth quoting.
+ */
+export function vendorMessageOf(response: HttpResponse, keys: readonly string[]): string | undefined {
+  const text = response.text().trim();
+  if (text === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text.startsWith('<') ? undefined : text;
+  }
+  if (typeof parsed === 'string') return parsed;
+  if (!isObject(parsed)) return undefined;
+  for (const key of keys) {
+    const value = parsed[key];
+    if (typeof value === 'string' && value !== '') return value;
+    if (isObject(value) && typeof value.message === 'string' && value.message !== '') return value.message;
+  }
+  return undefined;
+}
+
 /** A GatewayError for a vendor answer that is not a success. */
 export function upstreamError(response: HttpResponse, details: UpstreamErrorDetails): GatewayError {
   const type = typeForUpstreamStatus(response.status);
@@ -69,4 +94,19 @@ export function shapeError(who: ErrorAttribution, status: number, what: string):
     ...who,
     upstreamStatus: status,
   });
+}
+
+/**
+ * A vendor value that must be an object (a body, or a member of one) and that `valid` accepts, typed as
+ * the wire type it then is; anything else is an `upstream_error` naming `what`.
+ */
+export function expectObject<T = Record<string, unknown>>(value: unknown, who: ErrorAttribution, status: number, what: string, valid: (body: Record<string, unknown>) => boolean = () => true): T {
+  if (!isObject(value) || !valid(value)) throw shapeError(who, status, what);
+  return value as T;
+}
+
+/** A vendor value that must be an array of objects, each of which `valid` accepts (see `expectObject`). */
+export function expectArray<T = Record<string, unknown>>(value: unknown, who: ErrorAttribution, status: number, what: string, valid: (item: Record<string, unknown>) => boolean = () => true): T[] {
+  if (!Array.isArray(value) || !value.every((item) => isObject(item) && valid(item))) throw shapeError(who, status, what);
+  return value as T[];
 }

@@ -4,3 +4,4 @@ export * from './filter-eval.js';
 export * from './resume-cache.js';
 export * from './list-engine.js';
 export * from './readings-source.js';
+export * from './push-down.js';

@@ -197,3 +197,53 @@ describe('ListingEngine paging exactness', () => {
     expect(peak).toBe(4);
   });
 });
+
+describe('ListingEngine and what the providers are asked', () => {
+  /** A one-page vendor list that records the queries it was given. */
+  const recording = (connectionId: string, provider: string, exact: boolean) => {
+    const queries: ListQuery[] = [];
+    const items = makeItems(connectionId, 5).map((item) => ({ ...item, connection_id: connectionId, provider }));
+    const segment: ListSegment<Item> = {
+      connectionId,
+      provider,
+      source: {
+        plan: (query) => ({ order: query.order, exactTotal: exact }),
+        fetchPage: async (query) => {
+          queries.push(query);
+          return { items, next: null };
+        },
+      },
+    };
+    return { segment, queries };
+  };
+  const list = (segments: ListSegment<Item>[], query: Record<string, string>) =>
+    new ListingEngine().list({ kind: 'devices', reach: '*', segments, args: parseListArgs(query, { fields: DEVICE_FIELDS, defaultOrder: 'ASC' }), fields: DEVICE_FIELDS }, ctx);
+
+  it('decides connection_id and provider filters itself: an excluded connection is not read, the others never see them', async () => {
+    const a = recording('conn-a', 'hardwario', true);
+    const b = recording('conn-b', 'izuma', true);
+    const c = recording('conn-c', 'izuma', true);
+    const page = await list([a.segment, b.segment, c.segment], { provider: 'izuma', connection_id__neq: 'conn-c', name: 'dev-1', include: 'total_count' });
+    expect(page.items.map((item) => item.id)).toEqual(['conn-b:0001']);
+    expect(page.totalCount).toBe(1);
+    expect(a.queries).toEqual([]);
+    expect(c.queries).toEqual([]);
+    expect(b.queries.length).toBeGreaterThan(0);
+    for (const query of b.queries) expect(query.filters.map((filter) => filter.field)).toEqual(['name']);
+  });
+
+  it('asks for the page it serves when the vendor evaluates every filter, and for the vendor largest page when the gateway must filter', async () => {
+    const exact = recording('conn-a', 'hardwario', true);
+    await list([exact.segment], { name: 'dev-1', limit: '10' });
+    expect(exact.queries.map((query) => query.pageSize)).toEqual([11]);
+
+    const inexact = recording('conn-a', 'hardwario', false);
+    await list([inexact.segment], { name: 'dev-1', limit: '10' });
+    expect(inexact.queries.map((query) => query.pageSize)).toEqual([1000]);
+
+    // Only a decided filter: nothing is left for the gateway to drop.
+    const decided = recording('conn-a', 'hardwario', false);
+    await list([decided.segment], { provider: 'hardwario', limit: '10' });
+    expect(decided.queries.map((query) => query.pageSize)).toEqual([11]);
+  });
+});

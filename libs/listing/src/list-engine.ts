@@ -66,8 +66,11 @@ export interface ListingOptions {
   shared?: SharedResumeStore;
 }
 
-/** The vendor's largest page: a scan reads as much per call as the vendor allows. */
+/** The vendor's largest page: a scan, or a read the gateway filters further, asks for as much per call as the vendor allows. */
 const SCAN_PAGE_SIZE = 1000;
+
+/** Fields every item of a segment shares: decided by the engine per segment, never sent to a provider. */
+const SEGMENT_FIELDS: ReadonlySet<string> = new Set(['connection_id', 'provider']);
 
 type Identified = { id: string };
 
@@ -100,7 +103,17 @@ export class ListingEngine {
     const segments = [...request.segments].sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
     if (args.order === 'DESC') segments.reverse();
     const bySource = new Map(segments.map((s) => [s.connectionId, s]));
-    const query: ListQuery = { filters: args.filters, order: args.order, pageSize: Math.min(args.limit + 1, 1000), includeTotal: args.include.has('total_count') };
+    // Where an item comes from is known before any vendor call: a connection these filters exclude is not read,
+    // and the providers are asked only about what their vendors can tell.
+    const decided = args.filters.filter((f) => SEGMENT_FIELDS.has(f.field));
+    const fromSegment = compileFilters(request.fields, decided);
+    const excluded = new Set(segments.filter((s) => !fromSegment({ connection_id: s.connectionId, provider: s.provider })).map((s) => s.connectionId));
+    const query: ListQuery = {
+      filters: args.filters.filter((f) => !SEGMENT_FIELDS.has(f.field)),
+      order: args.order,
+      pageSize: Math.min(args.limit + 1, SCAN_PAGE_SIZE),
+      includeTotal: args.include.has('total_count'),
+    };
     const matches = compileFilters(request.fields, args.filters);
     const signature = this.signature(request, segments);
     const unreachable: Unreachable[] = [];
@@ -108,12 +121,12 @@ export class ListingEngine {
 
     let position: Position<T>;
     if (args.after === null) {
-      position = segments.map((s) => fresh<T>(s.connectionId));
+      position = segments.map((s) => fresh<T>(s.connectionId, excluded.has(s.connectionId)));
     } else {
       const key = `${signature}|${args.after}`;
       const remembered = (this.positions.get(key) ?? (await this.shared?.get(key))) as Position<T> | undefined;
       const scanBounds = { calls: this.scanBounds.calls, until: Date.now() + this.scanBounds.ms };
-      position = remembered ? remembered.map(copyState) : await this.scanTo(args.after, segments, new SegmentReader<T>(bySource, { ...query, pageSize: SCAN_PAGE_SIZE }, matches, ctx, scanBounds));
+      position = remembered ? remembered.map(copyState) : await this.scanTo(args.after, segments, excluded, new SegmentReader<T>(bySource, { ...query, pageSize: SCAN_PAGE_SIZE }, matches, ctx, scanBounds));
     }
 
     /** Reads a segment's next vendor page; with `partial`, a failing connection is named and skipped instead. */
@@ -165,7 +178,7 @@ export class ListingEngine {
     }
 
     const result: ListPage<T> = { items: page, hasMore, unreachable };
-    if (query.includeTotal) result.totalCount = await this.total(signature, segments, reader, args.partial, unreachable);
+    if (query.includeTotal) result.totalCount = await this.total(signature, segments.filter((s) => !excluded.has(s.connectionId)), reader, args.partial, unreachable);
     return result;
   }
 
@@ -174,13 +187,13 @@ export class ListingEngine {
    * scan bounds (an unknown `after` must not spend the vendor budget everyone shares); an id outside the
    * result set, or beyond the bounds, is a validation error.
    */
-  private async scanTo<T extends Identified>(after: string, segments: ListSegment<T>[], reader: SegmentReader<T>): Promise<Position<T>> {
+  private async scanTo<T extends Identified>(after: string, segments: ListSegment<T>[], excluded: ReadonlySet<string>, reader: SegmentReader<T>): Promise<Position<T>> {
     const notInSet = () => GatewayError.validation([{ name: 'after', message: 'is not the id of an item of this list' }]);
     const colon = after.indexOf(':');
     const connectionId = colon > 0 ? after.slice(0, colon) : '';
     // A list of one segment (one connection's messages, the connections themselves) needs no prefix to find it.
     const at = segments.length === 1 ? 0 : segments.findIndex((s) => s.connectionId === connectionId);
-    if (at < 0) throw notInSet();
+    if (at < 0 || excluded.has(segments[at].connectionId)) throw notInSet();
     const state = fresh<T>(segments[at].connectionId);
     try {
       for (;;) {
@@ -196,7 +209,7 @@ export class ListingEngine {
     } catch (error) {
       throw attribute(error, segments[at]);
     }
-    return [state, ...segments.slice(at + 1).map((s) => fresh<T>(s.connectionId))];
+    return [state, ...segments.slice(at + 1).map((s) => fresh<T>(s.connectionId, excluded.has(s.connectionId)))];
   }
 
   private async total<T extends Identified>(
@@ -258,12 +271,14 @@ class SegmentReader<T extends Identified> {
   async advance(state: SegmentState<T>): Promise<void> {
     const { source } = this.segments.get(state.connectionId)!;
     const plan = source.plan(this.query);
+    // Filters left for the gateway drop part of every page: the vendor's largest page saves calls.
+    const query = plan.exactTotal || this.query.filters.length === 0 ? this.query : { ...this.query, pageSize: SCAN_PAGE_SIZE };
     state.started = true;
-    if (plan.order !== this.query.order) {
+    if (plan.order !== query.order) {
       const all: T[] = [];
       let cursor: VendorCursor | null = null;
       do {
-        const page: VendorPage<T> = await this.fetch(this.query, source, cursor);
+        const page: VendorPage<T> = await this.fetch(query, source, cursor);
         all.push(...page.items.filter(this.matches));
         cursor = page.next;
       } while (cursor !== null);
@@ -272,7 +287,7 @@ class SegmentReader<T extends Identified> {
       state.done = true;
       return;
     }
-    const page = await this.fetch(this.query, source, state.cursor);
+    const page = await this.fetch(query, source, state.cursor);
     state.buffer = [...state.buffer, ...page.items.filter(this.matches)];
     state.cursor = page.next;
     state.done = page.next === null;
@@ -295,7 +310,8 @@ class SegmentReader<T extends Identified> {
   }
 }
 
-const fresh = <T>(connectionId: string): SegmentState<T> => ({ connectionId, buffer: [], cursor: null, started: false, done: false });
+/** A segment not read yet; an excluded one is over before it starts. */
+const fresh = <T>(connectionId: string, excluded = false): SegmentState<T> => ({ connectionId, buffer: [], cursor: null, started: excluded, done: excluded });
 const copyState = <T>(state: SegmentState<T>): SegmentState<T> => ({ ...state, buffer: [...state.buffer] });
 
 function attribute(error: unknown, segment: ListSegment<unknown>): unknown {

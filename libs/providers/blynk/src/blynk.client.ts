@@ -1,5 +1,5 @@
 import type { CallContext } from '@devicegate/core';
-import { TokenCache, type HttpClient, type HttpRequest, type HttpResponse, type IssuedToken } from '@devicegate/http-client';
+import { expectArray, expectObject, TokenCache, type HttpClient, type HttpRequest, type HttpResponse, type IssuedToken } from '@devicegate/http-client';
 import { shapeError, tokenError, vendorError, type ErrorAttribution, type ErrorHints } from './blynk.errors.js';
 import type {
   BlynkCreateDeviceBody,
@@ -49,8 +49,6 @@ const isEvent = (item: Record<string, unknown>): boolean => typeof item.ts === '
  */
 const tokenRefused = (response: HttpResponse): boolean => response.status === 401 || response.status === 403;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * Wire calls of the Blynk.Cloud Platform API with OAuth2 client-credentials auth (§2).
  *
@@ -87,11 +85,7 @@ export class BlynkClient {
       ctx,
     );
     if (response.status < 200 || response.status >= 300) throw tokenError(response, this.who, this.secrets());
-    const body = response.json<unknown>();
-    if (!isObject(body) || typeof body.access_token !== 'string' || body.access_token === '') {
-      throw shapeError(this.who, response.status, 'token answer without access_token');
-    }
-    const token = body as unknown as BlynkToken;
+    const token = expectObject<BlynkToken>(response.json<unknown>(), this.who, response.status, 'token answer without access_token', (body) => typeof body.access_token === 'string' && body.access_token !== '');
     const ttlMs = (typeof token.expires_in === 'number' && token.expires_in > 0 ? token.expires_in : FALLBACK_TTL_S) * 1000;
     return { token: token.access_token, ttlMs };
   }
@@ -114,9 +108,7 @@ export class BlynkClient {
   /** A JSON object answer (checked to be an object; arrays are refused). */
   private async object<T>(request: HttpRequest, ctx: CallContext, what: string, hints?: ErrorHints): Promise<T> {
     const response = await this.call(request, ctx, hints);
-    const body = response.json<unknown>();
-    if (!isObject(body)) throw shapeError(this.who, response.status, what);
-    return body as T;
+    return expectObject<T>(response.json<unknown>(), this.who, response.status, what);
   }
 
   /** A `{content, totalElements}` answer whose items all pass `valid`; `total` is left out when the vendor omits it. */
@@ -128,11 +120,10 @@ export class BlynkClient {
     hints?: ErrorHints,
   ): Promise<VendorList<T>> {
     const response = await this.call(request, ctx, hints);
-    const body = response.json<unknown>();
-    if (!isObject(body) || !Array.isArray(body.content)) throw shapeError(this.who, response.status, `${what} without a content array`);
-    if (body.content.some((item) => !isObject(item) || !valid(item))) throw shapeError(this.who, response.status, `${what} with a malformed item`);
+    const body = expectObject(response.json<unknown>(), this.who, response.status, `${what} without a content array`, (page) => Array.isArray(page.content));
+    const content = expectArray<T>(body.content, this.who, response.status, `${what} with a malformed item`, valid);
     const total = typeof body.totalElements === 'number' && Number.isFinite(body.totalElements) ? body.totalElements : undefined;
-    return { content: body.content as T[], total };
+    return { content, total };
   }
 
   private device<T extends BlynkDevice>(body: T, status: number, what: string): T {
@@ -199,11 +190,7 @@ export class BlynkClient {
   /** `GET /api/v1/organization/device/tags?deviceId=` → array of `{id, name, …}`. */
   async getTags(deviceId: number, ctx: CallContext): Promise<BlynkDeviceTag[]> {
     const response = await this.call({ method: 'GET', path: `${API}/device/tags`, query: { deviceId } }, ctx);
-    const body = response.json<unknown>();
-    if (!Array.isArray(body) || body.some((tag) => !isObject(tag) || typeof tag.name !== 'string')) {
-      throw shapeError(this.who, response.status, 'device tags that are not an array of named tags');
-    }
-    return body as BlynkDeviceTag[];
+    return expectArray<BlynkDeviceTag>(response.json<unknown>(), this.who, response.status, 'device tags that are not an array of named tags', (tag) => typeof tag.name === 'string');
   }
 
   /** `GET /api/v1/organization/device/timeline`; a 400 is reported as `upstream_error` (the event type is the caller's only input and is retried without). */

@@ -1,5 +1,5 @@
 import { GatewayError, type FieldError } from '@devicegate/errors';
-import { redactSecrets, sanitizeVendorMessage, upstreamError, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
+import { redactSecrets, sanitizeVendorMessage, upstreamError, type ErrorAttribution, type HttpResponse, vendorMessageOf } from '@devicegate/http-client';
 
 export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
 
@@ -21,28 +21,7 @@ export interface ErrorHints {
  * The short vendor message of an error answer: `{"error":{"message":…}}` for the Platform API,
  * `{"error":"invalid_client","error_description":…}` for the token endpoint, or plain text.
  */
-export function vendorMessage(response: HttpResponse): string | undefined {
-  const text = response.text().trim();
-  if (text === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'string') return parsed;
-    if (parsed && typeof parsed === 'object') {
-      const body = parsed as Record<string, unknown>;
-      const error = body.error;
-      if (error && typeof error === 'object' && typeof (error as Record<string, unknown>).message === 'string') {
-        return (error as Record<string, string>).message;
-      }
-      if (typeof body.error_description === 'string') return body.error_description;
-      if (typeof error === 'string') return error;
-      if (typeof body.message === 'string') return body.message;
-      return undefined;
-    }
-  } catch {
-    // Not JSON (a proxy's error page or a bare text): quote it unless it is HTML.
-  }
-  return text.startsWith('<') ? undefined : text;
-}
+export const vendorMessage = (response: HttpResponse): string | undefined => vendorMessageOf(response, ['error_description', 'error', 'message']);
 
 /**
  * A GatewayError for a non-2xx Platform API answer (API.md §2.4): 401/403 → `upstream_auth_failed`,

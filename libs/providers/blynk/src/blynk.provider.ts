@@ -1,5 +1,4 @@
 import {
-  parseUnifiedId,
   readingsSnapshot,
   type CallContext,
   type Command,
@@ -7,7 +6,6 @@ import {
   type CreateDeviceInput,
   type Device,
   type DeviceStatus,
-  type Filter,
   type ListPlan,
   type ListQuery,
   type ListSource,
@@ -40,14 +38,11 @@ import {
   PROVIDER,
   summaryOf,
 } from './blynk.mapper.js';
+import { devicePushDown, projectPushDown, timelinePushDown, type BlynkScope } from './blynk.push-down.js';
 import type { BlynkCreateDeviceBody, BlynkDevice, BlynkDeviceFull, BlynkTimelineEvent } from './blynk.types.js';
 
 /** Documented page size maximum of every paged endpoint (§3). */
 export const BLYNK_PAGE_MAX = 1000;
-/** Most `id__in` values read one by one instead of scanning the list. */
-const ID_LOOKUP_MAX = 50;
-/** Search `query` is at most 255 characters (§5.2). */
-const SEARCH_QUERY_MAX = 255;
 /**
  * Sort key of the search. Only display-style names are documented: blynkkk/docs
  * `blynk.cloud/platform-https-api/devices-api/search-devices.md` (commit e826326b) lists `Device Id`, `Name`,
@@ -60,12 +55,7 @@ const notFound = (what: string, id: string): GatewayError => new GatewayError('n
 
 const clampSize = (value: number): number => Math.max(1, Math.min(BLYNK_PAGE_MAX, Math.floor(value) || 1));
 
-const asArray = (value: Filter['value']): string[] => (Array.isArray(value) ? value : [String(value)]);
-
 const isNotFound = (error: unknown): boolean => isGatewayError(error) && error.type === 'not_found';
-
-const intersect = (current: Set<number> | undefined, values: number[]): Set<number> =>
-  new Set(current ? values.filter((v) => current.has(v)) : values);
 
 /**
  * A list cursor: the vendor page number `p` and the page size `s` it was asked with. The size is fixed for the
@@ -92,25 +82,6 @@ function readCursor(cursor: VendorCursor | null): PageCursor | undefined {
 /** Whether the page just read was the last: a short page, or the vendor's total is reached. */
 function isLastPage<T>(page: VendorList<T>, cursor: PageCursor): boolean {
   return page.content.length < cursor.s || (page.total !== undefined && (cursor.p + 1) * cursor.s >= page.total);
-}
-
-/** How a device list is read from the vendor. */
-type DeviceSourceMode =
-  /** No device of this connection can match: no call. */
-  | { kind: 'empty' }
-  /** `id__eq` / a short `id__in`: the devices are read one by one. */
-  | { kind: 'ids'; ids: number[] }
-  /** `name__eq`: the vendor search (a superset: the gateway filters exactly). */
-  | { kind: 'search'; text: string }
-  /** The device list of one organization, with or without its sub-organizations. */
-  | { kind: 'org'; orgId: number; includeSub: boolean; configured: boolean };
-
-interface DevicePushDown {
-  mode: DeviceSourceMode;
-  /** Organizations a `project_id` eq/in filter allows (applied to every item locally). */
-  orgs?: Set<number>;
-  /** Every filter is answered exactly by the vendor call (so its total is exact). */
-  exact: boolean;
 }
 
 /**
@@ -147,12 +118,12 @@ export class BlynkConnection implements ProviderConnection {
 
     this.projects = {
       // The organizations are all in hand after one read, so either order is served as asked.
-      plan: (query: ListQuery): ListPlan => ({ order: query.order, exactTotal: this.projectPushDown(query.filters).exact }),
+      plan: (query: ListQuery): ListPlan => ({ order: query.order, exactTotal: projectPushDown(query.filters, this.connectionId).exact }),
       fetchPage: (query, _cursor, ctx) => this.fetchProjects(query, ctx),
     };
     this.devices = {
       plan: (query: ListQuery): ListPlan => {
-        const push = this.devicePushDown(query.filters);
+        const push = devicePushDown(query.filters, this.connectionId, this.scope);
         // The device list has no sort parameter and yields ascending ids; the search and single reads can do either.
         const order: Order = push.mode.kind === 'org' ? 'ASC' : query.order;
         return { order, exactTotal: push.exact };
@@ -165,50 +136,15 @@ export class BlynkConnection implements ProviderConnection {
     return this.client.authHeaders(ctx);
   }
 
+  private get scope(): BlynkScope {
+    return { orgId: this.orgId, includeSubOrgs: this.includeSubOrgs };
+  }
+
   private inScope(orgId: number): boolean {
     return orgId === this.orgId || this.includeSubOrgs;
   }
 
-  private ownNativeIds(values: string[]): string[] {
-    return values.flatMap((value) => {
-      const parsed = parseUnifiedId(value);
-      return parsed && parsed.connectionId === this.connectionId ? [parsed.nativeId] : [];
-    });
-  }
-
-  /**
-   * Filters on `connection_id` and `provider` are decided here once and for all: true for every item of this
-   * connection (consumed) or for none (the list is empty).
-   */
-  private constantFilter(filter: Filter): 'all' | 'none' | undefined {
-    const own = filter.field === 'connection_id' ? this.connectionId : filter.field === 'provider' ? PROVIDER : undefined;
-    if (own === undefined) return undefined;
-    const listed = asArray(filter.value).includes(own);
-    if (filter.op === 'eq' || filter.op === 'in') return listed ? 'all' : 'none';
-    if (filter.op === 'neq' || filter.op === 'nin') return listed ? 'none' : 'all';
-    return undefined;
-  }
-
   // ── projects ─────────────────────────────────────────────────────────────
-
-  /** `id` eq/in narrows the organizations; with only the configured one left, no sub-organization scan is needed. */
-  private projectPushDown(filters: Filter[]): { empty: boolean; ids?: Set<number>; exact: boolean } {
-    let empty = false;
-    let ids: Set<number> | undefined;
-    let exact = true;
-    for (const filter of filters) {
-      const constant = this.constantFilter(filter);
-      if (constant === 'none') empty = true;
-      if (constant !== undefined) continue;
-      if (filter.field === 'id' && (filter.op === 'eq' || filter.op === 'in')) {
-        ids = intersect(ids, this.ownNativeIds(asArray(filter.value)).flatMap((id) => parseNativeId(id) ?? []));
-        continue;
-      }
-      exact = false;
-    }
-    if (ids && ids.size === 0) empty = true;
-    return { empty, ids, exact };
-  }
 
   async getProject(projectId: string, ctx: CallContext): Promise<Project> {
     const orgId = parseNativeId(projectId);
@@ -238,7 +174,7 @@ export class BlynkConnection implements ProviderConnection {
   }
 
   private async fetchProjects(query: ListQuery, ctx: CallContext): Promise<VendorPage<Project>> {
-    const push = this.projectPushDown(query.filters);
+    const push = projectPushDown(query.filters, this.connectionId);
     if (push.empty) return { items: [], next: null, total: 0 };
     let projects: Project[];
     if (!this.includeSubOrgs || (push.ids && [...push.ids].every((id) => id === this.orgId))) {
@@ -269,59 +205,12 @@ export class BlynkConnection implements ProviderConnection {
 
   // ── devices ──────────────────────────────────────────────────────────────
 
-  /**
-   * What the vendor can evaluate: `id` eq/in (single reads), `project_id` eq (the organization's own list),
-   * `name` eq (the search, case-insensitive contains: a superset), `connection_id`/`provider` (decided here).
-   * The rest is left to the gateway. An `id` or `project_id` outside this connection ends the list at once.
-   */
-  private devicePushDown(filters: Filter[]): DevicePushDown {
-    let empty = false;
-    let ids: Set<number> | undefined;
-    let idsConsumed = true;
-    let orgs: Set<number> | undefined;
-    let name: string | undefined;
-    let consumedByList = true;
-    for (const filter of filters) {
-      const constant = this.constantFilter(filter);
-      if (constant === 'none') empty = true;
-      if (constant !== undefined) continue;
-      const positive = filter.op === 'eq' || filter.op === 'in';
-      const values = asArray(filter.value);
-      if (filter.field === 'id' && positive) {
-        ids = intersect(ids, this.ownNativeIds(values).flatMap((id) => parseNativeId(id) ?? []));
-        consumedByList = false;
-        continue;
-      }
-      if (filter.field === 'project_id' && positive) {
-        orgs = intersect(orgs, this.ownNativeIds(values).flatMap((id) => parseNativeId(id) ?? []).filter((id) => this.inScope(id)));
-        continue;
-      }
-      if (filter.field === 'name' && positive && values.length === 1 && name === undefined) {
-        const text = values[0];
-        if (text.trim() !== '' && text.length <= SEARCH_QUERY_MAX) name = text;
-      }
-      idsConsumed = false;
-      consumedByList = false;
-    }
-    if ((ids && ids.size === 0) || (orgs && orgs.size === 0)) empty = true;
-    if (empty) return { mode: { kind: 'empty' }, exact: true };
-    if (ids && ids.size <= ID_LOOKUP_MAX) return { mode: { kind: 'ids', ids: [...ids].sort((a, b) => a - b) }, orgs, exact: idsConsumed };
-    if (name !== undefined) return { mode: { kind: 'search', text: name }, orgs, exact: false };
-    if (orgs && orgs.size === 1) {
-      const [orgId] = orgs;
-      // One organization's own devices; when only the configured one is in scope this is the plain list.
-      return { mode: { kind: 'org', orgId, includeSub: false, configured: orgId === this.orgId }, orgs, exact: consumedByList };
-    }
-    // Several organizations (or none named): the whole scope, narrowed locally; its total is exact only unnarrowed.
-    return { mode: { kind: 'org', orgId: this.orgId, includeSub: this.includeSubOrgs, configured: true }, orgs, exact: consumedByList && orgs === undefined };
-  }
-
   private keep(device: BlynkDevice, orgs: Set<number> | undefined): boolean {
     return this.inScope(device.orgId) && (!orgs || orgs.has(device.orgId));
   }
 
   private async fetchDevices(query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Device>> {
-    const push = this.devicePushDown(query.filters);
+    const push = devicePushDown(query.filters, this.connectionId, this.scope);
     const { mode } = push;
     if (mode.kind === 'empty') return { items: [], next: null, total: 0 };
     if (mode.kind === 'ids') {
@@ -552,21 +441,4 @@ export class BlynkConnection implements ProviderConnection {
     else await this.client.setDatastream(request.body, ctx);
     return mapCommand(command, deviceId, this.connectionId, Date.now());
   }
-}
-
-/** What the timeline can be asked: an event type, and the oldest time wanted (to stop early). */
-function timelinePushDown(filters: Filter[]): { eventType?: string; since?: number; exact: boolean } {
-  let eventType: string | undefined;
-  let since: number | undefined;
-  let exact = true;
-  for (const filter of filters) {
-    const values = asArray(filter.value);
-    if (filter.field === 'native_type' && (filter.op === 'eq' || filter.op === 'in') && values.length === 1 && eventType === undefined && /^[A-Z][A-Z_]{0,31}$/.test(values[0])) {
-      eventType = values[0];
-      continue;
-    }
-    if (filter.field === 'created_at' && filter.op === 'gte' && typeof filter.value === 'number') since = Math.max(since ?? filter.value, filter.value);
-    exact = false;
-  }
-  return { eventType, since, exact };
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { CallContext } from '@devicegate/core';
-import { TokenCache, type HttpClient, type HttpRequest, type HttpResponse, type HttpStream } from '@devicegate/http-client';
+import { expectArray, expectObject, TokenCache, type HttpClient, type HttpRequest, type HttpResponse, type HttpStream } from '@devicegate/http-client';
 import { shapeError, tokenError, vendorError, type ErrorAttribution } from './disruptive.errors.js';
 import type {
   DtBatchUpdateBody,
@@ -44,8 +44,6 @@ const DEFAULT_TOKEN_TTL_S = 3600;
  */
 const invisible = (res: HttpResponse): boolean => res.status === 404 || res.status === 403;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** The HS256 JWT of the JWT-bearer exchange: `kid` = key id, `iss` = service-account email, `aud` = token URL. */
 export function signAssertion(auth: Omit<OAuth2Auth, 'mode'>, nowMs: number): string {
   const iat = Math.floor(nowMs / 1000) - CLOCK_SKEW_S;
@@ -81,7 +79,7 @@ export class DisruptiveClient {
   async listProjects(query: { organization?: string; page_size: number; page_token?: string }, ctx: CallContext): Promise<DtProjectList> {
     const res = this.ok(await this.send({ method: 'GET', path: '/projects', query: { ...query } }, ctx));
     const body = this.json<DtProjectList>(res, 'project list');
-    if (!Array.isArray(body.projects) || !body.projects.every(isObject)) throw shapeError(this.who, res.status, 'project list');
+    expectArray(body.projects, this.who, res.status, 'project list');
     return body;
   }
 
@@ -97,7 +95,7 @@ export class DisruptiveClient {
     const res = await this.send({ method: 'GET', path: `/projects/${encodeURIComponent(projectId)}/devices`, query: { ...query } }, ctx);
     if (res.status === 404) return undefined;
     const body = this.json<DtDeviceList>(this.ok(res), 'device list');
-    if (!Array.isArray(body.devices) || !body.devices.every(isObject)) throw shapeError(this.who, res.status, 'device list');
+    expectArray(body.devices, this.who, res.status, 'device list');
     return body;
   }
 
@@ -114,7 +112,7 @@ export class DisruptiveClient {
     const res = await this.send({ method: 'GET', path, query: { ...query } }, ctx);
     if (res.status === 404) return undefined;
     const body = this.json<DtEventList>(this.ok(res), 'event list');
-    if (!Array.isArray(body.events) || !body.events.every(isObject)) throw shapeError(this.who, res.status, 'event list');
+    expectArray(body.events, this.who, res.status, 'event list');
     return body;
   }
 
@@ -175,7 +173,7 @@ export class DisruptiveClient {
     );
     if (res.status < 200 || res.status >= 300) throw tokenError(res, this.who, this.secrets());
     const body = this.json<DtTokenResponse>(res, 'token answer');
-    if (!isObject(body) || typeof body.access_token !== 'string' || body.access_token === '') throw shapeError(this.who, res.status, 'token answer');
+    expectObject(body, this.who, res.status, 'token answer', (token) => typeof token.access_token === 'string' && token.access_token !== '');
     const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_TTL_S;
     return { token: body.access_token, ttlMs: ttl * 1000 };
   }
@@ -201,7 +199,6 @@ export class DisruptiveClient {
     } catch {
       throw shapeError(this.who, res.status, `${what} is not JSON`);
     }
-    if (!isObject(body)) throw shapeError(this.who, res.status, what);
-    return body as T;
+    return expectObject<T>(body, this.who, res.status, what);
   }
 }

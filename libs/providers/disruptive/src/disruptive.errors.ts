@@ -1,32 +1,11 @@
 import { GatewayError, type ErrorType } from '@devicegate/errors';
-import { sanitizeVendorMessage, upstreamError, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
+import { sanitizeVendorMessage, upstreamError, type ErrorAttribution, type HttpResponse, vendorMessageOf } from '@devicegate/http-client';
 
 export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
 import type { DtBatchError } from './disruptive.types.js';
 
 /** The `error` summary of a `{error, code, help}` body (§3.6); plain text when the body is not JSON. */
-export function vendorMessage(response: HttpResponse): string | undefined {
-  const text = response.text().trim();
-  if (text === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      const body = parsed as Record<string, unknown>;
-      for (const key of ['error', 'message', 'error_description']) {
-        if (typeof body[key] === 'string' && body[key] !== '') return body[key];
-        // A gRPC-gateway style body nests the message: {"error": {"code", "message"}}.
-        const nested = body[key];
-        if (nested && typeof nested === 'object' && typeof (nested as Record<string, unknown>).message === 'string') {
-          return (nested as Record<string, string>).message;
-        }
-      }
-      return undefined;
-    }
-    return typeof parsed === 'string' ? parsed : undefined;
-  } catch {
-    return text.startsWith('<') ? undefined : text;
-  }
-}
+export const vendorMessage = (response: HttpResponse): string | undefined => vendorMessageOf(response, ['error', 'message', 'error_description']);
 
 /**
  * A GatewayError for a non-2xx API answer (API.md §2.4): 400 → validation_error, 401/403 →

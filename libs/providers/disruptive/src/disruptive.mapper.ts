@@ -1,6 +1,6 @@
 import {
+  isObject,
   latestReadings,
-  parseUnifiedId,
   toReading,
   toUnifiedId,
   type Device,
@@ -14,12 +14,13 @@ import {
   type ReadingSpec,
 } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
+import { shapeError } from '@devicegate/http-client';
+import { isPositive, PushDown, valuesOf } from '@devicegate/listing';
 import type { DtDevice, DtEvent, DtProject, DtReported, DtReportedEntry } from './disruptive.types.js';
 
 /** The provider id, as configuration and canonical objects spell it. */
 export const PROVIDER = 'disruptive';
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
@@ -74,13 +75,8 @@ export const deviceName = (ref: DeviceRef): string => `projects/${ref.projectId}
 export const organizationName = (organizationId: string): string =>
   organizationId.startsWith('organizations/') ? organizationId : `organizations/${organizationId}`;
 
-function badShape(connectionId: string, what: string): GatewayError {
-  return new GatewayError('upstream_error', `The vendor answered a body that does not fit its documented shape (${what}).`, {
-    connectionId,
-    provider: PROVIDER,
-    upstreamStatus: 200,
-  });
-}
+/** A vendor object read whole (a 200 answer) that lacks what its documented shape promises. */
+const badShape = (connectionId: string, what: string): GatewayError => shapeError({ connectionId, provider: PROVIDER }, 200, what);
 
 // ---------------------------------------------------------------------------------------------
 // Projects
@@ -426,32 +422,6 @@ export function toMessage(event: DtEvent, connectionId: string): Message {
 // ---------------------------------------------------------------------------------------------
 // Filter push-down. Every plan only ever widens: the gateway evaluates all filters again.
 
-const valuesOf = (filter: Filter): string[] =>
-  Array.isArray(filter.value) ? filter.value.map(String) : [String(filter.value)];
-
-/** Whether `connection_id` / `provider` filters leave this connection out entirely. */
-function excludesConnection(filter: Filter, connectionId: string): boolean {
-  const own = filter.field === 'connection_id' ? connectionId : filter.field === 'provider' ? PROVIDER : undefined;
-  if (own === undefined) return false;
-  const listed = valuesOf(filter).includes(own);
-  if (filter.op === 'eq' || filter.op === 'in') return !listed;
-  if (filter.op === 'neq' || filter.op === 'nin') return listed;
-  return false;
-}
-
-/** Native ids of an `id`-like eq/in filter that belong to this connection (others can never match). */
-function ownNativeIds(filter: Filter, connectionId: string): string[] {
-  const out: string[] = [];
-  for (const value of valuesOf(filter)) {
-    const parsed = parseUnifiedId(value);
-    if (parsed && parsed.connectionId === connectionId) out.push(parsed.nativeId);
-  }
-  return out;
-}
-
-const intersect = (current: string[] | undefined, next: string[]): string[] =>
-  current === undefined ? [...new Set(next)] : current.filter((v) => next.includes(v));
-
 /** What a projects list can ask the vendor: only an exact project id (read with one get call). */
 export interface ProjectPushdown {
   /** True when no project of this connection can match. */
@@ -461,14 +431,13 @@ export interface ProjectPushdown {
 }
 
 export function planProjectPushdown(filters: readonly Filter[], connectionId: string): ProjectPushdown {
-  let projectIds: string[] | undefined;
+  const push = new PushDown(connectionId);
   for (const filter of filters) {
-    if (excludesConnection(filter, connectionId)) return { none: true };
-    if (filter.field === 'id' && (filter.op === 'eq' || filter.op === 'in')) projectIds = intersect(projectIds, ownNativeIds(filter, connectionId));
-    if (filter.field === 'kind' && (filter.op === 'eq' || filter.op === 'in') && !valuesOf(filter).includes('project')) return { none: true };
+    if (!isPositive(filter)) continue;
+    if (filter.field === 'id') push.narrow('id', push.ownIds(filter));
+    if (filter.field === 'kind') push.constant(filter, ['project']);
   }
-  if (projectIds !== undefined && projectIds.length === 0) return { none: true };
-  return { none: false, projectIds };
+  return { none: push.impossible, projectIds: push.allowed('id') };
 }
 
 /** Query parameters of `GET /projects/{p}/devices` that a device list's filters translate into. */
@@ -486,19 +455,14 @@ export interface DevicePushdown {
  * `labels.<k>` eq → `label_filters=<k>=<v>` (`<k>` alone, i.e. "has the label", for an empty value).
  */
 export function planDevicePushdown(filters: readonly Filter[], connectionId: string): DevicePushdown {
-  let deviceIds: string[] | undefined;
-  let projectIds: string[] | undefined;
-  let deviceTypes: string[] | undefined;
+  const push = new PushDown(connectionId);
   const labelFilters: string[] = [];
   for (const filter of filters) {
-    if (excludesConnection(filter, connectionId)) return { none: true, labelFilters: [] };
-    const positive = filter.op === 'eq' || filter.op === 'in';
-    if (!positive) continue;
-    if (filter.field === 'id') deviceIds = intersect(deviceIds, ownNativeIds(filter, connectionId));
-    else if (filter.field === 'project_id') projectIds = intersect(projectIds, ownNativeIds(filter, connectionId));
+    if (!isPositive(filter)) continue;
+    if (filter.field === 'id' || filter.field === 'project_id') push.narrow(filter.field, push.ownIds(filter));
     else if (filter.field === 'type') {
       const types = valuesOf(filter);
-      if (types.every((t) => DEVICE_TYPES.has(t))) deviceTypes = intersect(deviceTypes, types);
+      if (types.every((t) => DEVICE_TYPES.has(t))) push.narrow('type', types);
     } else if (filter.op === 'eq' && typeof filter.value === 'string') {
       const key = filter.field === 'name' ? NAME_LABEL : filter.field.startsWith('labels.') ? filter.field.slice('labels.'.length) : undefined;
       // `labels.name` never matches (the name label is not a label); a key with `=` cannot be expressed.
@@ -507,8 +471,7 @@ export function planDevicePushdown(filters: readonly Filter[], connectionId: str
       labelFilters.push(filter.value === '' ? key : `${key}=${filter.value}`);
     }
   }
-  const none = [deviceIds, projectIds, deviceTypes].some((set) => set !== undefined && set.length === 0);
-  return { none, deviceIds, projectIds, deviceTypes, labelFilters };
+  return { none: push.impossible, deviceIds: push.allowed('id'), projectIds: push.allowed('project_id'), deviceTypes: push.allowed('type'), labelFilters };
 }
 
 /** Query parameters of `GET …/events` that a message list's filters translate into. */
@@ -526,36 +489,28 @@ export interface EventPushdown {
  * when every value is a known history type; `type` eq/in → the event types of those contract types,
  * unless `data` is among them (unknown event types map to `data`, and they cannot be named).
  */
-export function planEventPushdown(filters: readonly Filter[]): EventPushdown {
-  let eventTypes: string[] | undefined;
+export function planEventPushdown(filters: readonly Filter[], connectionId: string): EventPushdown {
+  const push = new PushDown(connectionId);
   let gte: number | undefined;
   let lte: number | undefined;
   for (const filter of filters) {
-    const positive = filter.op === 'eq' || filter.op === 'in';
     if (filter.field === 'created_at' && typeof filter.value === 'number') {
       if (filter.op === 'gte') gte = gte === undefined ? filter.value : Math.max(gte, filter.value);
       if (filter.op === 'lte') lte = lte === undefined ? filter.value : Math.min(lte, filter.value);
     } else if (filter.field === 'direction') {
-      const listed = valuesOf(filter).includes('uplink');
-      if ((positive && !listed) || (!positive && listed)) return { none: true };
-    } else if (filter.field === 'native_type' && positive) {
+      push.constant(filter, ['uplink']);
+    } else if (filter.field === 'native_type' && isPositive(filter)) {
       const types = valuesOf(filter);
-      if (types.every((t) => HISTORY_EVENT_TYPES.includes(t))) eventTypes = intersect(eventTypes, types);
-    } else if (filter.field === 'type' && positive) {
+      if (types.every((t) => HISTORY_EVENT_TYPES.includes(t))) push.narrow('event_types', types);
+    } else if (filter.field === 'type' && isPositive(filter)) {
       const wanted = valuesOf(filter);
-      if (!wanted.includes(UNKNOWN_EVENT_MESSAGE_TYPE)) {
-        eventTypes = intersect(
-          eventTypes,
-          HISTORY_EVENT_TYPES.filter((t) => wanted.includes(EVENT_MESSAGE_TYPES[t])),
-        );
-      }
+      if (!wanted.includes(UNKNOWN_EVENT_MESSAGE_TYPE)) push.narrow('event_types', HISTORY_EVENT_TYPES.filter((t) => wanted.includes(EVENT_MESSAGE_TYPES[t])));
     }
   }
-  if (gte !== undefined && lte !== undefined && gte > lte) return { none: true };
-  if (eventTypes !== undefined && eventTypes.length === 0) return { none: true };
+  if (push.impossible || (gte !== undefined && lte !== undefined && gte > lte)) return { none: true };
   return {
     none: false,
-    eventTypes,
+    eventTypes: push.allowed('event_types'),
     startMs: gte === undefined ? undefined : gte - 1,
     endMs: lte === undefined ? undefined : lte + 1,
   };

@@ -19,7 +19,7 @@ import {
 } from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import { DEFAULT_TOKEN_URL, DisruptiveClient, type DisruptiveAuth } from './disruptive.client.js';
-import { batchError, type ErrorAttribution } from './disruptive.errors.js';
+import { batchError, shapeError, type ErrorAttribution } from './disruptive.errors.js';
 import { DisruptiveStream } from './disruptive.pull.js';
 import {
   NAME_LABEL,
@@ -348,7 +348,7 @@ export class DisruptiveConnection implements ProviderConnection {
    * (which also answers 404 for an unknown device); later pages carry it in the cursor.
    */
   private async fetchEvents(deviceId: string, query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Message>> {
-    const push = planEventPushdown(query.filters);
+    const push = planEventPushdown(query.filters, this.connection.id);
     const position = cursor === null ? undefined : asEventCursor(cursor);
     let projectId = position?.p ?? (await this.projectOfDevice(deviceId, ctx));
     if (push.none) return EMPTY();
@@ -370,7 +370,7 @@ export class DisruptiveConnection implements ProviderConnection {
 
   /** One window of history, newest first (see FIRST_WINDOW_MS); the window ends at the cursor's end, else at the caller's bound or now. */
   private async fetchEventsBackwards(deviceId: string, query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Message>> {
-    const push = planEventPushdown(query.filters);
+    const push = planEventPushdown(query.filters, this.connection.id);
     const position = cursor === null ? undefined : asBackwardCursor(cursor);
     let projectId = position?.p ?? (await this.projectOfDevice(deviceId, ctx));
     if (push.none) return EMPTY();
@@ -469,7 +469,7 @@ export class DisruptiveConnection implements ProviderConnection {
 
   private refOf(device: DtDevice): DeviceRef {
     const ref = parseDeviceName(device.name);
-    if (!ref) throw new GatewayError('upstream_error', 'The vendor answered a body that does not fit its documented shape (device name).', this.who);
+    if (!ref) throw shapeError(this.who, 200, 'device name');
     return ref;
   }
 

@@ -1,5 +1,5 @@
 import { createHash, createHmac, createPublicKey, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { pushHeader, secretMatches, type Message, type PushRequest, type PushSupport, type PushVerification } from '@devicegate/core';
+import { isObject, pushHeader, secretMatches, type Message, type PushRequest, type PushSupport, type PushVerification } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { parseDeviceName, toMessage } from './disruptive.mapper.js';
 import type { DtEvent } from './disruptive.types.js';
@@ -17,8 +17,6 @@ export const DISRUPTIVE_PUSH_AUTHENTICATION =
 
 /** DT's data-connector issuer; `push_issuer` on a connection overrides it. */
 export const DT_PUSH_ISSUER = 'https://identity.disruptive-technologies.com/data-connector';
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Clock skew tolerated on `iat`/`exp`. */
 const SKEW_S = 60;

@@ -1,5 +1,5 @@
-import type { CallContext } from '@devicegate/core';
-import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { isObject, type CallContext } from '@devicegate/core';
+import { expectArray, expectObject, type HttpClient, type HttpRequest, type HttpResponse } from '@devicegate/http-client';
 import { shapeError, vendorError, type ErrorAttribution } from './hardwario.errors.js';
 import type {
   HwCreateDeviceBody,
@@ -19,7 +19,8 @@ export const API_KEY_HEADER = 'X-Api-Key';
 /** Largest page the tag list is asked for: the .NET client's value (§3). */
 const TAG_PAGE = 100;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Every HARDWARIO object the client reads is identified by a string id. */
+const hasId = (body: Record<string, unknown>): boolean => typeof body.id === 'string';
 
 /**
  * The wire calls of one HARDWARIO connection, scoped to its space. Every non-2xx answer becomes a
@@ -108,10 +109,9 @@ export class HardwarioClient {
     let offset: string | undefined;
     for (;;) {
       const res = await this.call({ method: 'GET', path: `${this.base}/tags`, query: { limit: TAG_PAGE, offset } }, ctx);
-      const page = this.array<HwTag>(res, 'tag list');
+      const page = expectArray<HwTag>(res.json<unknown>(), this.who, res.status, 'tag list', (tag) => typeof tag.id === 'string' && typeof tag.name === 'string');
       let fresh = 0;
       for (const tag of page) {
-        if (!isObject(tag) || typeof tag.id !== 'string' || typeof tag.name !== 'string') throw shapeError(this.who, res.status, 'tag');
         if (seen.has(tag.id)) continue;
         seen.add(tag.id);
         tags.push(tag);
@@ -167,9 +167,7 @@ export class HardwarioClient {
   }
 
   private object<T>(res: HttpResponse, what: string): T {
-    const body = res.json<unknown>();
-    if (!isObject(body) || typeof body.id !== 'string') throw shapeError(this.who, res.status, what);
-    return body as T;
+    return expectObject<T>(res.json<unknown>(), this.who, res.status, what, hasId);
   }
 
   private optionalObject<T>(res: HttpResponse): T | null {
@@ -177,16 +175,13 @@ export class HardwarioClient {
     if (text === '') return null;
     try {
       const body: unknown = JSON.parse(text);
-      return isObject(body) && typeof body.id === 'string' ? (body as T) : null;
+      return isObject(body) && hasId(body) ? (body as T) : null;
     } catch {
       return null;
     }
   }
 
   private array<T>(res: HttpResponse, what: string): T[] {
-    const body = res.json<unknown>();
-    if (!Array.isArray(body)) throw shapeError(this.who, res.status, what);
-    for (const item of body) if (!isObject(item) || typeof item.id !== 'string') throw shapeError(this.who, res.status, what);
-    return body as T[];
+    return expectArray<T>(res.json<unknown>(), this.who, res.status, what, hasId);
   }
 }

@@ -1,5 +1,5 @@
 import { GatewayError, type FieldError } from '@devicegate/errors';
-import { redactSecrets, upstreamError, type ErrorAttribution, type HttpResponse } from '@devicegate/http-client';
+import { redactSecrets, upstreamError, type ErrorAttribution, type HttpResponse, vendorMessageOf } from '@devicegate/http-client';
 
 export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
 
@@ -8,24 +8,7 @@ export { shapeError, type ErrorAttribution } from '@devicegate/http-client';
  * a Fastify-style `{statusCode, error, message}` object is the likely shape, and a 404 may be the bare
  * text `not found`, so both a JSON object and plain text are read.
  */
-export function vendorMessage(response: HttpResponse): string | undefined {
-  const text = response.text().trim();
-  if (text === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'string') return parsed;
-    if (parsed && typeof parsed === 'object') {
-      const body = parsed as Record<string, unknown>;
-      for (const key of ['message', 'error', 'detail']) {
-        if (typeof body[key] === 'string' && body[key] !== '') return body[key];
-      }
-      return undefined;
-    }
-  } catch {
-    // Not JSON: the bare text is the message (e.g. `not found`). HTML error pages are not worth quoting.
-  }
-  return text.startsWith('<') ? undefined : text;
-}
+export const vendorMessage = (response: HttpResponse): string | undefined => vendorMessageOf(response, ['message', 'error', 'detail']);
 
 /**
  * Field names a Fastify validation message points at (`body/name must match pattern …`,

@@ -1,4 +1,5 @@
 import {
+  isObject,
   latestReadings,
   leaves,
   messageOrigin,
@@ -23,8 +24,6 @@ import type { HwDevice, HwDownlinkEndpoint, HwDownState, HwMessage, HwSpace, HwT
 /** Pure translations between HARDWARIO wire objects and the contract's canonical models. */
 
 const PROVIDER = 'hardwario' as const;
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * RFC 3339 UTC with milliseconds. The API sends `…mmmZ` already; a zone-less ISO string is read as UTC

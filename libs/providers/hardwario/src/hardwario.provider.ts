@@ -1,5 +1,4 @@
 import {
-  parseUnifiedId,
   toUnifiedId,
   type CallContext,
   type Command,
@@ -21,6 +20,7 @@ import {
 } from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
 import type { HttpClient } from '@devicegate/http-client';
+import { isPositive, PushDown, valuesOf } from '@devicegate/listing';
 import { HardwarioClient } from './hardwario.client.js';
 import {
   commandStatus,
@@ -64,7 +64,6 @@ const notFound = (what: string, id: string): GatewayError => new GatewayError('n
 
 const clamp = (value: number, max: number): number => Math.max(1, Math.min(max, Math.floor(value) || 1));
 
-const asArray = (value: Filter['value']): string[] => (Array.isArray(value) ? value : [String(value)]);
 
 /** A cursor of this provider is the vendor `offset`: the id of the last item already read. */
 function offsetOf(cursor: VendorCursor | null): string | undefined {
@@ -76,7 +75,7 @@ function offsetOf(cursor: VendorCursor | null): string | undefined {
 /** What the device list can ask the vendor instead of reading everything. */
 interface DevicePushDown {
   /** No device can match: answer an empty list without a vendor call. */
-  empty: boolean;
+  impossible: boolean;
   /** `id__eq` of this connection: one `GET …/devices/{id}` instead of a list. */
   deviceId?: string;
   name?: string;
@@ -137,13 +136,15 @@ export class HardwarioConnection implements ProviderConnection {
   }
 
   private async fetchProjects(query: ListQuery, ctx: CallContext): Promise<VendorPage<Project>> {
-    const unified = toUnifiedId(this.connectionId, this.spaceId);
+    // The space is the one project: an id filter is decided here, the rest is the gateway's.
+    const push = new PushDown(this.connectionId);
     for (const filter of query.filters) {
-      if (filter.field !== 'id') continue;
-      if ((filter.op === 'eq' || filter.op === 'in') && !asArray(filter.value).includes(unified)) return { items: [], next: null, total: 0 };
+      if (filter.field === 'id') push.constant(filter, [toUnifiedId(this.connectionId, this.spaceId)]);
+      else push.skip();
     }
+    if (push.impossible) return { items: [], next: null, total: 0 };
     const project = await this.readSpace(ctx);
-    return query.filters.length === 0 ? { items: [project], next: null, total: 1 } : { items: [project], next: null };
+    return push.exact ? { items: [project], next: null, total: 1 } : { items: [project], next: null };
   }
 
   /** The space and, in parallel, its device count (one extra call on a one-item list; null when it fails). */
@@ -191,7 +192,7 @@ export class HardwarioConnection implements ProviderConnection {
   private async fetchDevices(query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Device>> {
     const offset = offsetOf(cursor);
     const push = this.devicePushDown(query.filters);
-    if (push.empty) return { items: [], next: null };
+    if (push.impossible) return { items: [], next: null };
     if (push.deviceId !== undefined) {
       try {
         return { items: [await this.getDevice(push.deviceId, ctx)], next: null };
@@ -226,49 +227,38 @@ export class HardwarioConnection implements ProviderConnection {
    * filters that no device of this connection can satisfy end the list before any call.
    */
   private devicePushDown(filters: Filter[]): DevicePushDown {
-    const push: DevicePushDown = { empty: false, allTags: [], anyTags: [] };
-    const single = (current: string | undefined, value: string): string | undefined => {
-      if (current !== undefined && current !== value) push.empty = true;
+    const push = new PushDown(this.connectionId);
+    const wanted: Omit<DevicePushDown, 'impossible'> = { allTags: [], anyTags: [] };
+    // Two different single values for one vendor parameter: no device has both.
+    const single = (current: string | undefined, value: string): string => {
+      if (current !== undefined && current !== value) push.verdict('none');
       return value;
     };
-    const ownIds = (values: string[]): string[] =>
-      values.flatMap((value) => {
-        const parsed = parseUnifiedId(value);
-        return parsed && parsed.connectionId === this.connectionId ? [parsed.nativeId] : [];
-      });
     for (const filter of filters) {
-      const values = asArray(filter.value);
-      const positive = filter.op === 'eq' || filter.op === 'in';
+      if (!isPositive(filter)) continue;
+      const values = valuesOf(filter);
       switch (filter.field) {
         case 'id': {
-          if (!positive) break;
-          const ids = ownIds(values);
-          if (ids.length === 0) push.empty = true;
-          else if (filter.op === 'eq') push.deviceId = single(push.deviceId, ids[0]);
+          const ids = push.ownIds(filter);
+          if (filter.op === 'eq' && ids.length > 0) wanted.deviceId = single(wanted.deviceId, ids[0]);
           break;
         }
         case 'project_id':
-          if (positive && !values.includes(toUnifiedId(this.connectionId, this.spaceId))) push.empty = true;
-          break;
-        case 'connection_id':
-          if (positive && !values.includes(this.connectionId)) push.empty = true;
-          break;
-        case 'provider':
-          if (positive && !values.includes(PROVIDER)) push.empty = true;
+          push.constant(filter, [toUnifiedId(this.connectionId, this.spaceId)]);
           break;
         case 'name':
-          if (positive && values.length === 1) push.name = single(push.name, values[0]);
+          if (values.length === 1) wanted.name = single(wanted.name, values[0]);
           break;
         case 'serial_number':
-          if (positive && values.length === 1) push.serialNumber = single(push.serialNumber, values[0]);
+          if (values.length === 1) wanted.serialNumber = single(wanted.serialNumber, values[0]);
           break;
         case 'tags':
-          if (filter.op === 'eq') push.allTags.push(values[0]);
-          else if (filter.op === 'in') push.anyTags.push(values);
+          if (filter.op === 'eq') wanted.allTags.push(values[0]);
+          else wanted.anyTags.push(values);
           break;
       }
     }
-    return push;
+    return { ...wanted, impossible: push.impossible };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { bearerToken, secretMatches, type Message, type PushRequest, type PushSupport } from '@devicegate/core';
+import { isObject, bearerToken, secretMatches, type Message, type PushRequest, type PushSupport } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { mapMessage } from './hardwario.mapper.js';
 import type { HwMessage } from './hardwario.types.js';
@@ -15,8 +15,6 @@ export const HARDWARIO_PUSH_AUTHENTICATION = 'The connector transformation sets 
 export function verifyHardwarioPush(request: PushRequest, secret: string): boolean {
   return secretMatches(bearerToken(request), secret);
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const invalid = (message: string) => GatewayError.validation([{ name: 'body', message }], 'The push is not a HARDWARIO connector job.');
 

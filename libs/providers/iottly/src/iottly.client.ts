@@ -1,6 +1,6 @@
-import type { CallContext } from '@devicegate/core';
+import { isObject, type CallContext } from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
-import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { expectArray, expectObject, type HttpClient, type HttpRequest, type HttpResponse } from '@devicegate/http-client';
 import { shapeError, vendorError, vendorMessage, type ErrorAttribution } from './iottly.errors.js';
 import type {
   IottlyCommandBody,
@@ -8,7 +8,6 @@ import type {
   IottlyDeviceList,
   IottlyDeviceUpdate,
   IottlyMessage,
-  IottlyMessagePage,
   IottlyMessageQuery,
   IottlyProject,
 } from './iottly.types.js';
@@ -18,8 +17,6 @@ import type {
  * example of the docs (the 2017 auth service matched the scheme case-insensitively).
  */
 export const AUTH_HEADER = 'Authentication';
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A vendor 400 on a call whose fields the caller knows (e.g. `name` on a rename). */
 type FieldsOf400 = (vendorText: string | undefined) => FieldError[];
@@ -64,9 +61,7 @@ export class IottlyClient {
   async listDevices(ctx: CallContext): Promise<IottlyDeviceList> {
     const res = await this.call({ method: 'GET', path: `${this.base}/devices/props` }, ctx);
     const body = this.object(res, 'device list');
-    if (!Array.isArray(body.devices)) throw shapeError(this.who, res.status, 'device list without "devices"');
-    const devices = body.devices.filter(isDevice);
-    if (devices.length !== body.devices.length) throw shapeError(this.who, res.status, 'a device without "ID"');
+    const devices = expectArray<IottlyDevice>(body.devices, this.who, res.status, 'device list of devices with an "ID"', isDevice);
     return { count: typeof body.count === 'number' ? body.count : undefined, errors: body.errors, devices };
   }
 
@@ -142,11 +137,8 @@ export class IottlyClient {
   }
 
   private pageMessages(res: HttpResponse): IottlyMessage[] {
-    const body = this.object(res, 'message page') as Partial<IottlyMessagePage>;
-    if (!Array.isArray(body.messages) || !body.messages.every((m) => isObject(m) && 'timestamp' in m)) {
-      throw shapeError(this.who, res.status, 'message page without "messages"');
-    }
-    return body.messages;
+    const body = this.object(res, 'message page');
+    return expectArray<IottlyMessage>(body.messages, this.who, res.status, 'message page without "messages"', (message) => 'timestamp' in message);
   }
 
   private devicePath(deviceId: string, suffix: string): string {
@@ -186,15 +178,11 @@ export class IottlyClient {
   }
 
   private object(res: HttpResponse, what: string): Record<string, unknown> {
-    const body = res.json<unknown>();
-    if (!isObject(body)) throw shapeError(this.who, res.status, `${what} is not an object`);
-    return body;
+    return expectObject(res.json<unknown>(), this.who, res.status, `${what} is not an object`);
   }
 
   private device(res: HttpResponse): IottlyDevice {
-    const body = this.object(res, 'device');
-    if (!isDevice(body)) throw shapeError(this.who, res.status, 'device without "ID"');
-    return body;
+    return expectObject<IottlyDevice>(res.json<unknown>(), this.who, res.status, 'device without "ID"', isDevice);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type SendCommandInput,
 } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
+import { mayPass } from '@devicegate/listing';
 import type { IottlyDevice, IottlyMessage, IottlyMessageType, IottlyProject, MongoDate } from './iottly.types.js';
 
 /** Pure translations between iottly's wire objects and the contract's canonical models. */
@@ -342,17 +343,6 @@ export interface MessagePushDown {
   params: string[];
 }
 
-const asList = (value: Filter['value']): string[] => (Array.isArray(value) ? value : [String(value)]);
-
-/** Whether a constant value passes an eq/neq/in/nin filter (the listing library's meaning). */
-export function constantMatches(filter: Filter, actual: string | null): boolean {
-  const values = asList(filter.value);
-  const hit = actual !== null && values.includes(actual);
-  if (filter.op === 'eq' || filter.op === 'in') return hit;
-  if (filter.op === 'neq' || filter.op === 'nin') return !hit;
-  return true;
-}
-
 /**
  * `created_at__gte` → `from` (inclusive, as the vendor's); `created_at__lte` → `to` = value + 1 ms, because
  * the vendor's `to` is exclusive and its times have millisecond resolution. `native_type` and `type` narrow
@@ -374,15 +364,15 @@ export function messagePushDown(filters: Filter[]): MessagePushDown {
         params.push(filter.param);
         break;
       case 'native_type':
-        allowed = new Set([...allowed].filter((type) => constantMatches(filter, type)));
+        allowed = new Set([...allowed].filter((type) => mayPass(filter, type)));
         params.push(filter.param);
         break;
       case 'type':
-        allowed = new Set([...allowed].filter((type) => constantMatches(filter, CANONICAL_TYPE[type])));
+        allowed = new Set([...allowed].filter((type) => mayPass(filter, CANONICAL_TYPE[type])));
         params.push(filter.param);
         break;
       case 'direction':
-        if (!constantMatches(filter, 'uplink')) empty = true;
+        if (!mayPass(filter, 'uplink')) empty = true;
         break;
     }
   }

@@ -19,6 +19,7 @@ import {
 } from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import type { HttpClient } from '@devicegate/http-client';
+import { PushDown } from '@devicegate/listing';
 import { IottlyClient } from './iottly.client.js';
 import {
   boardOf,
@@ -26,7 +27,6 @@ import {
   commandPrefix,
   commandValues,
   connectionStatusOf,
-  constantMatches,
   cursorAfter,
   keyMessages,
   mapCommand,
@@ -80,11 +80,11 @@ export class IottlyConnection implements ProviderConnection {
     this.projectId = String(config.settings.project_id);
     this.client = new IottlyClient(http, this.projectId, config.credentials.api_key, { connectionId: config.id, provider: PROVIDER });
     this.projects = {
-      plan: (query) => this.staticPlan(query, ['id', 'connection_id', 'provider', 'kind']),
+      plan: (query) => ({ order: query.order, exactTotal: this.projectPushDown(query.filters).exact }),
       fetchPage: (query, _cursor, ctx) => this.fetchProjects(query, ctx),
     };
     this.devices = {
-      plan: (query) => this.staticPlan(query, ['connection_id', 'provider', 'project_id']),
+      plan: (query) => ({ order: query.order, exactTotal: this.devicePushDown(query.filters).exact }),
       fetchPage: (query, _cursor, ctx) => this.fetchDevices(query, ctx),
     };
   }
@@ -168,52 +168,48 @@ export class IottlyConnection implements ProviderConnection {
 
   // ------------------------------------------------------------------------------------------ lists
 
-  /** Projects and devices come whole in one vendor call; the given order is yielded directly. */
-  private staticPlan(query: ListQuery, known: string[]): ListPlan {
-    return { order: query.order, exactTotal: query.filters.every((f) => known.includes(f.field)) };
-  }
-
   private async fetchProjects(query: ListQuery, ctx: CallContext): Promise<VendorPage<Project>> {
-    const known: Record<string, string> = {
-      id: toUnifiedId(this.connectionId, this.projectId),
-      connection_id: this.connectionId,
-      provider: PROVIDER,
-      kind: 'project',
-    };
-    if (!this.passes(query.filters, known)) return { items: [], next: null, total: 0 };
+    if (this.projectPushDown(query.filters).impossible) return { items: [], next: null, total: 0 };
     const raw = await this.client.inspect(ctx);
     this.rememberBoard(boardOf(raw));
     return { items: [mapProject(raw, this.connectionId, this.projectId)], next: null, total: 1 };
   }
 
   private async fetchDevices(query: ListQuery, ctx: CallContext): Promise<VendorPage<Device>> {
-    if (!this.devicesCanMatch(query.filters)) return { items: [], next: null, total: 0 };
+    if (this.devicePushDown(query.filters).impossible) return { items: [], next: null, total: 0 };
     const [list, board] = await Promise.all([this.client.listDevices(ctx), this.board(ctx)]);
     const items = list.devices.map((raw) => mapDevice(raw, { connectionId: this.connectionId, projectId: this.projectId, board }));
     if (query.order === 'DESC') items.reverse();
     return { items, next: null, total: items.length };
   }
 
-  /** False when a filter rules out every device of the connection, so no vendor call is needed. */
-  private devicesCanMatch(filters: Filter[]): boolean {
-    const known: Record<string, string> = {
-      connection_id: this.connectionId,
-      provider: PROVIDER,
-      project_id: toUnifiedId(this.connectionId, this.projectId),
-    };
-    if (!this.passes(filters, known)) return false;
-    const prefix = `${this.connectionId}:`;
-    return filters.every((f) => {
-      const wants = f.op === 'eq' || f.op === 'in' || f.op === 'gte' || f.op === 'lte';
-      if (f.field === 'id' && (f.op === 'eq' || f.op === 'in')) return (Array.isArray(f.value) ? f.value : [String(f.value)]).some((v) => v.startsWith(prefix));
-      // Every device has no tags, no labels and null dates: asking for one of them can match nothing.
-      if (f.field === 'tags' || f.field.startsWith('labels.') || ALWAYS_NULL_DATES.has(f.field)) return !wants;
-      return true;
-    });
+  /**
+   * Projects and devices come whole in one vendor call, in the order asked: the only push-down is what is
+   * known of every item (one project, its id and kind; devices of that project, without tags, labels or dates).
+   */
+  private projectPushDown(filters: Filter[]): PushDown {
+    const push = new PushDown(this.connectionId);
+    for (const filter of filters) {
+      if (filter.field === 'id') push.constant(filter, [toUnifiedId(this.connectionId, this.projectId)]);
+      else if (filter.field === 'kind') push.constant(filter, ['project']);
+      else push.skip();
+    }
+    return push;
   }
 
-  private passes(filters: Filter[], known: Record<string, string>): boolean {
-    return filters.every((f) => !Object.hasOwn(known, f.field) || constantMatches(f, known[f.field]));
+  private devicePushDown(filters: Filter[]): PushDown {
+    const push = new PushDown(this.connectionId);
+    for (const filter of filters) {
+      const wants = filter.op === 'eq' || filter.op === 'in' || filter.op === 'gte' || filter.op === 'lte';
+      if (filter.field === 'project_id') push.constant(filter, [toUnifiedId(this.connectionId, this.projectId)]);
+      // Every device has no tags, no labels and null dates: asking for one of them can match nothing.
+      else if (wants && (filter.field === 'tags' || filter.field.startsWith('labels.') || ALWAYS_NULL_DATES.has(filter.field))) push.verdict('none');
+      else {
+        if (filter.field === 'id') push.ownIds(filter);
+        push.skip();
+      }
+    }
+    return push;
   }
 
   /**

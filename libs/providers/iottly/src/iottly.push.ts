@@ -1,4 +1,4 @@
-import { bearerToken, pushHeader, secretMatches, type Message, type PushRequest, type PushSupport } from '@devicegate/core';
+import { isObject, bearerToken, pushHeader, secretMatches, type Message, type PushRequest, type PushSupport } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { keyMessages, mapMessage, parseVendorTime } from './iottly.mapper.js';
 import type { IottlyMessage } from './iottly.types.js';
@@ -15,8 +15,6 @@ export const IOTTLY_PUSH_AUTHENTICATION = 'A custom webhook header carries the p
 export function verifyIottlyPush(request: PushRequest, secret: string): boolean {
   return secretMatches(bearerToken(request) ?? pushHeader(request, 'x-devicegate-secret'), secret);
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function parseIottlyPush(body: unknown, connectionId: string): Message[] {
   const invalid = (name: string, message: string) => GatewayError.validation([{ name, message }], 'The push is not an iottly webhook message.');

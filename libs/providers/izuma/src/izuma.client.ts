@@ -1,5 +1,5 @@
 import type { CallContext, Order } from '@devicegate/core';
-import type { HttpClient, HttpRequest, HttpResponse } from '@devicegate/http-client';
+import { expectArray, expectObject, type HttpClient, type HttpRequest, type HttpResponse } from '@devicegate/http-client';
 import { izumaError, shapeError, type ErrorAttribution, type ErrorScene } from './izuma.errors.js';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import type { IzAccount, IzDevice, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzDeviceUpdate, IzEcho, IzPage } from './izuma.types.js';
@@ -23,8 +23,6 @@ export interface ListCall {
 /** Extra facts for error mapping of one call. */
 type Hints = Omit<ErrorScene, keyof ErrorAttribution>;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * Wire calls to Izuma Device Management. Paths are written as the spec defines each operation: the Device
  * Directory with a trailing slash (`/v3/devices/`, `/v3/devices/{id}/`, `/v3/device-events/`), Connect and IAM
@@ -44,9 +42,7 @@ export class IzumaClient {
 
   async getAccount(ctx: CallContext): Promise<IzAccount> {
     const res = await this.call({ method: 'GET', path: '/v3/accounts/me' }, ctx, 200);
-    const body = res.json<unknown>();
-    if (!isObject(body) || typeof body.id !== 'string') throw shapeError(this.who, res.status, 'account without id');
-    return body as IzAccount;
+    return expectObject<IzAccount>(res.json<unknown>(), this.who, res.status, 'account without id', (account) => typeof account.id === 'string');
   }
 
   async listDevices(call: ListCall, ctx: CallContext): Promise<IzPage<IzDevice>> {
@@ -66,9 +62,7 @@ export class IzumaClient {
   async getEcho(id: string, ctx: CallContext): Promise<IzEcho | null> {
     try {
       const res = await this.call({ method: 'GET', path: `/v3/devices/${encodeURIComponent(id)}/echo` }, ctx, 200, { byId: true });
-      const body = res.json<unknown>();
-      if (!isObject(body)) throw shapeError(this.who, res.status, 'device echo that is not an object');
-      return body as IzEcho;
+      return expectObject<IzEcho>(res.json<unknown>(), this.who, res.status, 'device echo that is not an object');
     } catch (error) {
       if (isGatewayError(error) && error.type === 'not_found') return null;
       throw error;
@@ -133,20 +127,18 @@ export class IzumaClient {
   }
 
   private page<T extends { id: string }>(res: HttpResponse, what: string): IzPage<T> {
-    const body = res.json<unknown>();
-    if (!isObject(body) || !Array.isArray(body.data)) throw shapeError(this.who, res.status, `${what} without data`);
-    for (const item of body.data) {
-      if (!isObject(item) || typeof item.id !== 'string' || item.id === '') throw shapeError(this.who, res.status, `${what} item without id`);
-    }
-    return body as unknown as IzPage<T>;
+    const body = expectObject<IzPage<T>>(res.json<unknown>(), this.who, res.status, `${what} without data`, (page) => Array.isArray(page.data));
+    expectArray(body.data, this.who, res.status, `${what} item without id`, hasId);
+    return body;
   }
 
   private device(res: HttpResponse): IzDevice {
-    const body = res.json<unknown>();
-    if (!isObject(body) || typeof body.id !== 'string' || body.id === '') throw shapeError(this.who, res.status, 'device without id');
-    return body as IzDevice;
+    return expectObject<IzDevice>(res.json<unknown>(), this.who, res.status, 'device without id', hasId);
   }
 }
+
+/** Izuma objects are identified by a non-empty string id. */
+const hasId = (body: Record<string, unknown>): boolean => typeof body.id === 'string' && body.id !== '';
 
 const devicePath = (id: string): string => `/v3/devices/${encodeURIComponent(id)}/`;
 

@@ -1,16 +1,15 @@
 import {
+  isObject,
   latestReadings,
   toReading,
   type Reading,
   type ReadingOrigin,
   type ReadingTable,
-  parseUnifiedId,
   toUnifiedId,
   type Command,
   type CreateDeviceInput,
   type Device,
   type DeviceStatus,
-  type Filter,
   type Message,
   type MessageType,
   type Project,
@@ -19,11 +18,9 @@ import {
 import { GatewayError, type FieldError } from '@devicegate/errors';
 import type { IzAccount, IzDevice, IzEcho, IzDeviceCreate, IzDeviceEvent, IzDeviceRequest, IzDeviceRequestOptions, IzRequestMethod } from './izuma.types.js';
 
-/** Pure translations between Izuma wire objects and the contract's canonical models, and filter push-down. */
+/** Pure translations between Izuma wire objects and the contract's canonical models (filter push-down: izuma.push-down.ts). */
 
 export const PROVIDER = 'izuma' as const;
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const nonEmpty = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
@@ -352,258 +349,4 @@ export function mapQueuedCommand(command: SendCommandInput, deviceId: string, pl
     updated_at: at,
     native: { 'async-id': plan.asyncId, ...plan.options, request: plan.body },
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Filter push-down
-// ---------------------------------------------------------------------------------------------------------
-
-/** What the vendor is asked to filter, and how much of the query that covers. */
-export interface PushDown {
-  /** Vendor query parameters (`name__eq`, `created_at__gte` …), in the order they were derived. */
-  params: Array<[string, string]>;
-  /** Custom-attribute equalities, which the spec documents only inside the `filter=` parameter. */
-  attributes: Array<[string, string]>;
-  /** True when the vendor evaluates every filter with the contract's meaning (a vendor total is then exact). */
-  exact: boolean;
-  /** True when no item can match: the answer is empty without asking the vendor. */
-  impossible: boolean;
-}
-
-type Verdict = 'all' | 'none' | 'some';
-
-/** A filter on a field whose value is always one of `possible`: true for every item, none, or some. */
-function constantVerdict(filter: Filter, possible: readonly string[]): Verdict {
-  const wanted = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
-  const hits = possible.filter((value) => wanted.includes(value));
-  const positive: Verdict = hits.length === 0 ? 'none' : hits.length === possible.length ? 'all' : 'some';
-  switch (filter.op) {
-    case 'eq':
-    case 'in':
-      return positive;
-    case 'neq':
-    case 'nin':
-      return positive === 'all' ? 'none' : positive === 'none' ? 'all' : 'some';
-    default:
-      return 'some';
-  }
-}
-
-/** The matching subset of `possible` for an eq/neq/in/nin filter. */
-function matchingValues(filter: Filter, possible: readonly string[]): string[] | undefined {
-  const wanted = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
-  switch (filter.op) {
-    case 'eq':
-    case 'in':
-      return possible.filter((value) => wanted.includes(value));
-    case 'neq':
-    case 'nin':
-      return possible.filter((value) => !wanted.includes(value));
-    default:
-      return undefined;
-  }
-}
-
-/** Collects vendor parameters; a parameter named twice is not sent twice (the vendor's reading of that is undocumented). */
-class PushDownBuilder {
-  readonly result: PushDown = { params: [], attributes: [], exact: true, impossible: false };
-  private readonly used = new Set<string>();
-
-  param(name: string, value: string): void {
-    if (this.used.has(name)) {
-      this.result.exact = false;
-      return;
-    }
-    this.used.add(name);
-    this.result.params.push([name, value]);
-  }
-
-  attribute(key: string, value: string): void {
-    if (this.used.has(`custom_attributes__${key}`)) {
-      this.result.exact = false;
-      return;
-    }
-    this.used.add(`custom_attributes__${key}`);
-    this.result.attributes.push([key, value]);
-  }
-
-  /** Applies the verdict of a filter the provider knows the answer to. */
-  verdict(verdict: Verdict): void {
-    if (verdict === 'none') this.result.impossible = true;
-    else if (verdict === 'some') this.result.exact = false;
-  }
-
-  skip(): void {
-    this.result.exact = false;
-  }
-
-  /**
-   * A string filter sent as `<field>__<op>`. An empty value is not sent (the mapper turns the vendor's empty
-   * strings into null, which no equality matches), nor a list value with a comma (the vendor splits on commas).
-   */
-  text(vendorField: string, filter: Filter): void {
-    const values = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
-    const isList = filter.op === 'in' || filter.op === 'nin';
-    if (!['eq', 'neq', 'in', 'nin'].includes(filter.op) || values.length === 0 || values.some((v) => v === '' || (isList && v.includes(',')))) {
-      this.skip();
-      return;
-    }
-    this.param(`${vendorField}__${filter.op}`, values.join(','));
-  }
-
-  /** A unified-id filter: values of another connection never match, the rest are sent as native ids. */
-  ids(vendorField: string, filter: Filter, connectionId: string): void {
-    const values = Array.isArray(filter.value) ? filter.value : [String(filter.value)];
-    const natives = values.map((value) => parseUnifiedId(value)).flatMap((id) => (id && id.connectionId === connectionId ? [id.nativeId] : []));
-    switch (filter.op) {
-      case 'eq':
-      case 'in':
-        if (natives.length === 0) this.result.impossible = true;
-        else this.text(vendorField, { ...filter, value: filter.op === 'eq' ? natives[0] : natives });
-        return;
-      case 'neq':
-      case 'nin':
-        // Excluding ids of other connections excludes nothing here.
-        if (natives.length > 0) this.text(vendorField, { ...filter, value: filter.op === 'neq' ? natives[0] : natives });
-        return;
-      default:
-        this.skip();
-    }
-  }
-
-  /** A date-time bound: only `__gte` / `__lte` are vendor parameters (the spec lists no `__eq` for date-times). */
-  time(vendorField: string, filter: Filter): void {
-    if ((filter.op === 'gte' || filter.op === 'lte') && typeof filter.value === 'number') this.param(`${vendorField}__${filter.op}`, vendorTime(filter.value, filter.op));
-    else this.skip();
-  }
-
-  /** A boolean-derived filter mapped to `<field>__eq` / `__neq` of one vendor value. */
-  booleanAs(filter: Filter, vendorField: string, vendorValue: string): void {
-    if ((filter.op !== 'eq' && filter.op !== 'neq') || typeof filter.value !== 'boolean') {
-      this.skip();
-      return;
-    }
-    const positive = (filter.op === 'eq') === filter.value;
-    this.param(`${vendorField}__${positive ? 'eq' : 'neq'}`, vendorValue);
-  }
-}
-
-/** Custom attribute keys start with a letter (spec); `__` inside a key would read as an operator. */
-const PUSHABLE_ATTRIBUTE_KEY = /^[A-Za-z](?:[A-Za-z0-9-]|_(?!_))*$/;
-
-/**
- * Device filters → `GET /v3/devices` parameters (reference §3.7, spec `x-filter`):
- *
- * | contract filter                          | vendor parameter                                  |
- * |------------------------------------------|---------------------------------------------------|
- * | `id` eq/neq/in/nin                       | `id__eq/__neq/__in/__nin` (native ids)            |
- * | `project_id` eq/neq/in/nin               | `account_id__…` (a device's project is its account)|
- * | `name`, `serial_number` eq/neq/in/nin    | `name__…`, `serial_number__…`                     |
- * | `type` eq/neq/in/nin                     | `device_class__…`                                 |
- * | `online` eq/neq                          | `state__eq=registered` / `state__neq=registered`  |
- * | `created_at`, `updated_at` gte/lte       | `created_at__gte/__lte`, `updated_at__gte/__lte`  |
- * | `labels.<key>` eq                        | `custom_attributes__<key>=<value>` in `filter=`   |
- * | `connection_id`, `provider`, `tags`, `last_seen_at` | known without asking (tags are `[]`, `last_seen_at` null) |
- *
- * Everything else (`labels.*` neq/in/nin, date-time eq/neq) is left to the gateway.
- */
-export function devicePushDown(filters: readonly Filter[], connectionId: string): PushDown {
-  const b = new PushDownBuilder();
-  for (const filter of filters) {
-    switch (filter.field) {
-      case 'id':
-        b.ids('id', filter, connectionId);
-        break;
-      case 'project_id':
-        b.ids('account_id', filter, connectionId);
-        break;
-      case 'connection_id':
-        b.verdict(constantVerdict(filter, [connectionId]));
-        break;
-      case 'provider':
-        b.verdict(constantVerdict(filter, [PROVIDER]));
-        break;
-      case 'name':
-        b.text('name', filter);
-        break;
-      case 'serial_number':
-        b.text('serial_number', filter);
-        break;
-      case 'type':
-        b.text('device_class', filter);
-        break;
-      case 'online':
-        b.booleanAs(filter, 'state', 'registered');
-        break;
-      case 'created_at':
-      case 'updated_at':
-        b.time(filter.field, filter);
-        break;
-      case 'last_seen_at':
-        // Always null: a comparison never matches, `neq` always does.
-        b.verdict(filter.op === 'neq' ? 'all' : 'none');
-        break;
-      case 'tags':
-        // Always []: "has tag" never matches, "lacks tag" always does.
-        b.verdict(filter.op === 'neq' || filter.op === 'nin' ? 'all' : 'none');
-        break;
-      default:
-        if (filter.field.startsWith('labels.')) {
-          const key = filter.field.slice('labels.'.length);
-          if (filter.op === 'eq' && typeof filter.value === 'string' && filter.value !== '' && PUSHABLE_ATTRIBUTE_KEY.test(key)) b.attribute(key, filter.value);
-          else if (filter.op === 'eq' && !/^[A-Za-z]/.test(key)) b.verdict('none');
-          else b.skip();
-        } else b.skip();
-    }
-  }
-  return b.result;
-}
-
-/**
- * Message filters → `GET /v3/device-events` parameters:
- *
- * | contract filter                | vendor parameter                                         |
- * |--------------------------------|----------------------------------------------------------|
- * | `created_at` gte/lte           | `date_time__gte/__lte`                                   |
- * | `native_type` eq/neq/in/nin    | `event_type__eq/__neq/__in/__nin`                        |
- * | `type` eq/neq/in/nin           | `state_change__eq=true` / `state_change__neq=true` (see `eventMessageType`) |
- * | `direction`                    | known without asking (always `uplink`)                   |
- */
-export function eventPushDown(filters: readonly Filter[]): PushDown {
-  const b = new PushDownBuilder();
-  for (const filter of filters) {
-    switch (filter.field) {
-      case 'created_at':
-        b.time('date_time', filter);
-        break;
-      case 'native_type':
-        b.text('event_type', filter);
-        break;
-      case 'direction':
-        b.verdict(constantVerdict(filter, ['uplink']));
-        break;
-      case 'type': {
-        const matching = matchingValues(filter, EVENT_MESSAGE_TYPES);
-        if (matching === undefined) b.skip();
-        else if (matching.length === 0) b.verdict('none');
-        else if (matching.length === EVENT_MESSAGE_TYPES.length) b.verdict('all');
-        else b.param(matching[0] === 'status' ? 'state_change__eq' : 'state_change__neq', 'true');
-        break;
-      }
-      default:
-        b.skip();
-    }
-  }
-  return b.result;
-}
-
-/**
- * The vendor query of a push-down. The documented direct parameters carry everything, except custom attributes,
- * which the spec documents only inside `filter=`; when one is present, the whole filter goes into `filter=`
- * (the spec's multi-field form) rather than mixing both styles, whose combination the spec leaves open.
- */
-export function pushDownQuery(pushDown: PushDown): Array<[string, string]> {
-  if (pushDown.attributes.length === 0) return pushDown.params;
-  const inner = new URLSearchParams([...pushDown.params, ...pushDown.attributes.map(([key, value]): [string, string] => [`custom_attributes__${key}`, value])]);
-  return [['filter', inner.toString()]];
 }

@@ -26,8 +26,6 @@ import { IzumaClient } from './izuma.client.js';
 import { IzumaChannel } from './izuma.pull.js';
 import {
   createFieldNames,
-  devicePushDown,
-  eventPushDown,
   mapAccount,
   mapDevice,
   mapDeviceStatus,
@@ -36,13 +34,13 @@ import {
   mapLabels,
   mapQueuedCommand,
   mergeLabels,
-  pushDownQuery,
   PROVIDER,
   toCreateBody,
   toDeviceRequest,
   type MapContext,
 } from './izuma.mapper.js';
 import type { IzDevice, IzDeviceUpdate } from './izuma.types.js';
+import { devicePushDown, eventPushDown } from './izuma.push-down.js';
 
 /** A cursor is the vendor's own `after`: the id of the last item of the previous page. */
 function afterOf(cursor: VendorCursor | null): string | null {
@@ -89,7 +87,7 @@ export class IzumaConnection implements ProviderConnection {
       const pushDown = devicePushDown(query.filters, this.map.connectionId);
       if (pushDown.impossible) return { items: [], next: null, total: 0 };
       const page = await this.client.listDevices(
-        { limit: query.pageSize, order: query.order, after: afterOf(cursor), includeTotal: query.includeTotal, filters: pushDownQuery(pushDown) },
+        { limit: query.pageSize, order: query.order, after: afterOf(cursor), includeTotal: query.includeTotal, filters: pushDown.query() },
         ctx,
       );
       return {
@@ -104,9 +102,9 @@ export class IzumaConnection implements ProviderConnection {
     return {
       // Event lists sort by creation time both ways; an event's `date_time` is its creation time in every
       // example of the reference, so the vendor's order is the order of the messages' `created_at`.
-      plan: (query: ListQuery): ListPlan => ({ order: query.order, exactTotal: eventPushDown(query.filters).exact }),
+      plan: (query: ListQuery): ListPlan => ({ order: query.order, exactTotal: eventPushDown(query.filters, this.map.connectionId).exact }),
       fetchPage: async (query, cursor, ctx): Promise<VendorPage<Message>> => {
-        const pushDown = eventPushDown(query.filters);
+        const pushDown = eventPushDown(query.filters, this.map.connectionId);
         if (pushDown.impossible) {
           await this.client.getDevice(deviceId, ctx);
           return { items: [], next: null, total: 0 };
@@ -117,7 +115,7 @@ export class IzumaConnection implements ProviderConnection {
             order: query.order,
             after: afterOf(cursor),
             includeTotal: query.includeTotal,
-            filters: [['device_id__eq', deviceId], ...pushDownQuery(pushDown)],
+            filters: [['device_id__eq', deviceId], ...pushDown.query()],
           },
           ctx,
         );

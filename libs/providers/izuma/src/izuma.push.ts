@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bearerToken, messageOrigin, pushHeader, secretMatches, toUnifiedId, type CommandOutcome, type Message, type MessageType, type PushRequest, type PushSupport } from '@devicegate/core';
+import { isObject, bearerToken, messageOrigin, pushHeader, secretMatches, toUnifiedId, type CommandOutcome, type Message, type MessageType, type PushRequest, type PushSupport } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { PROVIDER, resourceReading } from './izuma.mapper.js';
 
@@ -19,8 +19,6 @@ export const IZUMA_PUSH_AUTHENTICATION = 'The callback is registered with the he
 export function verifyIzumaPush(request: PushRequest, secret: string): boolean {
   return secretMatches(bearerToken(request) ?? pushHeader(request, 'authorization')?.trim(), secret);
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const KINDS: Record<string, { nativeType: string; type: MessageType }> = {
   notifications: { nativeType: 'notification', type: 'data' },
