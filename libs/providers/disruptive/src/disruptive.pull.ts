@@ -1,4 +1,4 @@
-import type { CallContext, PullSession, PullSource } from '@devicegate/core';
+import { isObject, type CallContext, type PullSession, type PullSource } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import type { HttpStream } from '@devicegate/http-client';
 import type { DisruptiveClient } from './disruptive.client.js';
@@ -15,8 +15,6 @@ const IDLE_MS = (PING_SECONDS + 5) * 1000;
  */
 const GAP_MARGIN_MS = 60_000;
 const PAGE = 1000;
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * DT's `GET /projects/{project}/devices:stream` (reference §7), one per project of the connection, held
