@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { backgroundContext, type CallContext, type ConnectionConfig, type Filter, type ListQuery, type ListSource, type ProviderConnection, type VendorCursor } from '@devicegate/core';
 import { startBlynkEmulator, type BlynkEmulator } from '@devicegate/emulators/blynk';
 import { GatewayError } from '@devicegate/errors';
@@ -162,16 +163,26 @@ describe('OAuth2 client credentials', () => {
   });
 
   it('refreshes a token shortly before it expires, without a 401', async () => {
+    // Only the clock is faked (sockets and timers run as ever), and the emulator reads the same clock: "950 ms
+    // into a 1 s token" is exact however slow the machine is.
+    jest.useFakeTimers({
+      now: Date.now(),
+      doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    });
     const short = await startBlynkEmulator({ tokenTtlSeconds: 1, rateLimitPerMinute: false });
     try {
       const conn = connect({ emulator: short });
       await conn.getDeviceStatus('1001', ctx());
-      await new Promise((resolve) => setTimeout(resolve, 950));
+      jest.setSystemTime(Date.now() + 850);
+      await conn.getDeviceStatus('1001', ctx());
+      expect(short.tokenRequestCount()).toBe(1);
+      jest.setSystemTime(Date.now() + 100);
       await conn.getDeviceStatus('1001', ctx());
       expect(short.tokenRequestCount()).toBe(2);
       expect(short.requests().some((r) => r.status === 401)).toBe(false);
     } finally {
       await short.close();
+      jest.useRealTimers();
     }
   });
 
