@@ -1,7 +1,7 @@
 import { backgroundContext, type ConnectionConfig, type ListQuery } from '@devicegate/core';
 import { startBlynkEmulator, type BlynkEmulator } from '@devicegate/emulators/blynk';
 import { HttpClient } from '@devicegate/http-client';
-import { blynkProvider } from '@devicegate/providers/blynk';
+import { blynkProvider, type BlynkSettings } from '@devicegate/providers/blynk';
 
 /**
  * Blynk counts its limit per organization, devicegate per connection: two connections to one organization
@@ -13,7 +13,7 @@ const clients: HttpClient[] = [];
 let emu: BlynkEmulator;
 
 function connect(id: string) {
-  const config: ConnectionConfig = {
+  const config: ConnectionConfig<BlynkSettings> = {
     id,
     provider: 'blynk',
     display_name: id,

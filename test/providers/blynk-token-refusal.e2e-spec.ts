@@ -2,7 +2,7 @@ import { backgroundContext, type ConnectionConfig } from '@devicegate/core';
 import { startBlynkEmulator, type BlynkEmulator } from '@devicegate/emulators/blynk';
 import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
-import { blynkProvider, type BlynkConnection } from '@devicegate/providers/blynk';
+import { blynkProvider, type BlynkConnection, type BlynkSettings } from '@devicegate/providers/blynk';
 
 /**
  * Blynk documents no status for a revoked or expired bearer token. The emulator answers either 401 or 403 for
@@ -12,7 +12,7 @@ import { blynkProvider, type BlynkConnection } from '@devicegate/providers/blynk
 const clients: HttpClient[] = [];
 
 function connect(emu: BlynkEmulator, credentials: Record<string, string> = { client_id: emu.credentials.clientId, client_secret: emu.credentials.clientSecret }): BlynkConnection {
-  const config: ConnectionConfig = {
+  const config: ConnectionConfig<BlynkSettings> = {
     id: 'blynk-refusal',
     provider: 'blynk',
     display_name: 'Blynk refusal test',

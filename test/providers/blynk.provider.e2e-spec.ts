@@ -4,7 +4,7 @@ import { startBlynkEmulator, type BlynkEmulator } from '@devicegate/emulators/bl
 import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { compileFilters, DEVICE_FIELDS, ListingEngine, MESSAGE_FIELDS, parseListArgs, type FieldSpecs } from '@devicegate/listing';
-import { blynkProvider, type BlynkConnection } from '@devicegate/providers/blynk';
+import { blynkProvider, type BlynkConnection, type BlynkSettings } from '@devicegate/providers/blynk';
 
 /**
  * The Blynk provider against the Blynk emulator over loopback HTTP: every ListSource paged to the end, push-down,
@@ -34,7 +34,7 @@ interface Options {
 function connect(options: Options = {}): BlynkConnection {
   const target = options.emulator ?? emu;
   const id = options.id ?? CONN;
-  const config: ConnectionConfig = {
+  const config: ConnectionConfig<BlynkSettings> = {
     id,
     provider: 'blynk',
     display_name: 'Blynk test',

@@ -2,7 +2,7 @@ import { backgroundContext, type ConnectionConfig, type Device, type Filter, typ
 import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { startHardwarioEmulator, type HardwarioEmulator } from '@devicegate/emulators/hardwario';
-import { hardwarioProvider } from '@devicegate/providers/hardwario';
+import { hardwarioProvider, type HardwarioSettings } from '@devicegate/providers/hardwario';
 
 /** The HARDWARIO provider against the HARDWARIO emulator over loopback HTTP. */
 
@@ -14,7 +14,7 @@ const clients: HttpClient[] = [];
 
 function connect(overrides: { apiKey?: string; spaceId?: string; baseUrl?: string; onlineWindow?: number } = {}): ProviderConnection {
   const baseUrl = overrides.baseUrl ?? hw.baseUrl;
-  const config: ConnectionConfig = {
+  const config: ConnectionConfig<HardwarioSettings> = {
     id: CONN,
     provider: 'hardwario',
     display_name: 'HARDWARIO test',

@@ -1,7 +1,7 @@
 import { backgroundContext, type ConnectionConfig, type ListQuery, type ListSource, type Message, type VendorCursor } from '@devicegate/core';
 import { DEMO_DEVICE_COUNT, startIottlyEmulator, type IottlyEmulator, type PageNumbering } from '@devicegate/emulators/iottly';
 import { HttpClient } from '@devicegate/http-client';
-import { iottlyProvider } from '@devicegate/providers/iottly';
+import { iottlyProvider, type IottlySettings } from '@devicegate/providers/iottly';
 
 /**
  * iottly does not document whether `p` counts from 0 or 1. The emulator numbers pages either way (and, when
@@ -15,7 +15,7 @@ const clients: HttpClient[] = [];
 function connect(emu: IottlyEmulator): ReturnType<typeof iottlyProvider.create> {
   const http = new HttpClient({ baseUrl: emu.baseUrl, timeoutMs: 5000, retries: 0, connectionId: 'iottly-pages', provider: 'iottly', backoffMs: 1 });
   clients.push(http);
-  const config: ConnectionConfig = {
+  const config: ConnectionConfig<IottlySettings> = {
     id: 'iottly-pages',
     provider: 'iottly',
     display_name: 'iottly pages',

@@ -4,7 +4,7 @@ import { startIottlyEmulator, type IottlyEmulator } from '@devicegate/emulators/
 import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { DEVICE_FIELDS, ListingEngine, MESSAGE_FIELDS, parseListArgs, PROJECT_FIELDS, type FieldSpecs } from '@devicegate/listing';
-import { iottlyProvider } from '@devicegate/providers/iottly';
+import { iottlyProvider, type IottlySettings } from '@devicegate/providers/iottly';
 
 /**
  * The iottly provider against the iottly emulator over loopback HTTP: every operation, paging exactness
@@ -23,7 +23,7 @@ interface Harness {
 
 function connect(emu: IottlyEmulator, overrides: { apiKey?: string; projectId?: string; retries?: number } = {}): { http: HttpClient; conn: ProviderConnection } {
   const http = new HttpClient({ baseUrl: emu.baseUrl, timeoutMs: 5000, retries: overrides.retries ?? 0, connectionId: CONN, provider: 'iottly', backoffMs: 1 });
-  const config: ConnectionConfig = {
+  const config: ConnectionConfig<IottlySettings> = {
     id: CONN,
     provider: 'iottly',
     display_name: 'iottly lab',

@@ -68,8 +68,11 @@ export interface RateLimit {
   windowMs: number;
 }
 
-/** A validated connection of the configuration file (API.md §5). */
-export interface ConnectionConfig {
+/** Provider-specific connection keys, before a provider names their type. */
+export type ConnectionSettings = Record<string, unknown>;
+
+/** A validated connection of the configuration file (API.md §5); `S` is its provider's settings type. */
+export interface ConnectionConfig<S = ConnectionSettings> {
   id: string;
   provider: ProviderId;
   display_name: string;
@@ -82,7 +85,7 @@ export interface ConnectionConfig {
   /** How long a vendor read may be answered again from devicegate's read cache (0: never). */
   cache?: { ttl_seconds: number };
   /** Provider-specific keys (space_id, organization_id, org_id, token_url …), as validated by the provider's schema. */
-  settings: Record<string, unknown>;
+  settings: S;
   /** Vendor credentials; never logged, never answered. */
   credentials: Record<string, string>;
   /**
@@ -262,13 +265,17 @@ export interface PushSupport {
   commandOutcomes?(body: unknown, connectionId: string, receivedAt: number): CommandOutcome[];
 }
 
-/** A provider: its defaults, its configuration schema, its capabilities and the factory of its connections. */
-export interface ProviderDefinition {
+/**
+ * A provider: its defaults, its configuration schema, its capabilities and the factory of its connections.
+ * `S` is the type of its settings; the configuration loader checks every connection against
+ * `connectionSchema` before the provider sees it, which is what makes `connection.settings` an `S`.
+ */
+export interface ProviderDefinition<S extends ConnectionSettings = ConnectionSettings> {
   id: ProviderId;
   displayName: string;
   defaultBaseUrl: string;
   defaultRateLimit: RateLimit;
-  /** JSON Schema (draft 2020-12 subset, checked with ajv) of the connection keys besides the common ones, `credentials` included. */
+  /** JSON Schema (draft 2020-12 subset, checked with ajv) of the connection keys besides the common ones: `S` and `credentials`. */
   connectionSchema: Record<string, unknown>;
   /** What its connections support: `capabilitiesOf(<its connection class>)`; the gateway checks each connection agrees at start. */
   capabilities: Capabilities;
@@ -284,8 +291,8 @@ export interface ProviderDefinition {
    * one set of credentials (Blynk: the organization). Connections naming the same account share one budget;
    * by default each connection is its own account.
    */
-  budgetAccount?(connection: ConnectionConfig): string;
+  budgetAccount?(connection: ConnectionConfig<S>): string;
   /** True when its connections offer `pull` (push mode `pull`); their bodies are parsed by `push`. */
   pullable?: boolean;
-  create(connection: ConnectionConfig, deps: ProviderDeps): ProviderConnection;
+  create(connection: ConnectionConfig<S>, deps: ProviderDeps): ProviderConnection;
 }

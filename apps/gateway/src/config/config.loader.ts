@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import type { ConnectionConfig, ProviderDefinition, ProviderRegistry, PushMode, RateLimit } from '@devicegate/core';
+import type { ConnectionConfig, ConnectionSettings, ProviderDefinition, ProviderRegistry, PushMode, RateLimit } from '@devicegate/core';
 import { COMMON_CONNECTION_KEYS, CONFIG_SCHEMA } from './config.schema.js';
 import type { ClientConfig, GatewayConfig, Scope } from './config.types.js';
 import { allowedHostProblem } from '../realtime/webhook-targets.js';
@@ -95,9 +95,10 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
     const definition = providers.get(entry.provider as string);
     if (!definition) throw new ConfigError(`${at}.provider: provider '${String(entry.provider)}' is not available in this build`);
     const specific = Object.fromEntries(Object.entries(entry).filter(([key]) => !COMMON_CONNECTION_KEYS.has(key)));
-    const validate = ajv.compile(definition.connectionSchema);
+    // The provider's schema is what types its settings: past this check they are the provider's `S`.
+    const validate = ajv.compile<ConnectionSettings & { credentials?: Record<string, unknown> }>(definition.connectionSchema);
     if (!validate(specific)) throw new ConfigError(describeAjvError(validate.errors![0], at));
-    const { credentials, ...settings } = specific as { credentials?: Record<string, string> } & Record<string, unknown>;
+    const { credentials, ...settings } = specific;
     connections.push({
       id,
       provider: definition.id,

@@ -84,6 +84,9 @@ function isLastPage<T>(page: VendorList<T>, cursor: PageCursor): boolean {
   return page.content.length < cursor.s || (page.total !== undefined && (cursor.p + 1) * cursor.s >= page.total);
 }
 
+/** The connection keys of a Blynk connection (the provider's connection schema: `org_id` an integer or its digits). */
+export type BlynkSettings = { org_id: number | string; include_sub_orgs?: boolean };
+
 /**
  * One Blynk.Cloud connection: an organization (and, with `include_sub_orgs`, its sub-organizations) reached
  * through the Platform API with an OAuth2 client-credentials token (reference §2).
@@ -104,7 +107,7 @@ export class BlynkConnection implements ProviderConnection {
   /** Numeric template id → the `TMPL…` id devices are created with, learnt from creates and devices that report both. */
   private readonly templateIds = new Map<number, string>();
 
-  constructor(config: ConnectionConfig, http: HttpClient) {
+  constructor(config: ConnectionConfig<BlynkSettings>, http: HttpClient) {
     this.connectionId = config.id;
     const orgId = parseOrgId(config.settings.org_id);
     if (orgId === undefined) throw new GatewayError('internal_server_error', `Connection ${config.id}: org_id must be a positive integer.`);

@@ -1,8 +1,8 @@
 import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
-import { BlynkConnection } from './blynk.provider.js';
+import { BlynkConnection, type BlynkSettings } from './blynk.provider.js';
 import { parseOrgId } from './blynk.mapper.js';
 
-export { BlynkConnection, BLYNK_PAGE_MAX } from './blynk.provider.js';
+export { BlynkConnection, BLYNK_PAGE_MAX, type BlynkSettings } from './blynk.provider.js';
 
 /**
  * Blynk.Cloud Platform API (Devices): one connection is one organization (optionally with its
@@ -12,7 +12,7 @@ export { BlynkConnection, BLYNK_PAGE_MAX } from './blynk.provider.js';
  * false: also list the devices of sub-organizations and show those organizations as projects),
  * `credentials.client_id` and `credentials.client_secret` (required).
  */
-export const blynkProvider: ProviderDefinition = {
+export const blynkProvider: ProviderDefinition<BlynkSettings> = {
   id: 'blynk',
   displayName: 'Blynk.Cloud',
   defaultBaseUrl: 'https://blynk.cloud',

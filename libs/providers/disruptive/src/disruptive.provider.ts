@@ -63,11 +63,13 @@ const PROJECT_LIST_TTL_MS = 60_000;
 const DEVICE_PROJECT_CACHE = 10_000;
 
 /** Provider-specific keys of a DT connection, as the connection schema admits them. */
-export interface DisruptiveSettings {
+/** The connection keys of a DT connection (the provider's connection schema). */
+export type DisruptiveSettings = {
   organization_id?: string;
   token_url?: string;
+  push_issuer?: string;
   auth?: 'oauth2' | 'basic';
-}
+};
 
 /**
  * The first time window of a newest-first history read. `/events` only reads forward in time, so a
@@ -159,11 +161,11 @@ export class DisruptiveConnection implements ProviderConnection {
   private historyBounded = false;
 
   constructor(
-    private readonly connection: ConnectionConfig,
+    private readonly connection: ConnectionConfig<DisruptiveSettings>,
     deps: ProviderDeps,
   ) {
     this.who = { connectionId: connection.id, provider: PROVIDER };
-    const settings = connection.settings as DisruptiveSettings;
+    const { settings } = connection;
     this.organization = settings.organization_id ? organizationName(settings.organization_id) : undefined;
     this.client = new DisruptiveClient(deps.http, authOf(connection), this.who);
     this.projects = { plan: () => ASC_PLAN, fetchPage: (query, cursor, ctx) => this.fetchProjects(query, cursor, ctx) };
@@ -546,8 +548,8 @@ export class DisruptiveConnection implements ProviderConnection {
 }
 
 /** The connection's authentication from its settings and credentials (validated by the connection schema). */
-function authOf(connection: ConnectionConfig): DisruptiveAuth {
-  const settings = connection.settings as DisruptiveSettings;
+function authOf(connection: ConnectionConfig<DisruptiveSettings>): DisruptiveAuth {
+  const { settings } = connection;
   const { key_id: keyId, secret, email } = connection.credentials;
   if (settings.auth === 'basic') return { mode: 'basic', keyId, secret };
   if (!email) {

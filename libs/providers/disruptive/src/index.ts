@@ -1,6 +1,6 @@
 import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { DEFAULT_TOKEN_URL } from './disruptive.client.js';
-import { DisruptiveConnection } from './disruptive.provider.js';
+import { DisruptiveConnection, type DisruptiveSettings } from './disruptive.provider.js';
 import { disruptivePush, DT_PUSH_ISSUER } from './disruptive.push.js';
 
 export { DisruptiveConnection, type DisruptiveSettings } from './disruptive.provider.js';
@@ -13,7 +13,7 @@ const nonEmpty = { type: 'string', minLength: 1 };
  * Disruptive Technologies (DT Studio) REST API v2: projects the service account sees (optionally one
  * organization's), their sensors and Cloud Connectors, and the devices' event history.
  */
-export const disruptiveProvider: ProviderDefinition = {
+export const disruptiveProvider: ProviderDefinition<DisruptiveSettings> = {
   id: 'disruptive',
   displayName: 'Disruptive Technologies',
   defaultBaseUrl: 'https://api.disruptive-technologies.com/v2',

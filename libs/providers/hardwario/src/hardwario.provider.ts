@@ -86,6 +86,9 @@ interface DevicePushDown {
   anyTags: string[][];
 }
 
+/** The connection keys of a HARDWARIO connection (the provider's connection schema). */
+export type HardwarioSettings = { space_id: string; online_window?: number };
+
 /**
  * One HARDWARIO Cloud v2 connection: a single space reached with a space-scoped API key (§2.1).
  * Lists page with the vendor's `limit` + `offset` (id of the last item) cursor; the provider cursor is that id.
@@ -108,12 +111,11 @@ export class HardwarioConnection implements ProviderConnection {
    */
   private readonly products = new Map<string, string>();
 
-  constructor(config: ConnectionConfig, http: HttpClient) {
+  constructor(config: ConnectionConfig<HardwarioSettings>, http: HttpClient) {
     this.connectionId = config.id;
-    this.spaceId = String(config.settings.space_id);
-    const window = config.settings.online_window;
+    this.spaceId = config.settings.space_id;
     // `online_window` is whole seconds (see the connection schema); one hour when absent.
-    this.onlineWindowMs = (typeof window === 'number' && window > 0 ? window : DEFAULT_ONLINE_WINDOW_S) * 1000;
+    this.onlineWindowMs = (config.settings.online_window ?? DEFAULT_ONLINE_WINDOW_S) * 1000;
     this.client = new HardwarioClient(http, this.spaceId, config.credentials.api_key ?? '', { connectionId: config.id, provider: PROVIDER });
 
     this.projects = {

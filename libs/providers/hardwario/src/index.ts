@@ -1,8 +1,8 @@
 import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
-import { DEFAULT_ONLINE_WINDOW_S, HardwarioConnection } from './hardwario.provider.js';
+import { DEFAULT_ONLINE_WINDOW_S, HardwarioConnection, type HardwarioSettings } from './hardwario.provider.js';
 import { hardwarioPush } from './hardwario.push.js';
 
-export { HardwarioConnection, DEFAULT_ONLINE_WINDOW_S } from './hardwario.provider.js';
+export { HardwarioConnection, DEFAULT_ONLINE_WINDOW_S, type HardwarioSettings } from './hardwario.provider.js';
 export { hardwarioPush, parseHardwarioPush, verifyHardwarioPush } from './hardwario.push.js';
 
 /**
@@ -11,7 +11,7 @@ export { hardwarioPush, parseHardwarioPush, verifyHardwarioPush } from './hardwa
  * Connection keys: `space_id` (required), `credentials.api_key` (required), `online_window` (optional,
  * seconds a device counts as online after its last uplink; default 3600).
  */
-export const hardwarioProvider: ProviderDefinition = {
+export const hardwarioProvider: ProviderDefinition<HardwarioSettings> = {
   id: 'hardwario',
   displayName: 'HARDWARIO Cloud v2',
   defaultBaseUrl: 'https://api.hardwario.cloud',

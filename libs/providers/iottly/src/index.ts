@@ -1,8 +1,8 @@
 import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
-import { IottlyConnection } from './iottly.provider.js';
+import { IottlyConnection, type IottlySettings } from './iottly.provider.js';
 import { iottlyPush } from './iottly.push.js';
 
-export { IottlyConnection, MESSAGE_PAGE_MAX } from './iottly.provider.js';
+export { IottlyConnection, MESSAGE_PAGE_MAX, type IottlySettings } from './iottly.provider.js';
 export { AUTH_HEADER } from './iottly.client.js';
 export { iottlyPush, parseIottlyPush, verifyIottlyPush } from './iottly.push.js';
 
@@ -13,7 +13,7 @@ export { iottlyPush, parseIottlyPush, verifyIottlyPush } from './iottly.push.js'
  * Connection keys: `project_id` (required, the 24-hex project id), `credentials.api_key` (required).
  * Licenses, the message history API and ping have no unified form: passthrough reaches them.
  */
-export const iottlyProvider: ProviderDefinition = {
+export const iottlyProvider: ProviderDefinition<IottlySettings> = {
   id: 'iottly',
   displayName: 'iottly v1.0',
   defaultBaseUrl: 'https://api.cloud.iottly.com/v1.0',

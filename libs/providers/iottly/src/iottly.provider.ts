@@ -60,6 +60,9 @@ const foreignCursor = (): GatewayError => new GatewayError('internal_server_erro
 /** Device fields a props list never fills: a filter that needs a value there matches no device. */
 const ALWAYS_NULL_DATES = new Set(['created_at', 'updated_at', 'last_seen_at']);
 
+/** The connection keys of an iottly connection (the provider's connection schema). */
+export type IottlySettings = { project_id: string };
+
 /**
  * One iottly connection: one project, reached with a project API key in the `Authentication` header.
  *
@@ -75,9 +78,9 @@ export class IottlyConnection implements ProviderConnection {
   private readonly projectId: string;
   private boardCache?: { value: string | null; until: number };
 
-  constructor(config: ConnectionConfig, http: HttpClient) {
+  constructor(config: ConnectionConfig<IottlySettings>, http: HttpClient) {
     this.connectionId = config.id;
-    this.projectId = String(config.settings.project_id);
+    this.projectId = config.settings.project_id;
     this.client = new IottlyClient(http, this.projectId, config.credentials.api_key, { connectionId: config.id, provider: PROVIDER });
     this.projects = {
       plan: (query) => ({ order: query.order, exactTotal: this.projectPushDown(query.filters).exact }),
