@@ -59,7 +59,8 @@ describe('GET /v1/events under load: backpressure and stream limits', () => {
     const socket = await stalledStream(gw.url, 'key-a');
     await waitFor(() => responses.length === 1, 5000, 'the stream to open');
     const response = responses[0];
-    // Give a writer that ignores backpressure every chance to queue the whole replay.
+    // The socket fills however fast the machine is; then a writer that ignored backpressure would queue the whole replay.
+    await waitFor(() => response.writableNeedDrain, 20_000, 'the socket buffer to fill');
     await new Promise((r) => setTimeout(r, 500));
     expect(response.writableNeedDrain).toBe(true);
     expect(response.writableLength).toBeLessThan(1024 * 1024);
