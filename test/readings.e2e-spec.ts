@@ -19,10 +19,11 @@ interface Reading {
 const DEVICES: Record<string, { id: string; unit: string | null }> = {
   hardwario: { id: 'sandbox-hardwario:018e3c67-c4b3-7538-83cb-00dddca059da', unit: 'Cel' },
   disruptive: { id: 'sandbox-disruptive:c9cgt47tg3o1jb8oesn0', unit: 'Cel' },
-  // iottly payloads carry no units, and Blynk's datastream values none either: null, never a guess.
+  // iottly payloads carry no units: null, never a guess.
   iottly: { id: 'sandbox-iottly:6948feff-b0d0-4d1f-843a-564fde84651b', unit: null },
   izuma: { id: 'sandbox-izuma:018ab7c55ce10000000000010010bdec', unit: 'Cel' },
-  blynk: { id: 'sandbox-blynk:1001', unit: null },
+  // Blynk: the unit the template defines for the datastream (Celsius).
+  blynk: { id: 'sandbox-blynk:1001', unit: 'Cel' },
 };
 
 describe('readings in the sandbox: one shape for every vendor', () => {

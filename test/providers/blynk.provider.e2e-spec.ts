@@ -453,9 +453,16 @@ describe('single devices', () => {
     expect(typeof device.online).toBe('boolean');
     expect(device.last_seen_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(device.created_at).toBe(new Date(vendor.activatedAt!).toISOString());
+    // The template's datastreams (units) and events (codes) are read once per template and connection.
+    const TEMPLATE = ['GET /api/v1/organization/template/datastreams', 'GET /api/v1/organization/template/events'];
     expect(paths(emu, from).sort()).toEqual(
-      ['GET /api/v1/organization/device', 'GET /api/v1/organization/device/online', 'GET /api/v1/organization/device/tags', 'POST /oauth2/token'].sort(),
+      ['GET /api/v1/organization/device', 'GET /api/v1/organization/device/online', 'GET /api/v1/organization/device/tags', 'POST /oauth2/token', ...TEMPLATE].sort(),
     );
+    const again = emu.requests().length;
+    const sibling = await conn.getDevice('1002', ctx());
+    expect(paths(emu, again).sort()).toEqual(['GET /api/v1/organization/device', 'GET /api/v1/organization/device/online', 'GET /api/v1/organization/device/tags']);
+    expect(sibling.readings?.find((r) => r.name === 'temperature')).toMatchObject({ native_name: 'v0', unit: 'Cel' });
+    expect(device.readings?.find((r) => r.name === 'humidity')).toMatchObject({ unit: '%' });
   });
 
   it('answers not_found for missing, foreign, malformed and out-of-scope devices', async () => {
@@ -481,7 +488,22 @@ describe('single devices', () => {
     expect(status).toMatchObject({ object: 'device_status', device_id: `${CONN}:1001`, online: online.connected });
     expect(status.checked_at).toMatch(/Z$/);
     expect(status.details).toMatchObject({ ip: emu.device(1001)!.ip, hardware: { board_type: 'ESP32', template_id: 'TMPL4bXq7RzKc' } });
-    expect(calls.sort()).toEqual(['GET /api/v1/organization/device', 'GET /api/v1/organization/device/online']);
+    expect(calls.sort()).toEqual(['GET /api/v1/organization/device', 'GET /api/v1/organization/device/online', 'GET /api/v1/organization/template/datastreams', 'GET /api/v1/organization/template/events']);
+    expect(status.readings.find((r) => r.name === 'temperature')).toMatchObject({ unit: 'Cel' });
+  });
+
+  it('keeps readings without units, and the event type as native_type, when the template cannot be read', async () => {
+    const conn = connect();
+    emu.injectFault({ fault: { kind: 'status', status: 403 }, path: '/api/v1/organization/template/', times: Infinity });
+    try {
+      const status = await conn.getDeviceStatus('1001', ctx());
+      expect(status.readings.find((r) => r.name === 'temperature')).toMatchObject({ unit: null });
+      const added = emu.addTimelineEvent(1001, { code: 'low_battery', description: 'Battery at 9%' });
+      const [newest] = (await conn.messages('1001').fetchPage(query(1), null, ctx())).items;
+      expect(newest).toMatchObject({ id: `${CONN}:${added.id}`, native_type: 'WARNING', data: { event_code: null } });
+    } finally {
+      emu.clearFaults();
+    }
   });
 });
 
@@ -585,38 +607,27 @@ describe('messages (timeline)', () => {
       provider: 'blynk',
       direction: 'uplink',
       type: 'event',
-      native_type: added.eventType,
+      native_type: 'high_temperature',
       created_at: new Date(added.ts).toISOString(),
       device_time: null,
-      data: { description: 'Rack inlet 31.2°C', event_id: added.eventId },
+      data: { description: 'Rack inlet 31.2°C', event_id: added.eventId, event_code: 'high_temperature', event_type: 'WARNING' },
     });
     const all = (await readAll(conn.messages('1002'), query(1000))).items;
-    expect(all.filter((m) => m.native_type === 'ONLINE' || m.native_type === 'OFFLINE').every((m) => m.type === 'status')).toBe(true);
+    expect(all.filter((m) => m.native_type === 'online' || m.native_type === 'offline').every((m) => m.type === 'status')).toBe(true);
   });
 
-  it('pushes native_type down as eventType, with the same answer as without', async () => {
+  it('filters native_type by event code through the gateway, the template read once', async () => {
     const conn = connect();
+    emu.addTimelineEvent(1001, { code: 'high_temperature', description: 'Lobby 29.5°C' });
     const all = (await readAll(conn.messages('1001'), query(1000))).items;
-    const warnings = all.filter((m) => m.native_type === 'WARNING');
-    expect(warnings.length).toBeGreaterThan(0);
+    const high = all.filter((m) => m.native_type === 'high_temperature');
+    expect(high.length).toBeGreaterThan(0);
+    expect(high.every((m) => m.data.event_type === 'WARNING')).toBe(true);
     const from = emu.requests().length;
-    const pushed = await readAll(conn.messages('1001'), query(2, [filter('native_type', 'eq', 'WARNING')]));
-    expect(pushed.items).toEqual(warnings);
-    expect(pushed.total).toBe(warnings.length);
-    const timelineCalls = emu.requests().slice(from).filter((r) => r.path.endsWith('/timeline'));
-    expect(timelineCalls.length).toBe(Math.ceil(warnings.length / 2));
-    expect(timelineCalls.every((r) => new URLSearchParams(r.query).get('eventType') === 'WARNING')).toBe(true);
-    expect(conn.messages('1001').plan(query(2, [filter('native_type', 'eq', 'WARNING')])).exactTotal).toBe(true);
-    const viaEngine = await listThroughEngine(conn.messages('1001'), MESSAGE_FIELDS, { native_type: 'WARNING' }, 3, 'DESC');
-    expect(viaEngine).toEqual(warnings);
-  });
-
-  it('falls back to reading all types when the vendor refuses an event type', async () => {
-    const conn = connect();
-    const page = await conn.messages('1001').fetchPage(query(1000, [filter('native_type', 'eq', 'NO_SUCH_TYPE')]), null, ctx());
-    expect(page.items.length).toBeGreaterThan(0);
-    expect(page.total).toBeUndefined();
-    expect(await listThroughEngine(conn.messages('1001'), MESSAGE_FIELDS, { native_type: 'NO_SUCH_TYPE' }, 5, 'DESC')).toEqual([]);
+    const viaEngine = await listThroughEngine(conn.messages('1001'), MESSAGE_FIELDS, { native_type: 'high_temperature' }, 3, 'DESC');
+    expect(viaEngine).toEqual(high);
+    expect(emu.requests().slice(from).filter((r) => r.path.includes('/template/'))).toEqual([]);
+    expect(conn.messages('1001').plan(query(2, [filter('native_type', 'eq', 'high_temperature')])).exactTotal).toBe(false);
   });
 
   it('stops at the first event older than created_at__gte', async () => {

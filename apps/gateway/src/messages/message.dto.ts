@@ -27,7 +27,13 @@ export class MessageDto {
   @ApiProperty({ description: 'What kind of message it is, across vendors.', enum: ['data', 'event', 'status', 'config', 'command', 'log'], example: 'data' })
   type: string;
 
-  @ApiProperty({ description: "The vendor's own type string.", nullable: true, type: String, example: 'data' })
+  @ApiProperty({
+    description:
+      "The vendor's own type string. Blynk: the event's code as its template defines it (`high_temperature`), read from the template's event list once per template; the event type (`WARNING`) only when the template cannot be read.",
+    nullable: true,
+    type: String,
+    example: 'data',
+  })
   native_type: string | null;
 
   @ApiProperty({ description: 'When the cloud received it (RFC 3339 UTC).', type: String, format: 'date-time', example: '2024-04-17T11:08:27.917Z' })

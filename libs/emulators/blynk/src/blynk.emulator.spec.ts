@@ -302,6 +302,15 @@ describe('Blynk.Cloud emulator', () => {
       ]);
     });
 
+    it("reads a template's events (with their codes) and datastreams (with units and integer pins) by numeric template id", async () => {
+      const events = (await call('GET', `${API}/template/events?templateId=3501`)).json as Array<Record<string, unknown>>;
+      expect(events).toContainEqual({ id: 3, name: 'High Temperature', eventCode: 'high_temperature', type: 'WARNING' });
+      const streams = (await call('GET', `${API}/template/datastreams?templateId=3501`)).json as Array<Record<string, unknown>>;
+      expect(streams[0]).toMatchObject({ id: 1, label: 'Temperature', alias: 'Temperature', units: 'Celsius', type: 'DOUBLE', pin: 0, pinType: 'VIRTUAL' });
+      expect((await call('GET', `${API}/template/events?templateId=3901`)).status).toBe(404);
+      expect((await call('GET', `${API}/template/datastreams?templateId=x`)).status).toBe(400);
+    });
+
     it('pages a week of timeline events, newest first, with type and time filters', async () => {
       const first = (await call('GET', `${API}/device/timeline?deviceId=1002`)).json as EventPage;
       expect(first.content).toHaveLength(50);

@@ -1,7 +1,7 @@
 import { Router, type EmulatorRequest, type EmulatorResponse } from '@devicegate/emulators/kit';
 import type { OAuthClient, RateLimiter, TokenIssuer } from './blynk.auth.js';
 import type { BlynkStore } from './blynk.store.js';
-import { EVENT_TYPES, type BlynkEventType, type DataStreamValueJson, type StoredDevice, type TemplateDataStream, type TemplateMetaField } from './blynk.types.js';
+import { EVENT_TYPES, type BlynkEventType, type BlynkTemplate, type DataStreamValueJson, type StoredDevice, type TemplateDataStream, type TemplateMetaField } from './blynk.types.js';
 
 const V1 = '/api/v1/organization';
 const MAX_PAGE_SIZE = 1000;
@@ -54,6 +54,9 @@ export function nameProblem(name: unknown): string | undefined {
   if (!NAME_PATTERN.test(name)) return 'Device name may contain only letters, digits, spaces, apostrophes, underscores and hyphens.';
   return undefined;
 }
+
+/** The docs' datastream value types for the Console's data types. */
+const STREAM_TYPES: Record<TemplateDataStream['dataType'], string> = { Integer: 'INT', Double: 'DOUBLE', String: 'STRING', Location: 'LOCATION' };
 
 /** An integer query parameter: undefined when absent, NaN when not an integer. */
 function intParam(query: URLSearchParams, name: string): number | undefined {
@@ -400,6 +403,46 @@ export function buildRouter(deps: RouteDeps): Router {
       }
       const device = store.createDevice({ name: body.name as string, template, orgId, ownerUserId, now: clock() });
       return { status: 201, body: baseOnly ? store.baseInfo(device) : store.full(device) };
+    }),
+  );
+
+  // --- Templates (docs' Template Events / Template DataStreams pages: numeric `templateId`, arrays) ------
+
+  /** A template the caller's organization uses: its own, or one of an organization above it. */
+  const queryTemplate = (req: EmulatorRequest, ctx: CallContext): BlynkTemplate | EmulatorResponse => {
+    const id = intParam(req.query, 'templateId');
+    if (id === undefined || Number.isNaN(id)) return blynkError(400, 'Invalid template ID.');
+    const template = store.templatesById.get(id);
+    if (!template || !(ctx.tree.has(template.orgId) || store.orgTree(template.orgId).has(ctx.orgId))) return blynkError(404, 'Template is not found.');
+    return template;
+  };
+
+  router.get(
+    `${V1}/template/events`,
+    api((req, ctx) => {
+      const template = queryTemplate(req, ctx);
+      if (isResponse(template)) return template;
+      return { status: 200, body: template.events.map((e) => ({ id: e.id, name: e.name, eventCode: e.code, type: e.type })) };
+    }),
+  );
+
+  router.get(
+    `${V1}/template/datastreams`,
+    api((req, ctx) => {
+      const template = queryTemplate(req, ctx);
+      if (isResponse(template)) return template;
+      const body = template.dataStreams.map((s) => ({
+        id: s.id,
+        label: s.label,
+        alias: s.alias,
+        ...(s.units ? { units: s.units } : {}),
+        type: STREAM_TYPES[s.dataType],
+        pin: Number(s.pin.slice(1)),
+        pinType: 'VIRTUAL',
+        ...(s.min !== undefined ? { min: s.min } : {}),
+        ...(s.max !== undefined ? { max: s.max } : {}),
+      }));
+      return { status: 200, body };
     }),
   );
 

@@ -98,11 +98,11 @@ export const TEMPLATES: Record<TemplateKey, BlynkTemplate> = {
     firmwareBuild: 'Mar 12 2026 09:41:17',
     blynkVersion: '1.3.2',
     dataStreams: [
-      ds(1, 'v0', 'Temperature', 'Double', { min: -40, max: 85, units: '°C' }),
-      ds(2, 'v1', 'Humidity', 'Double', { min: 0, max: 100, units: '%' }),
-      ds(3, 'v2', 'CO2', 'Integer', { min: 0, max: 5000, units: 'ppm' }),
-      ds(4, 'v3', 'Battery', 'Integer', { min: 0, max: 100, units: '%' }),
-      ds(5, 'v4', 'Report Interval', 'Integer', { min: 10, max: 3600, units: 's', control: true }),
+      ds(1, 'v0', 'Temperature', 'Double', { min: -40, max: 85, units: 'Celsius' }),
+      ds(2, 'v1', 'Humidity', 'Double', { min: 0, max: 100, units: 'Percentage' }),
+      ds(3, 'v2', 'CO2', 'Integer', { min: 0, max: 5000, units: 'PartsPerMillion' }),
+      ds(4, 'v3', 'Battery', 'Integer', { min: 0, max: 100, units: 'Percentage' }),
+      ds(5, 'v4', 'Report Interval', 'Integer', { min: 10, max: 3600, units: 'Second', control: true }),
     ],
     events: [
       { id: 3, code: 'high_temperature', name: 'High Temperature', type: 'WARNING' },
@@ -122,8 +122,8 @@ export const TEMPLATES: Record<TemplateKey, BlynkTemplate> = {
     blynkVersion: '1.3.2',
     dataStreams: [
       ds(1, 'v0', 'Power', 'Integer', { min: 0, max: 1, control: true }),
-      ds(2, 'v1', 'Current', 'Double', { min: 0, max: 20, units: 'A' }),
-      ds(3, 'v2', 'Energy', 'Double', { min: 0, max: 100000, units: 'kWh' }),
+      ds(2, 'v1', 'Current', 'Double', { min: 0, max: 20, units: 'Ampere' }),
+      ds(3, 'v2', 'Energy', 'Double', { min: 0, max: 100000, units: 'KiloWattHour' }),
       ds(4, 'v5', 'Mode', 'String', { control: true }),
     ],
     events: [
@@ -142,10 +142,10 @@ export const TEMPLATES: Record<TemplateKey, BlynkTemplate> = {
     firmwareBuild: 'Feb 18 2026 11:20:03',
     blynkVersion: '1.3.0',
     dataStreams: [
-      ds(1, 'v0', 'Flow Rate', 'Double', { min: 0, max: 200, units: 'L/min' }),
-      ds(2, 'v1', 'Total Volume', 'Double', { min: 0, max: 1000000, units: 'm³' }),
+      ds(1, 'v0', 'Flow Rate', 'Double', { min: 0, max: 200, units: 'LitersPerMinute' }),
+      ds(2, 'v1', 'Total Volume', 'Double', { min: 0, max: 1000000, units: 'CubicMeter' }),
       ds(3, 'v2', 'Leak Detected', 'Integer', { min: 0, max: 1 }),
-      ds(4, 'v3', 'Signal', 'Integer', { min: -120, max: -30, units: 'dBm' }),
+      ds(4, 'v3', 'Signal', 'Integer', { min: -120, max: -30, units: 'DecibelMilliwatt' }),
       ds(5, 'v4', 'Location', 'Location'),
       ds(6, 'v5', 'Valve', 'Integer', { min: 0, max: 1, control: true }),
     ],
@@ -165,10 +165,10 @@ export const TEMPLATES: Record<TemplateKey, BlynkTemplate> = {
     firmwareBuild: 'Apr 02 2026 08:12:44',
     blynkVersion: '1.3.2',
     dataStreams: [
-      ds(1, 'v0', 'Temperature', 'Double', { min: -30, max: 30, units: '°C' }),
+      ds(1, 'v0', 'Temperature', 'Double', { min: -30, max: 30, units: 'Celsius' }),
       ds(2, 'v1', 'Door Open', 'Integer', { min: 0, max: 1 }),
       ds(3, 'v2', 'Compressor', 'String'),
-      ds(4, 'v3', 'Setpoint', 'Double', { min: -25, max: 10, units: '°C', control: true }),
+      ds(4, 'v3', 'Setpoint', 'Double', { min: -25, max: 10, units: 'Celsius', control: true }),
     ],
     events: [
       { id: 3, code: 'temp_out_of_range', name: 'Temperature Out Of Range', type: 'CRITICAL' },

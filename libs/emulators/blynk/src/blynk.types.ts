@@ -30,6 +30,10 @@ export interface TemplateDataStream {
   dataType: DataStreamType;
   min?: number;
   max?: number;
+  /**
+   * The Platform API's MeasurementUnits name. `Celsius` is the docs' example; the other names follow it
+   * (the enum's full list is not readable in the docs).
+   */
   units?: string;
   /** Writable from dashboards/apps; these are the ones user actions are logged for. */
   control?: boolean;

@@ -11,6 +11,8 @@ import type {
   BlynkDeviceSearchQuery,
   BlynkDeviceTag,
   BlynkOnline,
+  BlynkTemplateDataStream,
+  BlynkTemplateEvent,
   BlynkTimelineEvent,
   BlynkTimelineQuery,
   BlynkToken,
@@ -193,7 +195,23 @@ export class BlynkClient {
     return expectArray<BlynkDeviceTag>(response.json<unknown>(), this.who, response.status, 'device tags that are not an array of named tags', (tag) => typeof tag.name === 'string');
   }
 
-  /** `GET /api/v1/organization/device/timeline`; a 400 is reported as `upstream_error` (the event type is the caller's only input and is retried without). */
+  /** `GET /api/v1/organization/template/events?templateId=` (numeric id) → the template's events. */
+  templateEvents(templateId: number, ctx: CallContext): Promise<BlynkTemplateEvent[]> {
+    return this.list<BlynkTemplateEvent>({ method: 'GET', path: `${API}/template/events`, query: { templateId } }, ctx, 'template events', (e) => typeof e.id === 'number');
+  }
+
+  /** `GET /api/v1/organization/template/datastreams?templateId=` (numeric id) → the template's datastreams. */
+  templateDataStreams(templateId: number, ctx: CallContext): Promise<BlynkTemplateDataStream[]> {
+    return this.list<BlynkTemplateDataStream>({ method: 'GET', path: `${API}/template/datastreams`, query: { templateId } }, ctx, 'template datastreams', (d) => typeof d.id === 'number');
+  }
+
+  /** A JSON array answer whose items are objects passing `valid`. */
+  private async list<T>(request: HttpRequest, ctx: CallContext, what: string, valid: (item: Record<string, unknown>) => boolean): Promise<T[]> {
+    const response = await this.call(request, ctx);
+    return expectArray<T>(response.json<unknown>(), this.who, response.status, `${what} that are not an array of objects with ids`, valid);
+  }
+
+  /** `GET /api/v1/organization/device/timeline`; a 400 is reported as `upstream_error` (the caller's input is never sent as is). */
   timeline(query: BlynkTimelineQuery, ctx: CallContext): Promise<VendorList<BlynkTimelineEvent>> {
     return this.page<BlynkTimelineEvent>({ method: 'GET', path: `${API}/device/timeline`, query: { ...query } }, ctx, 'device timeline', isEvent, {
       badRequest: 'upstream',

@@ -193,6 +193,7 @@ describe('mapTimelineEvent', () => {
       created_at: '2023-12-13T15:13:50.139Z',
       device_time: null,
       data: {
+        event_code: null,
         event_id: 1,
         event_type: 'INFORMATION',
         description: 'A simple information event',

@@ -19,6 +19,8 @@ import type {
   BlynkDeviceBaseInfo,
   BlynkDeviceFull,
   BlynkDeviceTag,
+  BlynkTemplateDataStream,
+  BlynkTemplateEvent,
   BlynkTimelineEvent,
   BlynkTriggerEventBody,
 } from './blynk.types.js';
@@ -109,12 +111,67 @@ export function metaFieldsOf(device: BlynkDeviceFull): { serialNumber: string | 
   return { serialNumber, labels };
 }
 
+/** What a template defines that its devices' answers leave out: event codes by template event id, units by datastream id. */
+export interface TemplateFacts {
+  codes: ReadonlyMap<number, string>;
+  units: ReadonlyMap<number, string>;
+}
+
+export const NO_FACTS: TemplateFacts = { codes: new Map(), units: new Map() };
+
+/**
+ * The Platform API's MeasurementUnits names as UCUM codes. `Celsius` is the docs' example; the others are the
+ * same naming for the units Blynk offers. A name not here is kept as the vendor wrote it (never converted).
+ */
+const UCUM: Record<string, string> = {
+  Celsius: 'Cel',
+  Fahrenheit: '[degF]',
+  Kelvin: 'K',
+  Percentage: '%',
+  PartsPerMillion: '[ppm]',
+  PartsPerBillion: '[ppb]',
+  Volt: 'V',
+  Millivolt: 'mV',
+  Ampere: 'A',
+  Milliampere: 'mA',
+  Watt: 'W',
+  Kilowatt: 'kW',
+  KiloWattHour: 'kW.h',
+  WattHour: 'W.h',
+  Second: 's',
+  Minute: 'min',
+  Hour: 'h',
+  Meter: 'm',
+  Centimeter: 'cm',
+  Millimeter: 'mm',
+  Liter: 'L',
+  LitersPerMinute: 'L/min',
+  CubicMeter: 'm3',
+  Pascal: 'Pa',
+  HectoPascal: 'hPa',
+  Bar: 'bar',
+  Lux: 'lx',
+  Hertz: 'Hz',
+  DecibelMilliwatt: 'dB[mW]',
+  Decibel: 'dB',
+};
+
+/** A template's events and datastreams as the facts readings and messages need. */
+export function templateFactsOf(events: readonly BlynkTemplateEvent[], streams: readonly BlynkTemplateDataStream[]): TemplateFacts {
+  const codes = new Map<number, string>();
+  for (const event of events) if (typeof event.eventCode === 'string' && event.eventCode !== '') codes.set(event.id, event.eventCode);
+  const units = new Map<number, string>();
+  for (const stream of streams) if (typeof stream.units === 'string' && stream.units !== '') units.set(stream.id, UCUM[stream.units] ?? stream.units);
+  return { codes, units };
+}
+
 /**
  * Current datastream values (§5.3 `dataStreamValues`) as readings: named by the datastream's label (a common
- * name where the label is a common word), measured at `updatedAt`. The value objects carry no units and the
- * template's units are not readable through this API, so `unit` is null. A location (`[lon, lat]`) is not a reading.
+ * name where the label is a common word), measured at `updatedAt`, with the unit the template defines for the
+ * datastream (`units`, UCUM where a code fits; null where the template sets none or could not be read).
+ * A location (`[lon, lat]`) is not a reading.
  */
-export function datastreamReadings(device: BlynkDeviceFull, connectionId: string): Reading[] {
+export function datastreamReadings(device: BlynkDeviceFull, connectionId: string, units: ReadonlyMap<number, string> = NO_FACTS.units): Reading[] {
   const deviceId = toUnifiedId(connectionId, String(device.id));
   const readings: Reading[] = [];
   for (const item of Array.isArray(device.dataStreamValues) ? device.dataStreamValues : []) {
@@ -124,7 +181,8 @@ export function datastreamReadings(device: BlynkDeviceFull, connectionId: string
     const label = typeof item.dataStreamLabel === 'string' && item.dataStreamLabel !== '' ? item.dataStreamLabel : item.pin;
     const common = commonWord(label.replace(/\s+/g, '_'));
     const origin = { connectionId, provider: PROVIDER, deviceId, messageId: null, at } as const;
-    readings.push(toReading(origin, item.pin, value, { name: common?.name ?? label.toLowerCase().replace(/\s+/g, '_'), unit: null }));
+    const unit = typeof item.dataStreamId === 'number' ? (units.get(item.dataStreamId) ?? null) : null;
+    readings.push(toReading(origin, item.pin, value, { name: common?.name ?? label.toLowerCase().replace(/\s+/g, '_'), unit }));
   }
   return latestReadings(readings);
 }
@@ -134,7 +192,7 @@ export function datastreamReadings(device: BlynkDeviceFull, connectionId: string
  * `created_at` is the activation time; a single-device read adds metafields (serial number, labels) and the
  * current datastream values; Blynk keeps no update time.
  */
-export function mapDevice(device: BlynkDevice, connectionId: string, extras?: DeviceExtras, known?: ReadonlyMap<number, string>): Device {
+export function mapDevice(device: BlynkDevice, connectionId: string, extras?: DeviceExtras, known?: ReadonlyMap<number, string>, units?: ReadonlyMap<number, string>): Device {
   const full = device as BlynkDeviceFull;
   const meta = metaFieldsOf(full);
   const mapped: Device = {
@@ -154,7 +212,7 @@ export function mapDevice(device: BlynkDevice, connectionId: string, extras?: De
     updated_at: null,
     native: device,
   };
-  if (Array.isArray(full.dataStreamValues)) mapped.readings = datastreamReadings(full, connectionId);
+  if (Array.isArray(full.dataStreamValues)) mapped.readings = datastreamReadings(full, connectionId, units);
   return mapped;
 }
 
@@ -180,12 +238,14 @@ export function mapOrganization(orgId: number, deviceCount: number | null, conne
 const STATUS_EVENT_TYPES = new Set(['ONLINE', 'OFFLINE']);
 
 /**
- * A timeline event as a Message: `native_type` is the vendor's `eventType`, `created_at` its `ts` (the cloud's
- * time; the device's own clock is not reported). The vendor's event id is the message id; an event without
- * one gets an id derived from its template event and time, which is stable across reads.
+ * A timeline event as a Message: `native_type` is the event's code (`high_temperature`, from the template's
+ * event list, `codes`), else its `eventType` (`WARNING`) when the code is not known; `created_at` is its `ts`
+ * (the cloud's time; the device's own clock is not reported). The vendor's event id is the message id; an event
+ * without one gets an id derived from its template event and time, which is stable across reads.
  */
-export function mapTimelineEvent(event: BlynkTimelineEvent, connectionId: string, deviceId: string): Message {
+export function mapTimelineEvent(event: BlynkTimelineEvent, connectionId: string, deviceId: string, codes: ReadonlyMap<number, string> = NO_FACTS.codes): Message {
   const eventType = typeof event.eventType === 'string' ? event.eventType : null;
+  const code = typeof event.eventId === 'number' ? (codes.get(event.eventId) ?? null) : null;
   const type: MessageType = eventType !== null && STATUS_EVENT_TYPES.has(eventType.toUpperCase()) ? 'status' : 'event';
   const nativeId = typeof event.id === 'number' ? String(event.id) : `${event.eventId ?? 'e'}-${event.ts}`;
   return {
@@ -196,11 +256,12 @@ export function mapTimelineEvent(event: BlynkTimelineEvent, connectionId: string
     provider: PROVIDER,
     direction: 'uplink',
     type,
-    native_type: eventType,
+    native_type: code ?? eventType,
     created_at: toIso(event.ts) ?? new Date(0).toISOString(),
     device_time: null,
     data: {
       event_id: event.eventId ?? null,
+      event_code: code,
       event_type: eventType,
       description: event.description ?? null,
       resolved: event.isResolved ?? null,
@@ -215,7 +276,7 @@ export function mapTimelineEvent(event: BlynkTimelineEvent, connectionId: string
  * Online state from `…/device/online`, the rest from the device read (with its datastream values, so
  * `last_seen_at` is the same as getDevice's and the readings are the current values).
  */
-export function mapStatus(info: BlynkDeviceFull, connected: boolean, connectionId: string, checkedAt: number): DeviceStatus {
+export function mapStatus(info: BlynkDeviceFull, connected: boolean, connectionId: string, checkedAt: number, units?: ReadonlyMap<number, string>): DeviceStatus {
   const hw = info.hardwareInfo ?? undefined;
   return {
     object: 'device_status',
@@ -247,7 +308,7 @@ export function mapStatus(info: BlynkDeviceFull, connected: boolean, connectionI
           }
         : null,
     },
-    readings: datastreamReadings(info, connectionId),
+    readings: datastreamReadings(info, connectionId, units),
   };
 }
 

@@ -32,6 +32,9 @@ import {
   mapOrganization,
   mapStatus,
   mapTimelineEvent,
+  NO_FACTS,
+  templateFactsOf,
+  type TemplateFacts,
   type DeviceExtras,
   parseNativeId,
   parseOrgId,
@@ -39,10 +42,16 @@ import {
   summaryOf,
 } from './blynk.mapper.js';
 import { devicePushDown, projectPushDown, timelinePushDown, type BlynkScope } from './blynk.push-down.js';
-import type { BlynkCreateDeviceBody, BlynkDevice, BlynkDeviceFull, BlynkTimelineEvent } from './blynk.types.js';
+import type { BlynkCreateDeviceBody, BlynkDevice, BlynkDeviceFull } from './blynk.types.js';
 
 /** Documented page size maximum of every paged endpoint (§3). */
 export const BLYNK_PAGE_MAX = 1000;
+/** How long a template's events and datastreams are used before they are read again. */
+const TEMPLATE_TTL_MS = 10 * 60_000;
+/** How soon a template that could not be read is tried again. */
+const TEMPLATE_RETRY_MS = 60_000;
+/** Devices whose template a connection remembers. */
+const MAX_KNOWN_DEVICES = 50_000;
 /**
  * Sort key of the search. Only display-style names are documented: blynkkk/docs
  * `blynk.cloud/platform-https-api/devices-api/search-devices.md` (commit e826326b) lists `Device Id`, `Name`,
@@ -57,24 +66,23 @@ const clampSize = (value: number): number => Math.max(1, Math.min(BLYNK_PAGE_MAX
 
 const isNotFound = (error: unknown): boolean => isGatewayError(error) && error.type === 'not_found';
 
+const numericTemplate = (device: BlynkDevice): number | undefined => (typeof device.templateId === 'number' ? device.templateId : undefined);
+
 /**
  * A list cursor: the vendor page number `p` and the page size `s` it was asked with. The size is fixed for the
  * whole walk (the gateway may resume a stored cursor with another page size, and page numbers only line up
- * with the size they were counted in). `e` (timeline only) records whether the event-type filter is sent.
+ * with the size they were counted in).
  */
 interface PageCursor {
   p: number;
   s: number;
-  e?: boolean;
 }
 
 function readCursor(cursor: VendorCursor | null): PageCursor | undefined {
   if (cursor === null) return undefined;
   if (typeof cursor === 'object') {
-    const { p, s, e } = cursor as Record<string, unknown>;
-    if (Number.isInteger(p) && (p as number) >= 0 && Number.isInteger(s) && (s as number) >= 1 && (s as number) <= BLYNK_PAGE_MAX && (e === undefined || typeof e === 'boolean')) {
-      return { p: p as number, s: s as number, e: e as boolean | undefined };
-    }
+    const { p, s } = cursor as Record<string, unknown>;
+    if (Number.isInteger(p) && (p as number) >= 0 && Number.isInteger(s) && (s as number) >= 1 && (s as number) <= BLYNK_PAGE_MAX) return { p: p as number, s: s as number };
   }
   throw new GatewayError('internal_server_error', 'A list cursor that this provider did not issue was passed back to it.');
 }
@@ -106,6 +114,10 @@ export class BlynkConnection implements ProviderConnection {
   private readonly client: BlynkClient;
   /** Numeric template id → the `TMPL…` id devices are created with, learnt from creates and devices that report both. */
   private readonly templateIds = new Map<number, string>();
+  /** Device id → numeric template id, learnt from every device object read (bounded: least recently learnt go first). */
+  private readonly deviceTemplates = new Map<number, number>();
+  /** Numeric template id → what it defines (`templateFacts`). */
+  private readonly templates = new Map<number, { expires: number; facts: Promise<TemplateFacts> }>();
 
   constructor(config: ConnectionConfig<BlynkSettings>, http: HttpClient) {
     this.connectionId = config.id;
@@ -260,16 +272,17 @@ export class BlynkConnection implements ProviderConnection {
     return this.complete(device, ctx);
   }
 
-  /** Tags and online state: two more calls, made in parallel, that only single-device reads pay for. */
+  /** Tags and online state: two more calls, made in parallel, that only single-device reads pay for (with the template's units, read once per template). */
   private async complete(device: BlynkDeviceFull, ctx: CallContext): Promise<Device> {
-    const [tags, online] = await Promise.all([this.client.getTags(device.id, ctx), this.client.getOnline(device.id, ctx)]);
-    return this.toDevice(device, { tags, online: online.connected, lastSeenAt: lastSeenOf(device) });
+    const [tags, online, facts] = await Promise.all([this.client.getTags(device.id, ctx), this.client.getOnline(device.id, ctx), this.templateFacts(numericTemplate(device), ctx)]);
+    return this.toDevice(device, { tags, online: online.connected, lastSeenAt: lastSeenOf(device) }, facts.units);
   }
 
-  private toDevice(device: BlynkDevice, extras?: DeviceExtras): Device {
+  private toDevice(device: BlynkDevice, extras?: DeviceExtras, units?: ReadonlyMap<number, string>): Device {
     const reported = device.hardwareInfo?.templateId;
     if (typeof device.templateId === 'number' && typeof reported === 'string' && reported !== '') this.templateIds.set(device.templateId, reported);
-    return mapDevice(device, this.connectionId, extras, this.templateIds);
+    this.learnTemplate(device);
+    return mapDevice(device, this.connectionId, extras, this.templateIds, units);
   }
 
   private deviceIdOf(deviceId: string): number {
@@ -382,7 +395,9 @@ export class BlynkConnection implements ProviderConnection {
     const id = this.deviceIdOf(deviceId);
     const [info, online] = await Promise.all([this.client.getDevice(id, ctx), this.client.getOnline(id, ctx)]);
     if (!this.inScope(info.orgId)) throw notFound('device', deviceId);
-    return { ...mapStatus(info, online.connected, this.connectionId, Date.now()), native: { device: info, online } };
+    this.learnTemplate(info);
+    const facts = await this.templateFacts(numericTemplate(info), ctx);
+    return { ...mapStatus(info, online.connected, this.connectionId, Date.now(), facts.units), native: { device: info, online } };
   }
 
   /** Blynk's API reads only current datastream values (no history): a device's readings are those, from one device read. */
@@ -391,7 +406,8 @@ export class BlynkConnection implements ProviderConnection {
     return readingsSnapshot(async (ctx) => {
       const device = await this.client.getDevice(id, ctx);
       if (!this.inScope(device.orgId)) throw notFound('device', deviceId);
-      return this.toDevice(device).readings ?? [];
+      const facts = await this.templateFacts(numericTemplate(device), ctx);
+      return this.toDevice(device, undefined, facts.units).readings ?? [];
     });
   }
 
@@ -406,32 +422,67 @@ export class BlynkConnection implements ProviderConnection {
   }
 
   /**
-   * One timeline page. `native_type` eq → `eventType` (an unknown type may be refused with 400: the page is then
-   * read without it and the gateway filters). `created_at__gte` ends the walk at the first older event, as the
-   * timeline is newest first. The vendor answers 404 for a device it does not know; a device outside the
-   * connection's organization is checked on the first page, in parallel.
+   * One timeline page, newest first. Items carry the template's event id, not its code: the codes come from the
+   * template's event list, read once per template and connection (`templateFacts`), the device's template from
+   * one base-info read per device and connection. `created_at__gte` ends the walk at the first older event.
+   * The vendor answers 404 for a device it does not know; a device outside the connection's organization is
+   * refused on the first page.
    */
   private async fetchTimeline(deviceId: string, query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Message>> {
     const id = this.deviceIdOf(deviceId);
     const push = timelinePushDown(query.filters);
-    const at = readCursor(cursor) ?? { p: 0, s: clampSize(query.pageSize), e: push.eventType !== undefined };
-    const read = async (): Promise<{ page: VendorList<BlynkTimelineEvent>; typed: boolean }> => {
-      const typed = at.e === true && push.eventType !== undefined;
-      try {
-        return { page: await this.client.timeline({ deviceId: id, eventType: typed ? push.eventType : undefined, page: at.p, size: at.s }, ctx), typed };
-      } catch (error) {
-        if (!(typed && at.p === 0 && isGatewayError(error) && error.upstreamStatus === 400)) throw error;
-        return { page: await this.client.timeline({ deviceId: id, page: 0, size: at.s }, ctx), typed: false };
-      }
-    };
-    const [{ page, typed }] = await Promise.all([read(), cursor === null ? this.requireInScope(id, deviceId, ctx) : undefined]);
-    const items = page.content.map((event) => mapTimelineEvent(event, this.connectionId, deviceId));
+    const at = readCursor(cursor) ?? { p: 0, s: clampSize(query.pageSize) };
+    const [page, templateId] = await Promise.all([
+      this.client.timeline({ deviceId: id, page: at.p, size: at.s }, ctx),
+      cursor === null ? this.templateOfDevice(id, deviceId, ctx) : this.deviceTemplates.get(id) ?? this.templateOfDevice(id, deviceId, ctx),
+    ]);
+    const facts = await this.templateFacts(templateId, ctx);
+    const items = page.content.map((event) => mapTimelineEvent(event, this.connectionId, deviceId, facts.codes));
     const olderThanWanted = push.since !== undefined && page.content.some((event) => event.ts < (push.since as number));
-    const here: PageCursor = { p: at.p, s: at.s, e: typed };
-    const next = isLastPage(page, here) || olderThanWanted ? null : { p: at.p + 1, s: at.s, e: typed };
-    // The total counts what was asked: with the event type dropped it would count every type.
-    const total = push.eventType === undefined || typed ? page.total : undefined;
-    return total === undefined ? { items, next } : { items, next, total };
+    const next = isLastPage(page, at) || olderThanWanted ? null : { p: at.p + 1, s: at.s };
+    return page.total === undefined || !push.exact ? { items, next } : { items, next, total: page.total };
+  }
+
+  /**
+   * The device's numeric template id (from a base-info read, remembered per connection), checking the device is
+   * the connection's: outside sub-organizations every first page checks, as before.
+   */
+  private async templateOfDevice(id: number, nativeId: string, ctx: CallContext): Promise<number | undefined> {
+    const known = this.deviceTemplates.get(id);
+    if (known !== undefined && this.includeSubOrgs) return known;
+    const info = await this.client.getDeviceBaseInfo(id, ctx);
+    if (!this.inScope(info.orgId)) throw notFound('device', nativeId);
+    this.learnTemplate(info);
+    return typeof info.templateId === 'number' ? info.templateId : undefined;
+  }
+
+  private learnTemplate(device: BlynkDevice): void {
+    if (typeof device.templateId !== 'number') return;
+    this.deviceTemplates.delete(device.id);
+    this.deviceTemplates.set(device.id, device.templateId);
+    if (this.deviceTemplates.size > MAX_KNOWN_DEVICES) this.deviceTemplates.delete(this.deviceTemplates.keys().next().value as number);
+  }
+
+  /**
+   * What the device's template defines (event codes by event id, datastream units by datastream id): two calls per
+   * template, shared by every read of this connection for TEMPLATE_TTL_MS. A template that cannot be read (no
+   * PRODUCT_VIEW permission, say) gives no codes and no units, tried again a minute later.
+   */
+  private templateFacts(templateId: number | undefined, ctx: CallContext): Promise<TemplateFacts> {
+    if (templateId === undefined) return Promise.resolve(NO_FACTS);
+    const now = Date.now();
+    const cached = this.templates.get(templateId);
+    if (cached && cached.expires > now) return cached.facts;
+    const entry = { expires: now + TEMPLATE_TTL_MS, facts: Promise.resolve(NO_FACTS) };
+    entry.facts = Promise.all([this.client.templateEvents(templateId, ctx), this.client.templateDataStreams(templateId, ctx)]).then(
+      ([events, streams]) => templateFactsOf(events, streams),
+      () => {
+        entry.expires = Date.now() + TEMPLATE_RETRY_MS;
+        return NO_FACTS;
+      },
+    );
+    this.templates.set(templateId, entry);
+    return entry.facts;
   }
 
   // ── commands ─────────────────────────────────────────────────────────────

@@ -92,19 +92,11 @@ export function devicePushDown(filters: readonly Filter[], connectionId: string,
   return { mode: { kind: 'org', orgId: scope.orgId, includeSub: scope.includeSubOrgs, configured: true }, orgs, exact: consumedByList && orgs === undefined };
 }
 
-/** What the timeline can be asked: an event type, and the oldest time wanted (to stop early). */
-export function timelinePushDown(filters: readonly Filter[]): { eventType?: string; since?: number; exact: boolean } {
-  let eventType: string | undefined;
+/** What the timeline can be asked: nothing but where to stop (the oldest time wanted); `native_type` (the event code) is the gateway's to filter. */
+export function timelinePushDown(filters: readonly Filter[]): { since?: number; exact: boolean } {
   let since: number | undefined;
-  let exact = true;
   for (const filter of filters) {
-    const values = valuesOf(filter);
-    if (filter.field === 'native_type' && isPositive(filter) && values.length === 1 && eventType === undefined && /^[A-Z][A-Z_]{0,31}$/.test(values[0])) {
-      eventType = values[0];
-      continue;
-    }
     if (filter.field === 'created_at' && filter.op === 'gte' && typeof filter.value === 'number') since = Math.max(since ?? filter.value, filter.value);
-    exact = false;
   }
-  return { eventType, since, exact };
+  return { since, exact: filters.length === 0 };
 }

@@ -102,6 +102,25 @@ export interface BlynkDeviceTag {
 }
 
 /** `GET …/device/timeline` item. */
+/** An event a template defines (`GET …/template/events`, Template Events page of the docs): `eventCode` is what triggers it. */
+export interface BlynkTemplateEvent {
+  id: number;
+  name: string;
+  eventCode?: string;
+  type: string;
+}
+
+/** A datastream a template defines (`GET …/template/datastreams`): `units` is the vendor's MeasurementUnits name (e.g. `Celsius`). */
+export interface BlynkTemplateDataStream {
+  id: number;
+  label: string;
+  alias: string;
+  units?: string | null;
+  type: string;
+  pin: number;
+  pinType?: string;
+}
+
 export interface BlynkTimelineEvent {
   id?: number;
   /** The template event this occurrence belongs to. */
