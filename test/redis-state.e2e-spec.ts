@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import { SeededRandom } from '@devicegate/emulators/kit';
 import { backgroundContext, type ListPlan, type ListQuery, type ListSource, type VendorCursor, type VendorPage } from '@devicegate/core';
-import { RedisBudgetWindow, VendorBudget } from '@devicegate/http-client';
+import { Router, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { HttpClient, RedisBudgetWindow, RedisReadCache, VendorBudget, type ReadCacheStore } from '@devicegate/http-client';
+import { SharedVendorState } from '../apps/gateway/src/connections/vendor-accounts.js';
 import { DEVICE_FIELDS, ListingEngine, RedisResumeStore, parseListArgs } from '@devicegate/listing';
 import { startRedis } from './support/redis-server.js';
 import { describeWith } from './support/tools.js';
@@ -143,6 +145,94 @@ describeWith('redis-server')('state shared through Redis', () => {
       expect(await store.get('huge')).toBeUndefined();
       await new Promise((r) => setTimeout(r, 250));
       expect(await store.get('short')).toBeUndefined();
+    });
+  });
+
+  describe('read cache and notices between instances', () => {
+    let vendor: EmulatorServer;
+    const states: SharedVendorState[] = [];
+    beforeAll(async () => {
+      const router = new Router().get('/thing', () => ({ status: 200, body: { at: performance.now() } })).post('/thing', () => ({ status: 200, body: {} }));
+      vendor = await startEmulatorServer({ name: 'redis-state-vendor', router, notFound: () => ({ status: 404, body: 'not found' }) });
+    });
+    afterAll(async () => {
+      await Promise.all(states.map((s) => s.close()));
+      await vendor?.close();
+    });
+    beforeEach(() => vendor.resetStats());
+
+    /** One "instance": its own Redis client, shared state and HTTP client of connection `conn`. */
+    const instance = (conn: string, extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) => {
+      const state = new SharedVendorState(client());
+      states.push(state);
+      const http = new HttpClient({
+        baseUrl: vendor.url,
+        timeoutMs: 2000,
+        retries: 0,
+        connectionId: conn,
+        provider: 'test',
+        cache: { ttlMs: 60_000, store: state.readCache },
+        circuit: { failureThreshold: 1, openMs: 60_000, onChange: state.circuitChanged(conn) },
+        ...extra,
+      });
+      state.listen((id) => (id === conn ? http : undefined));
+      return http;
+    };
+    const read = (http: HttpClient) => http.request({ method: 'GET', path: '/thing' }, backgroundContext());
+    const eventually = async (check: () => boolean, what: string) => {
+      for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+      if (!check()) throw new Error(`timed out waiting for ${what}`);
+    };
+
+    it('answers a read kept by one instance on the other, and a write on either forgets it everywhere', async () => {
+      const a = instance('cache-1');
+      const b = instance('cache-1');
+      const first = await read(a);
+      await new Promise((r) => setTimeout(r, 50));
+      const again = await read(b);
+      expect(again.json()).toEqual(first.json());
+      expect(vendor.requestCount()).toBe(1);
+      await b.request({ method: 'POST', path: '/thing', json: {} }, backgroundContext());
+      const fresh = await read(a);
+      expect(fresh.json()).not.toEqual(first.json());
+      expect(vendor.requestCount()).toBe(3);
+    });
+
+    it('keeps no read that started before an invalidation on another instance', async () => {
+      const store: ReadCacheStore = new RedisReadCache(client(), 'one');
+      const other: ReadCacheStore = new RedisReadCache(client(), 'two');
+      const { generation } = await store.get('cache-2', 'k');
+      await other.invalidate('cache-2');
+      const kept = { response: await read(instance('cache-2-reader')), storedAt: Date.now() };
+      await store.set('cache-2', 'k', kept, generation, 60_000);
+      expect((await other.get('cache-2', 'k')).read).toBeUndefined();
+      const now = await other.get('cache-2', 'k');
+      await store.set('cache-2', 'k', kept, now.generation, 60_000);
+      expect((await other.get('cache-2', 'k')).read?.response.json()).toEqual(kept.response.json());
+    });
+
+    it('keeps a read for its TTL only, and none whose body is over the bound', async () => {
+      const store = new RedisReadCache(client(), 'one', 10);
+      const response = await read(instance('cache-3-reader'));
+      const { generation } = await store.get('cache-3', 'k');
+      await store.set('cache-3', 'small', { response: { ...response, body: Buffer.from('{}') }, storedAt: Date.now() }, generation, 100);
+      await store.set('cache-3', 'big', { response: { ...response, body: Buffer.from('{"x":"0123456789"}') }, storedAt: Date.now() }, generation, 60_000);
+      expect((await store.get('cache-3', 'small')).read?.response.text()).toBe('{}');
+      expect((await store.get('cache-3', 'big')).read).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 250));
+      expect((await store.get('cache-3', 'small')).read).toBeUndefined();
+    });
+
+    it('opens the circuit of the other instance when one finds the vendor failing', async () => {
+      const a = instance('circuit-1', { cache: undefined });
+      const b = instance('circuit-1', { cache: undefined });
+      await new Promise((r) => setTimeout(r, 100));
+      vendor.injectFault({ fault: { kind: 'status', status: 503 } });
+      expect((await read(a)).status).toBe(503);
+      await eventually(() => b.circuitSnapshot().state === 'open', "B's circuit to open");
+      await expect(read(b)).rejects.toMatchObject({ type: 'upstream_unavailable' });
+      expect(vendor.requestCount()).toBe(1);
+      expect(b.circuitSnapshot().retry_at).not.toBeNull();
     });
   });
 });

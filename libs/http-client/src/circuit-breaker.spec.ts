@@ -66,4 +66,24 @@ describe('CircuitBreaker', () => {
     breaker.release(true);
     expect(breaker.acquire()).toEqual({ allowed: true, probe: true });
   });
+
+  it("tells its own openings and closings, and follows another instance's without telling them again", () => {
+    let now = 0;
+    const told: Array<[string, number]> = [];
+    const breaker = new CircuitBreaker({ failureThreshold: 2, openMs: 10_000, now: () => now, onChange: (state, ms) => told.push([state, ms]) });
+    breaker.adopt('open', 4000);
+    expect(breaker.acquire()).toEqual({ allowed: false, retryInMs: 4000 });
+    now += 4000;
+    expect(breaker.acquire()).toEqual({ allowed: true, probe: true });
+    breaker.success();
+    breaker.failure();
+    breaker.failure();
+    breaker.failure();
+    breaker.adopt('closed', 0);
+    expect(breaker.acquire()).toEqual({ allowed: true, probe: false });
+    expect(told).toEqual([
+      ['closed', 0],
+      ['open', 10_000],
+    ]);
+  });
 });

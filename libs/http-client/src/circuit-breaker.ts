@@ -6,6 +6,8 @@ export interface CircuitOptions {
   /** How long it stays open before one probe may pass (default 30 s). */
   openMs?: number;
   now?: () => number;
+  /** Told when this circuit opens or closes by its own calls' outcomes (not by `adopt`), e.g. to tell other instances. */
+  onChange?: (state: 'open' | 'closed', retryInMs: number) => void;
 }
 
 export interface CircuitSnapshot {
@@ -31,11 +33,13 @@ export class CircuitBreaker {
   private readonly threshold: number;
   private readonly openMs: number;
   private readonly now: () => number;
+  private readonly onChange?: CircuitOptions['onChange'];
 
   constructor(options: CircuitOptions = {}) {
     this.threshold = options.failureThreshold ?? 5;
     this.openMs = options.openMs ?? 30_000;
     this.now = options.now ?? Date.now;
+    this.onChange = options.onChange;
   }
 
   /** Whether a call may go out now; when not, how many ms until a probe may. */
@@ -51,18 +55,37 @@ export class CircuitBreaker {
   }
 
   success(): void {
+    const was = this.state;
     this.state = 'closed';
     this.failures = 0;
     this.probing = false;
+    if (was !== 'closed') this.onChange?.('closed', 0);
   }
 
   failure(): void {
     this.failures += 1;
+    this.probing = false;
     if (this.state === 'half_open' || this.failures >= this.threshold) {
+      const was = this.state;
       this.state = 'open';
       this.openedAt = this.now();
+      if (was !== 'open') this.onChange?.('open', this.openMs);
     }
-    this.probing = false;
+  }
+
+  /**
+   * What another instance found: its circuit opened (calls here fail at once too, until its pause is over,
+   * then this one probes on its own) or closed again.
+   */
+  adopt(state: 'open' | 'closed', retryInMs: number): void {
+    if (state === 'closed') {
+      this.state = 'closed';
+      this.failures = 0;
+      return;
+    }
+    this.state = 'open';
+    this.failures = Math.max(this.failures, this.threshold);
+    this.openedAt = this.now() - Math.max(0, this.openMs - retryInMs);
   }
 
   /** A call that ended without telling anything about the vendor's health (e.g. cancelled). */

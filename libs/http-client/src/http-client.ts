@@ -308,37 +308,45 @@ export class HttpClient {
 
     if (req.method === 'GET' && req.shared !== false) {
       const key = req.headers ? `${url}\n${JSON.stringify(req.headers)}` : url;
-      if (this.cache && !ctx.noCache) {
-        const cached = this.cache.store.get(this.options.connectionId, key);
-        const ageMs = cached ? Date.now() - cached.storedAt : Infinity;
+      let stored = -1;
+      if (this.cache) {
+        const found = this.cache.store.get(this.options.connectionId, key);
+        const { read, generation } = found instanceof Promise ? await found : found;
+        stored = generation;
+        const ageMs = read && !ctx.noCache ? Date.now() - read.storedAt : Infinity;
         if (ageMs < this.cache.ttlMs) {
-          ctx.recordRead?.({ connectionId: this.options.connectionId, outcome: 'hit', ageMs, ttlMs: this.cache.ttlMs - ageMs });
-          return cached!.response;
+          ctx.recordRead?.({ connectionId: this.options.connectionId, outcome: 'hit', ageMs: Math.max(0, ageMs), ttlMs: this.cache.ttlMs - ageMs });
+          return read!.response;
         }
       }
-      return this.joinOrSend(key, ctx, (shared) => this.send(url, req.method, pathname, headers, body, maxRetries, shared, req.circuit !== false));
+      return this.joinOrSend(key, ctx, stored, (shared) => this.send(url, req.method, pathname, headers, body, maxRetries, shared, req.circuit !== false));
     }
     if (req.method === 'HEAD') return this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
     try {
       return await this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
     } finally {
-      // A write may change what any read of the connection answers: reads from now on start afresh.
-      this.invalidate();
+      // A write may change what any read of the connection answers: reads from now on start afresh, on every instance.
+      await this.invalidate();
     }
   }
 
-  /** Forgets every read in flight, so that later reads see what a write or a pushed event changed. */
-  invalidate(): void {
+  /** Forgets every read kept or in flight, so that later reads see what a write or a pushed event changed. */
+  async invalidate(): Promise<void> {
+    this.forgetFlights();
+    await this.cache?.store.invalidate(this.options.connectionId);
+  }
+
+  /** Forgets the reads in flight only (another instance invalidated the shared cache). */
+  forgetFlights(): void {
     this.generation += 1;
     this.flights.clear();
-    this.cache?.store.invalidate(this.options.connectionId);
   }
 
   /**
    * Identical reads in flight become one vendor call. It carries the first caller's request id and
    * budget key; it is cancelled only when every caller has gone, and each caller can leave on its own.
    */
-  private joinOrSend(key: string, ctx: CallContext, send: (ctx: CallContext) => Promise<HttpResponse>): Promise<HttpResponse> {
+  private joinOrSend(key: string, ctx: CallContext, storeGeneration: number, send: (ctx: CallContext) => Promise<HttpResponse>): Promise<HttpResponse> {
     // A caller who wants live data does not join a read that left before it asked.
     let flight = ctx.noCache ? undefined : this.flights.get(key);
     ctx.recordRead?.({ connectionId: this.options.connectionId, outcome: flight ? 'collapsed' : ctx.noCache ? 'bypass' : 'miss', ageMs: 0 });
@@ -355,7 +363,9 @@ export class HttpClient {
       created.promise.then((response) => {
         done();
         // Kept only when nothing was invalidated meanwhile: a write's caller must not read what preceded it.
-        if (this.cache && response.status === 200 && generation === this.generation) this.cache.store.set(this.options.connectionId, key, { response, storedAt: Date.now() });
+        if (this.cache && response.status === 200 && generation === this.generation) {
+          void this.cache.store.set(this.options.connectionId, key, { response, storedAt: Date.now() }, storeGeneration, this.cache.ttlMs);
+        }
       }, done);
     }
     const joined = flight;
@@ -518,6 +528,11 @@ export class HttpClient {
   /** The circuit's state, for `GET /v1/connections/{id}`. */
   circuitSnapshot(): CircuitSnapshot {
     return this.circuit.snapshot();
+  }
+
+  /** Another instance's circuit of this connection opened or closed. */
+  adoptCircuit(state: 'open' | 'closed', retryInMs: number): void {
+    this.circuit.adopt(state, retryInMs);
   }
 
   /**

@@ -7,3 +7,4 @@ export * from './rate-limit-headers.js';
 export * from './read-cache.js';
 export * from './redis-budget-window.js';
 export * from './vendor-socket.js';
+export * from './redis-read-cache.js';

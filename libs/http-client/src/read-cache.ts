@@ -6,15 +6,22 @@ export interface CachedRead {
   storedAt: number;
 }
 
+/** A kept read, if any, and the connection's generation when it was looked up. */
+export interface CacheLookup {
+  read?: CachedRead;
+  generation: number;
+}
+
 /**
- * Where vendor reads are kept between callers: in this process here; a shared store (Redis) can
- * implement the same port so that every instance answers from, and invalidates, one cache.
+ * Where vendor reads are kept between callers: in this process (`MemoryReadCache`), or in Redis
+ * (`RedisReadCache`) so that every instance answers from, and invalidates, one cache.
  */
 export interface ReadCacheStore {
-  get(connectionId: string, key: string): CachedRead | undefined;
-  set(connectionId: string, key: string, read: CachedRead): void;
+  get(connectionId: string, key: string): CacheLookup | Promise<CacheLookup>;
+  /** Keeps a read for `ttlMs`, unless the connection was invalidated since `generation` (its call may predate a write). */
+  set(connectionId: string, key: string, read: CachedRead, generation: number, ttlMs: number): void | Promise<void>;
   /** Forgets every read of the connection (after a write or a pushed event). */
-  invalidate(connectionId: string): void;
+  invalidate(connectionId: string): void | Promise<void>;
 }
 
 export interface MemoryReadCacheOptions {
@@ -34,6 +41,7 @@ const ENTRY_OVERHEAD = 512;
 export class MemoryReadCache implements ReadCacheStore {
   private readonly entries = new Map<string, CachedRead & { connectionId: string; bytes: number }>();
   private readonly byConnection = new Map<string, Set<string>>();
+  private readonly generations = new Map<string, number>();
   private bytes = 0;
   private readonly maxBytes: number;
   private readonly maxEntries: number;
@@ -43,16 +51,18 @@ export class MemoryReadCache implements ReadCacheStore {
     this.maxEntries = options.maxEntries ?? 10_000;
   }
 
-  get(connectionId: string, key: string): CachedRead | undefined {
+  get(connectionId: string, key: string): CacheLookup {
     const full = `${connectionId}\n${key}`;
+    const generation = this.generations.get(connectionId) ?? 0;
     const entry = this.entries.get(full);
-    if (!entry) return undefined;
+    if (!entry) return { generation };
     this.entries.delete(full);
     this.entries.set(full, entry);
-    return entry;
+    return { read: entry, generation };
   }
 
-  set(connectionId: string, key: string, read: CachedRead): void {
+  set(connectionId: string, key: string, read: CachedRead, generation: number): void {
+    if (generation !== (this.generations.get(connectionId) ?? 0)) return;
     const full = `${connectionId}\n${key}`;
     const bytes = read.response.body.length + full.length + ENTRY_OVERHEAD;
     if (bytes > this.maxBytes) return;
@@ -66,6 +76,7 @@ export class MemoryReadCache implements ReadCacheStore {
   }
 
   invalidate(connectionId: string): void {
+    this.generations.set(connectionId, (this.generations.get(connectionId) ?? 0) + 1);
     const keys = this.byConnection.get(connectionId);
     if (!keys) return;
     for (const full of [...keys]) this.remove(full);

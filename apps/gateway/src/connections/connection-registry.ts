@@ -20,12 +20,12 @@ import {
 } from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import type { Redis } from 'ioredis';
-import { HttpClient, MemoryReadCache } from '@devicegate/http-client';
+import { HttpClient } from '@devicegate/http-client';
 import { readingsOfMessages, type ListSegment } from '@devicegate/listing';
 import { GATEWAY_CONFIG, type ClientConfig, type GatewayConfig } from '../config/config.types.js';
 import { PROVIDER_REGISTRY } from './connections.tokens.js';
 import { LOGGER, REDIS } from '../app.tokens.js';
-import { budgetWindows } from './vendor-accounts.js';
+import { SharedVendorState, budgetWindows } from './vendor-accounts.js';
 import { GatewayMetrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
 import type { HiddenNativeFields } from '../common/list-response.js';
@@ -77,8 +77,8 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   /** Connection ids in ascending order. */
   readonly ids: readonly string[];
 
-  /** One bounded read cache for every connection; each connection keeps its answers for its own TTL. */
-  private readonly readCache = new MemoryReadCache();
+  /** One read cache for every connection (each keeps its answers for its own TTL), and with Redis for every instance. */
+  private readonly shared: SharedVendorState;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -88,6 +88,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     @Inject(REDIS) redis: Redis | null,
   ) {
     const windows = budgetWindows(config.connections, providers, redis);
+    this.shared = new SharedVendorState(redis);
     for (const connection of config.connections) {
       const definition = providers.get(connection.provider)!;
       if (definition.secretNativeFields?.length) this.secretFields.set(definition.id, new Set(definition.secretNativeFields));
@@ -99,8 +100,8 @@ export class ConnectionRegistry implements OnApplicationShutdown {
         provider: connection.provider,
         budget: connection.rate_limit,
         budgetWindow: windows.get(connection.id),
-        cache: { ttlMs: (connection.cache?.ttl_seconds ?? 0) * 1000, store: this.readCache },
-        circuit: { failureThreshold: connection.circuit.failure_threshold, openMs: connection.circuit.open_seconds * 1000 },
+        cache: { ttlMs: (connection.cache?.ttl_seconds ?? 0) * 1000, store: this.shared.readCache },
+        circuit: { failureThreshold: connection.circuit.failure_threshold, openMs: connection.circuit.open_seconds * 1000, onChange: this.shared.circuitChanged(connection.id) },
         onCall: (event) => {
           this.metrics.vendorCall(event);
           const failed = event.error !== undefined || (event.status ?? 0) >= 500;
@@ -125,6 +126,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
       });
     }
     this.ids = [...this.connections.keys()].sort();
+    this.shared.listen((id) => this.connections.get(id)?.http);
     this.log.info({ connections: this.ids }, `${this.ids.length} connection(s)`);
   }
 
@@ -270,8 +272,8 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   }
 
   /** Something changed at the vendor (a pushed event): the connection's reads are asked afresh. */
-  invalidateReads(connectionId: string): void {
-    this.connections.get(connectionId)?.http.invalidate();
+  async invalidateReads(connectionId: string): Promise<void> {
+    await this.connections.get(connectionId)?.http.invalidate();
   }
 
   private recordOk(live: LiveConnection): void {
@@ -315,6 +317,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
       await live.adapter.close?.();
       await live.http.close();
     }));
+    await this.shared.close();
   }
 }
 

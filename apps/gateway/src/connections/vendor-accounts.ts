@@ -1,6 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ConnectionConfig, ProviderRegistry } from '@devicegate/core';
-import { RedisBudgetWindow, SlidingWindowLog, type BudgetLimit, type BudgetWindow } from '@devicegate/http-client';
+import {
+  MemoryReadCache,
+  READ_CACHE_CHANNEL,
+  RedisBudgetWindow,
+  RedisReadCache,
+  SlidingWindowLog,
+  type BudgetLimit,
+  type BudgetWindow,
+  type CircuitOptions,
+  type HttpClient,
+  type ReadCacheStore,
+} from '@devicegate/http-client';
 
 /**
  * One budget window per vendor account: connections of one account (a Blynk organization) share it, and
@@ -25,4 +37,62 @@ export function budgetWindows(connections: readonly ConnectionConfig[], provider
     for (const id of ids) windows.set(id, window);
   }
   return windows;
+}
+
+const CIRCUIT_CHANNEL = 'dg:circuit:changed';
+
+/**
+ * The read cache of the connections, and with Redis the notices instances exchange about them: a
+ * connection's reads were invalidated (reads in flight here are not shared any more) and a circuit
+ * opened or closed (this instance's follows). One subscriber connection per process; no Redis round trip
+ * is added to a vendor call that changes nothing.
+ */
+export class SharedVendorState {
+  readonly readCache: ReadCacheStore;
+  private readonly instance = randomUUID();
+  private subscriber?: Redis;
+
+  constructor(private readonly redis: Redis | null) {
+    this.readCache = redis ? new RedisReadCache(redis, this.instance) : new MemoryReadCache();
+  }
+
+  /** Publishes the circuit changes of one connection to the other instances. */
+  circuitChanged(connectionId: string): CircuitOptions['onChange'] {
+    const redis = this.redis;
+    if (!redis) return undefined;
+    return (state, retryInMs) => {
+      redis.publish(CIRCUIT_CHANNEL, JSON.stringify({ from: this.instance, connectionId, state, retryInMs })).catch(() => undefined);
+    };
+  }
+
+  /** Follows the other instances' notices for the connections `clientOf` knows. */
+  listen(clientOf: (connectionId: string) => HttpClient | undefined): void {
+    if (!this.redis) return;
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.subscribe(READ_CACHE_CHANNEL, CIRCUIT_CHANNEL).catch(() => undefined);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === READ_CACHE_CHANNEL) {
+        const [from, connectionId] = message.split(' ');
+        if (from !== this.instance) clientOf(connectionId)?.forgetFlights();
+        return;
+      }
+      const notice = parseCircuitNotice(message);
+      if (notice && notice.from !== this.instance) clientOf(notice.connectionId)?.adoptCircuit(notice.state, notice.retryInMs);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+}
+
+function parseCircuitNotice(message: string): { from: string; connectionId: string; state: 'open' | 'closed'; retryInMs: number } | undefined {
+  try {
+    const notice = JSON.parse(message) as { from?: unknown; connectionId?: unknown; state?: unknown; retryInMs?: unknown };
+    if (typeof notice.from !== 'string' || typeof notice.connectionId !== 'string' || typeof notice.retryInMs !== 'number') return undefined;
+    if (notice.state !== 'open' && notice.state !== 'closed') return undefined;
+    return { from: notice.from, connectionId: notice.connectionId, state: notice.state, retryInMs: notice.retryInMs };
+  } catch {
+    return undefined;
+  }
 }
