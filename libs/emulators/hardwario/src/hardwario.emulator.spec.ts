@@ -487,3 +487,28 @@ describe('HARDWARIO Cloud v2 emulator', () => {
     }
   });
 });
+
+describe('live HARDWARIO emulator', () => {
+  it('reports again with drifting temperatures, a draining battery and the time of the report', async () => {
+    const live = await startHardwarioEmulator({ port: 0, host: '127.0.0.1', liveEveryMs: 5 });
+    try {
+      const uplinks = (id: string) => live.messagesOf(id).filter((m) => m.direction === 'up' && m.type === 'data');
+      const id = live.demoDeviceIds().find((d) => uplinks(d).length > 0)!;
+      const seeded = JSON.parse(uplinks(id).at(-1)!.body) as { message: { timestamp: number }; thermometer: { temperature: number }; system: { voltage_rest: number } };
+      const count = uplinks(id).length;
+      for (let i = 0; i < 600 && uplinks(id).length < count + 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const reports = uplinks(id)
+        .slice(count)
+        .map((m) => JSON.parse(m.body) as typeof seeded);
+      expect(reports.length).toBeGreaterThanOrEqual(2);
+      for (const report of reports) {
+        expect(Math.abs(report.thermometer.temperature - seeded.thermometer.temperature)).toBeLessThanOrEqual(0.4);
+        expect(report.message.timestamp).toBeGreaterThan(seeded.message.timestamp);
+      }
+      expect(reports[0].thermometer.temperature).not.toBe(seeded.thermometer.temperature);
+      expect(reports[1].system.voltage_rest).toBeLessThan(reports[0].system.voltage_rest);
+    } finally {
+      await live.close();
+    }
+  }, 30_000);
+});

@@ -1,4 +1,4 @@
-import { PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
+import { livePayload, PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
 import { routeNotFound } from './hardwario.errors.js';
 import { buildRouter, type CloudContext } from './hardwario.routes.js';
 import { DEMO_DEVICE_COUNT, SANDBOX_SPACE, seedStore } from './hardwario.seed.js';
@@ -183,13 +183,19 @@ export async function startHardwarioEmulator(options: HardwarioEmulatorOptions =
     sender.send({ method: 'POST', url: pushTarget.url, headers: { 'content-type': 'application/json', ...(pushTarget.headers ?? {}) }, body: JSON.stringify(job) });
   });
 
-  // Live: the demo devices with data take turns sending their latest payload again, as a new uplink.
+  // Live: the demo devices with data take turns reporting again: their seeded payload with temperatures that
+  // drift and batteries that drain, timed now.
   const reporters = !options.liveEveryMs ? [] : demoIds.filter((id) => store.messagesOf(id).some((m) => m.direction === 'up' && m.type === 'data'));
+  const seeded = new Map<string, { body: unknown; ms: number }>();
   const ticker = options.liveEveryMs && reporters.length
     ? startTicker(options.liveEveryMs, (tick) => {
         const id = reporters[tick % reporters.length];
-        const latest = store.messagesOf(id).findLast((m) => m.direction === 'up' && m.type === 'data');
-        if (latest) addUplink(id, decodeBody(messageBody(latest)));
+        if (!seeded.has(id)) {
+          const latest = store.messagesOf(id).findLast((m) => m.direction === 'up' && m.type === 'data');
+          if (latest) seeded.set(id, { body: decodeBody(messageBody(latest)), ms: latest.ms });
+        }
+        const seed = seeded.get(id);
+        if (seed) addUplink(id, livePayload(seed.body, Math.floor(tick / reporters.length) + 1, Math.round((now() - seed.ms) / 1000)));
       })
     : undefined;
 

@@ -1,4 +1,4 @@
-import { parseIsoUtc, PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
+import { livePayload, parseIsoUtc, PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
 import { API_PREFIX, buildRouter, tornadoError, type PageNumbering } from './iottly.routes.js';
 import { DEMO_DEVICE_COUNT, IOTTLY_SANDBOX_CREDENTIALS, seedWorld, type IottlySandboxCredentials } from './iottly.seed.js';
 import { toPaginatedMessage, type ProjectStore } from './iottly.store.js';
@@ -137,13 +137,16 @@ export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): 
   // Live: the demo devices with data take turns sending their latest payload again, as a new message.
   const main = world.main;
   const reporters = !options.liveEveryMs ? [] : [...main.devices.keys()].filter((id) => main.messages.get(id)?.list('userdefined').length);
+  const seeded = new Map<string, Record<string, unknown>>();
   const ticker =
     options.liveEveryMs && reporters.length
       ? startTicker(options.liveEveryMs, (tick) => {
           const id = reporters[tick % reporters.length];
-          const latest = main.messages.get(id)!.list('userdefined').at(-1)!;
+          // The seeded payload with temperatures that drift and batteries that drain.
+          const latest = seeded.get(id) ?? main.messages.get(id)!.list('userdefined').at(-1)!.payload;
+          seeded.set(id, latest);
           const timestamp = clock();
-          store(main, { from: id, to: main.info.id, timestamp, devicetimestamp: Math.floor(timestamp / 1000) * 1000, type: 'userdefined', payload: structuredClone(latest.payload) });
+          store(main, { from: id, to: main.info.id, timestamp, devicetimestamp: Math.floor(timestamp / 1000) * 1000, type: 'userdefined', payload: livePayload(latest, Math.floor(tick / reporters.length) + 1) });
         })
       : undefined;
 

@@ -1,4 +1,4 @@
-import { Router, SeededRandom, startEmulatorServer, type EmulatorServer } from './index.js';
+import { livePayload, Router, SeededRandom, startEmulatorServer, type EmulatorServer } from './index.js';
 
 describe('emulator kit', () => {
   let server: EmulatorServer;
@@ -49,3 +49,34 @@ describe('emulator kit', () => {
     expect(new SeededRandom(1).uuid7(1713352107917)).toMatch(/^018eebbe-678d-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });
+
+describe('livePayload', () => {
+  const seeded = {
+    message: { timestamp: 1_700_000_000 },
+    thermometer: { temperature: 21.5 },
+    hygro: { temperature: { measurements: [{ timestamp: 1_699_999_400, avg: 20 }] } },
+    system: { voltage_rest: 3.6 },
+    battery_level: 90,
+    counter: 7,
+    label: 'x',
+  };
+
+  it('drifts temperatures a few tenths, drains batteries each turn, keeps the rest and moves timestamps', () => {
+    const turns = [1, 2, 10, 40].map((turn) => livePayload(seeded, turn, 600));
+    for (const live of turns) {
+      expect(Math.abs(live.thermometer.temperature - 21.5)).toBeLessThanOrEqual(0.4);
+      expect(Math.abs(live.hygro.temperature.measurements[0].avg - 20)).toBeLessThanOrEqual(0.4);
+      expect(live).toMatchObject({ message: { timestamp: 1_700_000_600 }, counter: 7, label: 'x' });
+      expect(live.hygro.temperature.measurements[0].timestamp).toBe(1_700_000_000);
+    }
+    expect(turns[0].thermometer.temperature).not.toBe(21.5);
+    expect(new Set(turns.map((t) => t.thermometer.temperature)).size).toBe(4);
+    const voltages = turns.map((t) => t.system.voltage_rest);
+    expect(voltages).toEqual([...voltages].sort((a, b) => b - a));
+    expect(voltages[0]).toBeLessThan(3.6);
+    expect(turns[3].battery_level).toBeLessThan(turns[0].battery_level);
+    expect(livePayload(seeded, 100_000).system.voltage_rest).toBeCloseTo(3.6 * 0.8, 3);
+    expect(seeded.thermometer.temperature).toBe(21.5);
+  });
+});
+
