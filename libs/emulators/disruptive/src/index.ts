@@ -1,17 +1,17 @@
 import { PushSender, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
-import { RateLimiter, TokenService, type RateLimit } from './auth.js';
+import { RateLimiter, TokenService, type RateLimit } from './disruptive.auth.js';
 import type { DtDataConnector, DtDevice, DtEvent, DtRole } from './disruptive.types.js';
-import { buildRouter, dtError } from './routes.js';
-import { DEMO_DEVICE_COUNT, DISRUPTIVE_SANDBOX_CREDENTIALS, seedStore } from './seed.js';
-import { AsymmetricSigner, signPush } from './push.js';
-import { DisruptiveStore, type DataConnectorPush, type EmittedEvent } from './store.js';
-import { EventStreams } from './stream.js';
+import { buildRouter, dtError } from './disruptive.routes.js';
+import { DEMO_DEVICE_COUNT, DISRUPTIVE_SANDBOX_CREDENTIALS, seedStore } from './disruptive.seed.js';
+import { AsymmetricSigner, signPush } from './disruptive.push.js';
+import { DisruptiveStore, type DataConnectorPush, type EmittedEvent } from './disruptive.store.js';
+import { EventStreams } from './disruptive.stream.js';
 
-export { DISRUPTIVE_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT } from './seed.js';
-export { DT_TOKEN_URL, JWT_BEARER_GRANT, type RateLimit } from './auth.js';
-export { PayloadError } from './events.js';
-export { signPush } from './push.js';
-export type { DataConnectorPush, EmittedEvent } from './store.js';
+export { DISRUPTIVE_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT } from './disruptive.seed.js';
+export { DT_TOKEN_URL, JWT_BEARER_GRANT, type RateLimit } from './disruptive.auth.js';
+export { PayloadError } from './disruptive.events.js';
+export { signPush } from './disruptive.push.js';
+export type { DataConnectorPush, EmittedEvent } from './disruptive.store.js';
 export type * from './disruptive.types.js';
 
 /** The vendor's documented limit: 25 requests per 5 seconds. */

@@ -1,5 +1,5 @@
 import { Router, type EmulatorRequest, type EmulatorResponse } from '@devicegate/emulators/kit';
-import { RateLimiter, TokenError, TokenService, type ServiceAccountKey } from './auth.js';
+import { RateLimiter, TokenError, TokenService, type ServiceAccountKey } from './disruptive.auth.js';
 import {
   DEVICE_TYPES,
   type DataConnectorStatus,
@@ -10,10 +10,10 @@ import {
   type DtErrorBody,
   type DtRole,
 } from './disruptive.types.js';
-import { EVENT_TYPES, PayloadError, PRODUCT_NUMBERS } from './events.js';
-import { DisruptiveStore, lowerBound, type DeviceRecord, type ProjectRecord } from './store.js';
-import { EventStreams, parsePingInterval } from './stream.js';
-import { parseRfc3339Micros } from './time.js';
+import { EVENT_TYPES, PayloadError, PRODUCT_NUMBERS } from './disruptive.events.js';
+import { DisruptiveStore, lowerBound, type DeviceRecord, type ProjectRecord } from './disruptive.store.js';
+import { EventStreams, parsePingInterval } from './disruptive.stream.js';
+import { parseRfc3339Micros } from './disruptive.time.js';
 
 export interface RouteContext {
   store: DisruptiveStore;

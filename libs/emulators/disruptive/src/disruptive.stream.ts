@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { EmulatorRequest, EmulatorResponse } from '@devicegate/emulators/kit';
 import type { DtEvent } from './disruptive.types.js';
-import type { DisruptiveStore, EmittedEvent } from './store.js';
-import { isoFromMicros } from './time.js';
+import type { DisruptiveStore, EmittedEvent } from './disruptive.store.js';
+import { isoFromMicros } from './disruptive.time.js';
 
 /** The filters of `devices:stream` (reference §7), each empty when not given. */
 export interface StreamFilters {

@@ -13,9 +13,9 @@ import type {
   DtReported,
   EventData,
 } from './disruptive.types.js';
-import { buildEventData, PayloadError, REPORTED_KEYS } from './events.js';
-import { xid } from './ids.js';
-import { isoFromMicros, parseRfc3339Micros } from './time.js';
+import { buildEventData, PayloadError, REPORTED_KEYS } from './disruptive.events.js';
+import { xid } from './disruptive.ids.js';
+import { isoFromMicros, parseRfc3339Micros } from './disruptive.time.js';
 
 export interface OrganizationRecord {
   id: string;

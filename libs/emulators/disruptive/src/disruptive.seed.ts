@@ -1,9 +1,9 @@
 import { DAY, HOUR, SeededRandom } from '@devicegate/emulators/kit';
 import type { DeviceType, EventData } from './disruptive.types.js';
-import { buildEventData, PRODUCT_NUMBERS, signalFromRssi } from './events.js';
-import { xid } from './ids.js';
-import { DisruptiveStore, type DeviceRecord } from './store.js';
-import { isoFromMicros } from './time.js';
+import { buildEventData, PRODUCT_NUMBERS, signalFromRssi } from './disruptive.events.js';
+import { xid } from './disruptive.ids.js';
+import { DisruptiveStore, type DeviceRecord } from './disruptive.store.js';
+import { isoFromMicros } from './disruptive.time.js';
 
 /** The fixed ids and service account every start of the emulator accepts (documented in the README). */
 export const DISRUPTIVE_SANDBOX_CREDENTIALS = {
