@@ -1,7 +1,7 @@
-export { startIzumaEmulator, IZUMA_SANDBOX_CREDENTIALS, type IzumaCredentials, type IzumaEmulator, type IzumaEmulatorOptions } from './emulator.js';
-export type { AsyncResponse, DeviceRequestRecord, DeviceState } from './model.js';
-export type { NewEvent } from './store.js';
-export { DEMO_DEVICE_COUNT, EVENT_TYPES } from './seed.js';
+export { startIzumaEmulator, IZUMA_SANDBOX_CREDENTIALS, type IzumaCredentials, type IzumaEmulator, type IzumaEmulatorOptions } from './izuma.emulator.js';
+export type { AsyncResponse, DeviceRequestRecord, DeviceState } from './izuma.model.js';
+export type { NewEvent } from './izuma.store.js';
+export { DEMO_DEVICE_COUNT, EVENT_TYPES } from './izuma.seed.js';
 export {
   IZUMA_SPEC_FILES,
   izumaSpecDir,
@@ -15,4 +15,4 @@ export {
   type FilterCondition,
   type SpecCheck,
   type SpecIssue,
-} from './spec-validator.js';
+} from './izuma.spec-validator.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DAY, HOUR, SeededRandom } from '@devicegate/emulators/kit';
-import type { DeviceRecord, DeviceState, GroupRecord, ResourceOps, ResourceState } from './model.js';
+import type { DeviceRecord, DeviceState, GroupRecord, ResourceOps, ResourceState } from './izuma.model.js';
 
 /**
  * Demo data: one account, a cold-chain / facilities fleet of 16 devices in every state, six groups and a

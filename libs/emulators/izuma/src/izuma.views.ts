@@ -1,6 +1,6 @@
 import { isoMicros } from '@devicegate/emulators/kit';
-import type { DeviceEventRecord, DeviceRecord, GroupRecord } from './model.js';
-import { izumaId, type SeedEvent } from './seed.js';
+import type { DeviceEventRecord, DeviceRecord, GroupRecord } from './izuma.model.js';
+import { izumaId, type SeedEvent } from './izuma.seed.js';
 
 /** Device Directory writes date-times with microseconds; the sub-millisecond digits are derived from the time. */
 export const ddTime = (ms: number): string => isoMicros(ms, (Math.floor(ms) * 7919) % 1000);

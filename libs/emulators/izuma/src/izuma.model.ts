@@ -1,4 +1,4 @@
-/** Internal records of the Izuma emulator; the wire shapes are built from them in `views.ts`. */
+/** Internal records of the Izuma emulator; the wire shapes are built from them in `izuma.views.ts`. */
 
 export type DeviceState = 'unenrolled' | 'cloud_enrolling' | 'bootstrapped' | 'registered' | 'deregistered';
 

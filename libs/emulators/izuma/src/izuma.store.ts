@@ -1,7 +1,7 @@
-import type { DeviceEventRecord, DeviceRecord, DeviceState, GroupRecord } from './model.js';
-import { izumaId, type SeedData, type SeedEvent } from './seed.js';
-import { parseIzumaDate, parseIzumaDateTime, type FilterCondition } from './spec-validator.js';
-import { deviceView, eventRecord } from './views.js';
+import type { DeviceEventRecord, DeviceRecord, DeviceState, GroupRecord } from './izuma.model.js';
+import { izumaId, type SeedData, type SeedEvent } from './izuma.seed.js';
+import { parseIzumaDate, parseIzumaDateTime, type FilterCondition } from './izuma.spec-validator.js';
+import { deviceView, eventRecord } from './izuma.views.js';
 
 /** The page parameters every Izuma v3 list takes. */
 export interface PageParams {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { PushSender, type EmulatorResponse } from '@devicegate/emulators/kit';
-import type { AsyncResponse, DeviceRecord, DeviceRequestRecord, ResourceState } from './model.js';
-import { resourcesFor } from './seed.js';
-import type { IzumaStore } from './store.js';
+import type { AsyncResponse, DeviceRecord, DeviceRequestRecord, ResourceState } from './izuma.model.js';
+import { resourcesFor } from './izuma.seed.js';
+import type { IzumaStore } from './izuma.store.js';
 
 /**
  * Connect API v2: device requests answered by simulated devices, and the per-application notification

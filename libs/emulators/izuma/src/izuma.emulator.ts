@@ -2,12 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { Router, startEmulatorServer, startTicker, type EmulatorRequest, type EmulatorResponse, type EmulatorServer } from '@devicegate/emulators/kit';
-import { ConnectService } from './connect.js';
-import type { DeviceRecord, DeviceRequestRecord, DeviceState, GroupRecord } from './model.js';
-import { DEMO_DEVICE_COUNT, EVENT_TYPES, resourcesFor, SANDBOX_ACCOUNT_ID, seedIzuma } from './seed.js';
-import { inspectRequest, preloadIzumaSpec, type RequestInspection } from './spec-validator.js';
-import { buildMatcher, paginate, IzumaStore, type NewEvent, type PageParams } from './store.js';
-import { deviceFieldValue, groupView, iamTime } from './views.js';
+import { ConnectService } from './izuma.connect.js';
+import type { DeviceRecord, DeviceRequestRecord, DeviceState, GroupRecord } from './izuma.model.js';
+import { DEMO_DEVICE_COUNT, EVENT_TYPES, resourcesFor, SANDBOX_ACCOUNT_ID, seedIzuma } from './izuma.seed.js';
+import { inspectRequest, preloadIzumaSpec, type RequestInspection } from './izuma.spec-validator.js';
+import { buildMatcher, paginate, IzumaStore, type NewEvent, type PageParams } from './izuma.store.js';
+import { deviceFieldValue, groupView, iamTime } from './izuma.views.js';
 
 /** Credentials the emulator accepts; the same at every start. */
 export interface IzumaCredentials {
