@@ -60,10 +60,50 @@ const COMMON_WORDS: Readonly<Record<string, ReadingSpec>> = {
   occupancy: { name: 'occupancy', unit: null },
 };
 
-/** A common name for a key of an undocumented payload (its last path segment), or undefined. */
+/**
+ * Unit suffixes a payload key may end in (`pressure_hpa`, `flow_lpm`), as UCUM codes: the payload's own word
+ * for its unit. Ambiguous ones (`_ms`: milliseconds or metres per second) are not read.
+ */
+const UNIT_SUFFIXES: Readonly<Record<string, string>> = {
+  ppm: '[ppm]',
+  ppb: '[ppb]',
+  hpa: 'hPa',
+  pa: 'Pa',
+  kpa: 'kPa',
+  bar: 'bar',
+  lpm: 'L/min',
+  kg: 'kg',
+  g: 'g',
+  cm: 'cm',
+  mm: 'mm',
+  l: 'L',
+  w: 'W',
+  kw: 'kW',
+  kwh: 'kW.h',
+  v: 'V',
+  mv: 'mV',
+  a: 'A',
+  ma: 'mA',
+  lux: 'lx',
+  dbm: 'dB[mW]',
+  pct: '%',
+  percent: '%',
+  celsius: 'Cel',
+  degc: 'Cel',
+};
+
+/**
+ * A common name for a key of an undocumented payload (its last path segment), or undefined. A key that ends
+ * in a unit (`pressure_hpa`) is named by the rest (`pressure`) with that unit.
+ */
 export const commonWord = (path: string): ReadingSpec | undefined => {
   const word = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  return Object.hasOwn(COMMON_WORDS, word) ? COMMON_WORDS[word] : undefined;
+  if (Object.hasOwn(COMMON_WORDS, word)) return COMMON_WORDS[word];
+  const cut = word.lastIndexOf('_');
+  const suffix = word.slice(cut + 1);
+  if (cut <= 0 || !Object.hasOwn(UNIT_SUFFIXES, suffix)) return undefined;
+  const stem = word.slice(0, cut);
+  return { name: Object.hasOwn(COMMON_WORDS, stem) ? COMMON_WORDS[stem].name : stem, unit: UNIT_SUFFIXES[suffix] };
 };
 
 /** Where readings come from: the device and, when they are carried by one, the message. */

@@ -158,6 +158,20 @@ describe('mapStatus', () => {
     expect(status.readings[3].id).toBe(`${status.readings[3].message_id}:env.temperature`);
   });
 
+  it('reads a unit the payload names in a key suffix (pressure_hpa, flow_lpm), and none where it names none', () => {
+    const at = new Date(10_000).toISOString().replace('Z', '');
+    const payload = { weather: { pressure_hpa: 1012.4, wind_ms: 3.1 }, pump: { flow_lpm: 31.5 }, boiler: { gas_bar: 1.5 }, hive: { weight_kg: 41.2 }, tank: { level_cm: 120 } };
+    const status = mapStatus({ ID: 'd1' }, CONN, [{ from: 'd1', timestamp: at, devicetimestamp: at, type: 'userdefined', payload }], undefined, 0);
+    expect(Object.fromEntries(status.readings.map((r) => [r.native_name, [r.name, r.unit]]))).toEqual({
+      'weather.pressure_hpa': ['pressure', 'hPa'],
+      'weather.wind_ms': ['weather.wind_ms', null],
+      'pump.flow_lpm': ['flow', 'L/min'],
+      'boiler.gas_bar': ['gas', 'bar'],
+      'hive.weight_kg': ['weight', 'kg'],
+      'tank.level_cm': ['level', 'cm'],
+    });
+  });
+
   it('falls back to the agent’s last connectionstatus', () => {
     const status = mapStatus({ ID: 'x' }, CONN, [], agent, 0);
     expect(status.online).toBe(true);

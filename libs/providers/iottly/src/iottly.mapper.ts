@@ -289,8 +289,8 @@ export function mapMessage(keyed: KeyedMessage, connectionId: string, deviceId: 
 
 /**
  * Readings of a free-form payload: its numeric and boolean leaves, named by their path. iottly documents no
- * units, so a unit is known only where the key names one (`co2_ppm`); common words (`temperature`) get the
- * common name.
+ * units, so a unit is known only where the key names one (`co2_ppm`, `pressure_hpa`, `flow_lpm`); common words
+ * (`temperature`) and the stem before a unit get the common name.
  */
 export function payloadReadings(message: Message): Reading[] {
   const origin = messageOrigin(message);
