@@ -89,7 +89,8 @@ class StreamHolder {
       this.view.state = this.opened ? 'reconnecting' : 'connecting';
       let openedAt: number | undefined;
       try {
-        await this.live.adapter.pull!.hold(this.session(holding.signal, () => (openedAt = Date.now())), { ...backgroundContext(`pull:${id}`), signal: holding.signal });
+        // What a gap read after a reconnect asks must be the vendor's answer now, never a cached one.
+        await this.live.adapter.pull!.hold(this.session(holding.signal, () => (openedAt = Date.now())), { ...backgroundContext(`pull:${id}`), signal: holding.signal, noCache: true });
         if (!holding.signal.aborted) this.log.info({ connection: id }, 'vendor stream ended by the vendor');
       } catch (error) {
         // GatewayError messages name no credential; anything else is reported by its type only.
