@@ -2,25 +2,21 @@ import { readFileSync } from 'node:fs';
 import type { Command, Filter } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import {
-  commandParams,
-  commandStatus,
   deviceTime,
-  downlinkRequest,
-  EARLIEST_AFTER_MS,
   isOnline,
-  mapCommand,
   mapDevice,
   mapMessage,
   mapSpace,
   mapStatus,
   mergeLabels,
-  messagePushDown,
   messageType,
   nativeTypesOf,
   parseBody,
   tagIndex,
   toIso,
 } from './hardwario.mapper.js';
+import { commandParams, commandStatus, downlinkRequest, mapCommand } from './hardwario.downlinks.js';
+import { EARLIEST_AFTER_MS, messagePushDown } from './hardwario.push-down.js';
 import type { HwDevice, HwMessage, HwSpace, HwTag } from './hardwario.types.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
@@ -217,39 +213,41 @@ describe('messages', () => {
   });
 });
 
+const pushDown = (filters: Filter[]) => messagePushDown(filters, 'hw-test');
+
 describe('messagePushDown', () => {
   const t = Date.parse('2024-04-17T11:00:00.000Z');
 
   it('always sends an explicit early lower bound', () => {
-    expect(messagePushDown([])).toEqual({ empty: false, after: EARLIEST_AFTER_MS, before: undefined });
+    expect(pushDown([])).toEqual({ empty: false, after: EARLIEST_AFTER_MS, before: undefined });
   });
 
   it('widens created_at bounds by a millisecond and keeps the tightest', () => {
-    const push = messagePushDown([filter('created_at', 'gte', t), filter('created_at', 'gte', t - 5000), filter('created_at', 'lte', t + 1000)]);
+    const push = pushDown([filter('created_at', 'gte', t), filter('created_at', 'gte', t - 5000), filter('created_at', 'lte', t + 1000)]);
     expect(push.after).toBe(t - 1);
     expect(push.before).toBe(t + 1001);
-    expect(messagePushDown([filter('created_at', 'gte', t + 1), filter('created_at', 'lte', t)]).empty).toBe(true);
+    expect(pushDown([filter('created_at', 'gte', t + 1), filter('created_at', 'lte', t)]).empty).toBe(true);
   });
 
   it('pushes types as the intersection of type and native_type', () => {
-    expect(messagePushDown([filter('type', 'in', ['status', 'data'])]).types).toEqual(['data', 'session', 'stats']);
-    expect(messagePushDown([filter('type', 'eq', 'status'), filter('native_type', 'eq', 'stats')]).types).toEqual(['stats']);
-    expect(messagePushDown([filter('type', 'eq', 'data'), filter('native_type', 'eq', 'shell')]).empty).toBe(true);
-    expect(messagePushDown([filter('type', 'eq', 'log')]).empty).toBe(true);
+    expect(pushDown([filter('type', 'in', ['status', 'data'])]).types).toEqual(['data', 'session', 'stats']);
+    expect(pushDown([filter('type', 'eq', 'status'), filter('native_type', 'eq', 'stats')]).types).toEqual(['stats']);
+    expect(pushDown([filter('type', 'eq', 'data'), filter('native_type', 'eq', 'shell')]).empty).toBe(true);
+    expect(pushDown([filter('type', 'eq', 'log')]).empty).toBe(true);
   });
 
   it('leaves types it cannot enumerate to the gateway', () => {
-    expect(messagePushDown([filter('type', 'eq', 'event')]).types).toBeUndefined();
-    expect(messagePushDown([filter('type', 'in', ['event', 'data'])]).types).toBeUndefined();
-    expect(messagePushDown([filter('native_type', 'eq', 'firmware')]).types).toBeUndefined();
-    expect(messagePushDown([filter('type', 'neq', 'data')]).types).toBeUndefined();
+    expect(pushDown([filter('type', 'eq', 'event')]).types).toBeUndefined();
+    expect(pushDown([filter('type', 'in', ['event', 'data'])]).types).toBeUndefined();
+    expect(pushDown([filter('native_type', 'eq', 'firmware')]).types).toBeUndefined();
+    expect(pushDown([filter('type', 'neq', 'data')]).types).toBeUndefined();
   });
 
   it('maps direction eq/in/neq/nin to up or down', () => {
-    expect(messagePushDown([filter('direction', 'eq', 'uplink')]).direction).toBe('up');
-    expect(messagePushDown([filter('direction', 'neq', 'uplink')]).direction).toBe('down');
-    expect(messagePushDown([filter('direction', 'in', ['uplink', 'downlink'])]).direction).toBeUndefined();
-    expect(messagePushDown([filter('direction', 'eq', 'uplink'), filter('direction', 'eq', 'downlink')]).empty).toBe(true);
+    expect(pushDown([filter('direction', 'eq', 'uplink')]).direction).toBe('up');
+    expect(pushDown([filter('direction', 'neq', 'uplink')]).direction).toBe('down');
+    expect(pushDown([filter('direction', 'in', ['uplink', 'downlink'])]).direction).toBeUndefined();
+    expect(pushDown([filter('direction', 'eq', 'uplink'), filter('direction', 'eq', 'downlink')]).empty).toBe(true);
   });
 });
 

@@ -23,10 +23,6 @@ import type { HttpClient } from '@devicegate/http-client';
 import { isPositive, PushDown, valuesOf } from '@devicegate/listing';
 import { HardwarioClient } from './hardwario.client.js';
 import {
-  commandStatus,
-  downlinkRequest,
-  EARLIEST_AFTER_MS,
-  mapCommand,
   mapDevice,
   uplinkProduct,
   mapLabels,
@@ -34,9 +30,10 @@ import {
   mapSpace,
   mapStatus,
   mergeLabels,
-  messagePushDown,
   tagIndex,
 } from './hardwario.mapper.js';
+import { commandStatus, downlinkRequest, mapCommand } from './hardwario.downlinks.js';
+import { EARLIEST_AFTER_MS, messagePushDown } from './hardwario.push-down.js';
 import type { HwDevice, HwDeviceListQuery, HwMessage, HwMessageListQuery } from './hardwario.types.js';
 
 /** Devices whose product a connection remembers. */
@@ -404,7 +401,7 @@ export class HardwarioConnection implements ProviderConnection {
   private async fetchMessages(deviceId: string, query: ListQuery, cursor: VendorCursor | null, ctx: CallContext): Promise<VendorPage<Message>> {
     if (!UUID.test(deviceId)) throw notFound('device', deviceId);
     const offset = offsetOf(cursor);
-    const push = messagePushDown(query.filters);
+    const push = messagePushDown(query.filters, this.connectionId);
     if (push.empty) {
       // Nothing can match, but an unknown device must still be a 404.
       if (cursor === null) await this.client.getDevice(deviceId, ctx);
