@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { backgroundContext, type PullSession, type PushSupport } from '@devicegate/core';
+import { backgroundContext, type PullSession, type PullSource, type PushSupport } from '@devicegate/core';
 import { isGatewayError } from '@devicegate/errors';
 import { LOGGER, REDIS } from '../app.tokens.js';
 import { ConnectionRegistry, type LiveConnection } from '../connections/connection-registry.js';
@@ -48,6 +48,7 @@ class StreamHolder {
 
   constructor(
     private readonly live: LiveConnection,
+    private readonly source: PullSource,
     private readonly push: PushSupport,
     private readonly hooks: HooksService,
     private readonly log: Logger,
@@ -90,7 +91,7 @@ class StreamHolder {
       let openedAt: number | undefined;
       try {
         // What a gap read after a reconnect asks must be the vendor's answer now, never a cached one.
-        await this.live.adapter.pull!.hold(this.session(holding.signal, () => (openedAt = Date.now())), { ...backgroundContext(`pull:${id}`), signal: holding.signal, noCache: true });
+        await this.source.hold(this.session(holding.signal, () => (openedAt = Date.now())), { ...backgroundContext(`pull:${id}`), signal: holding.signal, noCache: true });
         if (!holding.signal.aborted) this.log.info({ connection: id }, 'vendor stream ended by the vendor');
       } catch (error) {
         // GatewayError messages name no credential; anything else is reported by its type only.
@@ -172,8 +173,9 @@ export class PullService implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     for (const live of this.registry.all()) {
-      if (live.config.push?.mode !== 'pull' || !live.adapter.pull || !live.definition.push) continue;
-      const holder = new StreamHolder(live, live.definition.push, this.hooks, this.log, this.redis ? new StreamLease(this.redis, live.config.id) : undefined);
+      const source = live.adapter.pull;
+      if (live.config.push?.mode !== 'pull' || !source || !live.definition.push) continue;
+      const holder = new StreamHolder(live, source, live.definition.push, this.hooks, this.log, this.redis ? new StreamLease(this.redis, live.config.id) : undefined);
       this.holders.set(live.config.id, holder);
       holder.start();
     }
