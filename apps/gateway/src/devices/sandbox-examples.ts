@@ -16,5 +16,5 @@ export const ApiSandboxDeviceParam = () =>
     description: 'Unified device id `<connection_id>:<native id>`. The examples are sandbox devices with temperature sensors.',
     schema: { type: 'string' },
     // Numbered so that the generated document (sorted keys) keeps HARDWARIO, with the longest series, first: Swagger UI preselects it.
-    examples: Object.fromEntries(Object.entries(SANDBOX_TEMPERATURE_DEVICES).map(([provider, id], i) => [`${i + 1}_${provider}`, { summary: `A ${provider} sandbox device`, value: id }])),
+    examples: Object.fromEntries(Object.entries(SANDBOX_TEMPERATURE_DEVICES).map(([provider, id], i) => [`${i + 1}_${provider}`, { summary: `Sandbox device (${provider})`, value: id }])),
   });
