@@ -39,6 +39,8 @@ export class DisruptiveStream implements PullSource {
     const streams: HttpStream[] = [];
     const closeAll = () => streams.forEach((stream) => stream.close());
     session.signal.addEventListener('abort', closeAll, { once: true });
+    // Stopped before the listener was in place: open nothing (a stream opened now would never hear the stop).
+    if (session.signal.aborted) return session.signal.removeEventListener('abort', closeAll);
     try {
       for (const project of projects) streams.push(await this.client.openStream(project, PING_SECONDS, IDLE_MS, ctx));
       session.opened();

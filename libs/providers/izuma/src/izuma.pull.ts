@@ -38,6 +38,8 @@ export class IzumaChannel implements PullSource {
     });
     const stop = () => socket.close();
     session.signal.addEventListener('abort', stop, { once: true });
+    // Stopped while the socket was opening: the listener came too late to hear it, and an open socket would hold shutdown.
+    if (session.signal.aborted) stop();
     let broken: GatewayError | undefined;
     socket.onMessage((text) => {
       let body: unknown;
