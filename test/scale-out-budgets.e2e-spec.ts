@@ -33,18 +33,28 @@ describeWith('redis-server')('two instances, one vendor account', () => {
     const answers = await Promise.all(
       devices.map(async (id, i) => {
         const res = await get(i % 2 === 0 ? pair.a : pair.b, `/v1/devices/${pair.connectionId('disruptive')}:${id}`);
-        return { status: res.status, body: (await res.json()) as { type?: string } };
+        return { status: res.status, retryAfter: Number(res.headers.get('retry-after') ?? 0), body: (await res.json()) as { type?: string } };
       }),
     );
     const { requests, rate_limited } = await stats();
     expect(rate_limited).toBe(0);
     // DT allows 25 calls in any 5 s: the callers past what a 5 s wait allows get devicegate's own 429, not the vendor's.
-    for (const answer of answers) if (answer.status !== 200) expect(answer).toMatchObject({ status: 429, body: { type: 'upstream_rate_limited' } });
-    const ok = answers.filter((a) => a.status === 200).length;
-    // Most of the first window's worth went out (each instance's token exchange spends the same budget, and a
-    // loaded machine's slow answers hold their places longer), so the budget was spent, not starved.
-    expect(ok).toBeGreaterThanOrEqual(15);
+    const refused = answers.filter((a) => a.status !== 200);
+    for (const answer of refused) expect(answer).toMatchObject({ status: 429, body: { type: 'upstream_rate_limited' } });
+    const ok = answers.length - refused.length;
+    // How many fit depends on how fast the vendor answers (a place is held until a window after its answer), so
+    // only that some went out.
+    expect(ok).toBeGreaterThan(0);
     expect(requests).toBeGreaterThanOrEqual(ok);
+    // No place is lost: once the refusals' Retry-After has passed, each instance gets a place again.
+    const wait = Math.max(0, ...refused.map((a) => a.retryAfter));
+    expect(refused.every((a) => a.retryAfter > 0)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    for (const instance of [pair.a, pair.b]) {
+      const res = await get(instance, `/v1/devices/${pair.connectionId('disruptive')}:${devices[0]}`);
+      expect(res.status).toBe(200);
+    }
+    expect((await stats()).rate_limited).toBe(0);
   }, 60_000);
 
   it('alternating list pages between the instances cost at most 1.1 × the vendor calls of one, and visit every item once', async () => {
