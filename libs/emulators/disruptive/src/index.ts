@@ -226,7 +226,7 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
   return {
     ...server,
     close: async () => {
-      ticker?.stop();
+      ticker?.close();
       sender.close();
       await server.close();
     },

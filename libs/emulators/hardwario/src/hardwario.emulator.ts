@@ -202,7 +202,7 @@ export async function startHardwarioEmulator(options: HardwarioEmulatorOptions =
   return {
     ...server,
     close: async () => {
-      ticker?.stop();
+      ticker?.close();
       sender.close();
       await server.close();
     },

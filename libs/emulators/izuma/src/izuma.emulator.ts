@@ -581,7 +581,7 @@ export async function startIzumaEmulator(options: IzumaEmulatorOptions = {}): Pr
     baseUrl: server.url,
     accountId: credentials.accountId,
     close: async () => {
-      ticker?.stop();
+      ticker?.close();
       connect.close();
       sockets.close();
       await server.close();

@@ -4,3 +4,4 @@ export * from './random.js';
 export * from './time.js';
 export * from './push.js';
 export * from './live.js';
+export * from './options.js';

@@ -1,4 +1,4 @@
-import { livePayload, Router, SeededRandom, startEmulatorServer, type EmulatorServer } from './index.js';
+import { closingWith, composeRouter, livePayload, Router, runningClock, SeededRandom, startEmulatorServer, startLive, Webhook, type EmulatorServer, type LiveTurn } from './index.js';
 
 describe('emulator kit', () => {
   let server: EmulatorServer;
@@ -80,3 +80,74 @@ describe('livePayload', () => {
   });
 });
 
+
+describe('shared emulator plumbing', () => {
+  it('lets devices take turns, seeding each once and skipping those without a seed', async () => {
+    const seeded: string[] = [];
+    const turns: Array<[string, number, LiveTurn]> = [];
+    await new Promise<void>((resolve) => {
+      const ticker = startLive(
+        1,
+        () => ['a', 'b', 'c'],
+        (device) => {
+          seeded.push(device);
+          return device === 'b' ? undefined : device.charCodeAt(0);
+        },
+        (device, seed, turn) => {
+          turns.push([device, seed, turn]);
+          if (turns.length === 4) {
+            ticker?.close();
+            resolve();
+          }
+        },
+      );
+    });
+    expect(seeded).toEqual(['a', 'b', 'c']);
+    expect(turns.map(([device, seed, { index, round }]) => [device, seed, index, round])).toEqual([
+      ['a', 97, 0, 1],
+      ['c', 99, 2, 1],
+      ['a', 97, 0, 2],
+      ['c', 99, 2, 2],
+    ]);
+    expect(turns[2][2].phase).toBeCloseTo(1 / 6);
+    expect(startLive(undefined, () => ['a'], () => 1, () => undefined)).toBeUndefined();
+    expect(startLive(5, () => [], () => 1, () => undefined)).toBeUndefined();
+  });
+
+  it('posts webhook JSON with the target headers only while a target is set, and closes the server last', async () => {
+    const receiver = await startEmulatorServer({ name: 'receiver', router: new Router().post('/hook', () => ({ status: 204 })), notFound: () => ({ status: 404 }) });
+    const webhook = new Webhook({ retryDelaysMs: [] });
+    webhook.post({ lost: true });
+    webhook.set({ url: `${receiver.url}/hook`, headers: { authorization: 'Bearer s' } });
+    expect(webhook.active).toBe(true);
+    webhook.post({ n: 1 });
+    const { setPushTarget, pushesSettled } = webhook.controls();
+    await pushesSettled();
+    setPushTarget(null);
+    webhook.post({ n: 2 });
+    await pushesSettled();
+    const sent = receiver.requests();
+    expect(sent.map((r) => [r.body, r.headers.authorization, r.headers['content-type']])).toEqual([['{"n":1}', 'Bearer s', 'application/json']]);
+    const order: string[] = [];
+    const closing = closingWith({ ...receiver, close: async () => { await receiver.close(); order.push('server'); } }, { close: () => order.push('ticker') }, undefined);
+    await closing.close();
+    expect(order).toEqual(['ticker', 'server']);
+  });
+
+  it('composes resource route groups in order, so the first matching group answers', () => {
+    const router = composeRouter(
+      'ctx',
+      (r, ctx) => r.get('/things/special', () => ({ status: 200, body: `special ${ctx}` })),
+      (r) => r.get('/things/:id', () => ({ status: 200 })),
+    );
+    // Matched by the first group: the second would have taken `special` as an id.
+    expect(router.match('GET', '/things/special').params).toEqual({});
+    expect(router.match('GET', '/things/7').params).toEqual({ id: '7' });
+  });
+
+  it('runs the emulator clock on from its anchor', () => {
+    const clock = runningClock(1_000);
+    expect(clock()).toBeGreaterThanOrEqual(1_000);
+    expect(clock()).toBeLessThan(Date.now());
+  });
+});

@@ -1,6 +1,6 @@
 /** A running ticker of a live emulator. */
 export interface Ticker {
-  stop(): void;
+  close(): void;
 }
 
 /**
@@ -19,8 +19,45 @@ export function startTicker(everyMs: number, report: (tick: number) => void): Ti
     }
   }, everyMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { close: () => clearInterval(timer) };
 }
+
+/** One device's turn in a live emulator. */
+export interface LiveTurn {
+  /** Its place among the reporters. */
+  index: number;
+  /** Which of its own reports this is, from 1. */
+  round: number;
+  /** Where it stands on the slow wave values drift along: the same at every start, offset per device so they do not move in step. */
+  phase: number;
+}
+
+/**
+ * Devices take turns reporting, one every `everyMs`. `seed` draws what a device reports from (its
+ * latest seeded value) on its first turn only, so the drift stays around the seeded value however long
+ * the emulator runs; a device without one (undefined) skips its turns. Off (undefined) when `everyMs` is
+ * unset or no device can report; `reporters` is only asked when on, as it may scan 10,000 devices.
+ */
+export function startLive<R, S>(
+  everyMs: number | undefined,
+  reporters: () => readonly R[],
+  seed: (reporter: R) => S | undefined,
+  report: (reporter: R, seeded: S, turn: LiveTurn) => void,
+): Ticker | undefined {
+  const devices = everyMs ? reporters() : [];
+  if (!everyMs || devices.length === 0) return undefined;
+  const seeds = new Map<R, S | undefined>();
+  return startTicker(everyMs, (tick) => {
+    const index = tick % devices.length;
+    const reporter = devices[index];
+    if (!seeds.has(reporter)) seeds.set(reporter, seed(reporter));
+    const seeded = seeds.get(reporter);
+    if (seeded !== undefined) report(reporter, seeded, { index, round: Math.floor(tick / devices.length) + 1, phase: tick / devices.length / 6 + index });
+  });
+}
+
+/** A seeded value a few tenths off at `phase` of its wave, rounded to `digits`. */
+export const drift = (value: number, phase: number, digits = 2): number => Math.round((value + 0.4 * Math.sin(phase)) * 10 ** digits) / 10 ** digits;
 
 /**
  * A seeded payload as a device reports it again on its `turn`-th live report: temperatures drift a few tenths
@@ -35,7 +72,7 @@ export function livePayload<T>(payload: T, turn: number, shiftSeconds = 0): T {
     if (typeof value !== 'number' || !Number.isFinite(value)) return value;
     const key = path.slice(path.lastIndexOf('.') + 1);
     if (key === 'timestamp') return value + shiftSeconds;
-    if (/temp/.test(path)) return Math.round((value + 0.4 * Math.sin(turn / 6)) * 100) / 100;
+    if (/temp/.test(path)) return drift(value, turn / 6);
     if (/batt|voltage/.test(path)) return Math.round(Math.max(value * 0.8, value * (1 - 0.0005 * turn)) * 1000) / 1000;
     return value;
   };

@@ -64,3 +64,54 @@ export class PushSender {
     this.results.push({ url: push.url, status, attempts });
   }
 }
+
+/** Where a cloud's webhook posts, with the receiver's own headers (its `Authorization`, …). */
+export interface PushTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/** What an emulator with push offers the sandbox and tests. */
+export interface PushControls<T extends PushTarget = PushTarget> {
+  /** Starts delivering every new push to `target`; `null` stops it. */
+  setPushTarget(target: T | null): void;
+  /** Resolves when every push so far has been answered (or given up). */
+  pushesSettled(): Promise<void>;
+}
+
+/** One webhook of a cloud: JSON posts to the registered target, in order, with retries; nothing without a target. */
+export class Webhook {
+  private target: PushTarget | null = null;
+  private readonly sender: PushSender;
+
+  constructor(options?: PushSenderOptions) {
+    this.sender = new PushSender(options);
+  }
+
+  /** Whether a target is registered, so a cloud can skip building payloads nobody takes. */
+  get active(): boolean {
+    return this.target !== null;
+  }
+
+  set(target: PushTarget | null): void {
+    this.target = target;
+  }
+
+  post(payload: unknown): void {
+    if (!this.target) return;
+    const { url, headers } = this.target;
+    this.sender.send({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+  }
+
+  settled(): Promise<void> {
+    return this.sender.idle();
+  }
+
+  close(): void {
+    this.sender.close();
+  }
+
+  controls(): PushControls {
+    return { setPushTarget: (target) => this.set(target), pushesSettled: () => this.settled() };
+  }
+}

@@ -96,4 +96,17 @@ export class Router {
   }
 }
 
+/** The routes of one resource, added to a router with what they share (auth, store, error shapes). */
+export type RouteGroup<C> = (router: Router, ctx: C) => void;
+
+/**
+ * One router from a vendor's resource files. Order counts: the first matching route answers, so a group
+ * whose paths another group's patterns would also match comes first.
+ */
+export function composeRouter<C>(ctx: C, ...groups: ReadonlyArray<RouteGroup<C>>): Router {
+  const router = new Router();
+  for (const group of groups) group(router, ctx);
+  return router;
+}
+
 export type { IncomingMessage, ServerResponse };

@@ -32,16 +32,20 @@ export interface RecordedRequest {
   status: number;
 }
 
-export interface EmulatorServerOptions {
-  /** Vendor name, used in logs and the `/_emulator/info` answer. */
-  name: string;
-  router: Router;
+/** Where an emulator listens and how slowly it answers: the same for every vendor. */
+export interface EmulatorListenOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
   /** Interface to bind; loopback by default. */
   host?: string;
   /** Extra delay added before every vendor answer (for latency experiments). */
   latencyMs?: number;
+}
+
+export interface EmulatorServerOptions extends EmulatorListenOptions {
+  /** Vendor name, used in logs and the `/_emulator/info` answer. */
+  name: string;
+  router: Router;
   /** Answer for a path that matches no route. */
   notFound: (req: EmulatorRequest) => EmulatorResponse;
   /** Answer for a path that matches a route with another method; defaults to `notFound`. */
