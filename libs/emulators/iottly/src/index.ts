@@ -1,23 +1,36 @@
-import { livePayload, parseIsoUtc, PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
-import { API_PREFIX, buildRouter, tornadoError, type PageNumbering } from './iottly.routes.js';
+import {
+  closingWith,
+  composeRouter,
+  listenOptions,
+  livePayload,
+  parseIsoUtc,
+  runningClock,
+  seedCount,
+  SeededRandom,
+  startEmulatorServer,
+  startLive,
+  Webhook,
+  type EmulatorOptions,
+  type EmulatorServer,
+  type PushControls,
+  type PushTarget,
+} from '@devicegate/emulators/kit';
+import { iottlyCommandRoutes } from './iottly.commands.routes.js';
+import { iottlyDeviceRoutes } from './iottly.devices.routes.js';
+import { iottlyMessageRoutes } from './iottly.messages.routes.js';
+import { iottlyProjectRoutes } from './iottly.project.routes.js';
+import { API_PREFIX, iottlyRoutes, tornadoError, type PageNumbering } from './iottly.routes.js';
 import { DEMO_DEVICE_COUNT, IOTTLY_SANDBOX_CREDENTIALS, seedWorld, type IottlySandboxCredentials } from './iottly.seed.js';
 import { toPaginatedMessage, type ProjectStore } from './iottly.store.js';
 import type { IottlyDeviceProps, MessageType, MessageTypeDefinition, OperatingStatus, RecordedCommand, StoredMessage } from './iottly.types.js';
 
 export { IOTTLY_SANDBOX_CREDENTIALS, DEMO_DEVICE_COUNT, type IottlySandboxCredentials };
-export { commandPrefix, type PageNumbering } from './iottly.routes.js';
+export { commandPrefix } from './iottly.commands.routes.js';
+export type { PageNumbering } from './iottly.routes.js';
 export type * from './iottly.types.js';
 
-export interface IottlyEmulatorOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  latencyMs?: number;
-  /** Epoch ms the seeded week of messages ends at; default `Date.now()`. The emulator clock runs on from it. */
-  now?: number;
-  /** Devices in the demo project; default the 14 demo devices. Devices past the demo set get no messages. */
-  deviceCount?: number;
+/** `now` ends the seeded week of messages; `deviceCount` counts the demo project's devices (default 14). */
+export interface IottlyEmulatorOptions extends EmulatorOptions {
   /** A connected device answers an `echo` command with an ECHO message (default true). */
   echoReplies?: boolean;
   /**
@@ -26,10 +39,7 @@ export interface IottlyEmulatorOptions {
    * default), `empty` (404, as a slice before the first page) or `first` (read as page 1).
    */
   paging?: PageNumbering;
-  /** When set, a demo device sends a message every this many ms (devices take turns); default off. */
-  liveEveryMs?: number;
 }
-
 
 /** A message to add through the in-process API; times are epoch ms or ISO strings (zone-less = UTC). */
 export interface NewIottlyMessage {
@@ -41,7 +51,7 @@ export interface NewIottlyMessage {
   devicetimestamp?: number | string;
 }
 
-export interface IottlyEmulator extends EmulatorServer {
+export interface IottlyEmulator extends EmulatorServer, PushControls {
   /** The credentials and project ids this emulator accepts (always the sandbox ones). */
   readonly credentials: IottlySandboxCredentials;
   /** Root a client puts the reference's paths under: `url + '/v1.0'`. */
@@ -67,20 +77,13 @@ export interface IottlyEmulator extends EmulatorServer {
   clearCommands(): void;
   /** The emulator clock, epoch ms. */
   now(): number;
-  /**
-   * A project webhook (reference §6) for every new device message of any project: POST `{"msg": …}` to
-   * `url` with the given custom headers. The message is in the paginated API's form. `null` removes it.
-   */
-  setPushTarget(target: IottlyPushTarget | null): void;
-  /** Resolves when every push so far has been answered (or given up). */
-  pushesSettled(): Promise<void>;
 }
 
-export interface IottlyPushTarget {
-  url: string;
-  /** Up to five custom headers, as the console allows. */
-  headers?: Record<string, string>;
-}
+/**
+ * The push target stands for a project webhook (reference §6) for every new device message of any
+ * project: POST `{"msg": …}` (the paginated API's form) with up to five custom headers, as the console allows.
+ */
+export type IottlyPushTarget = PushTarget;
 
 const toMs = (value: number | string): number => {
   const ms = typeof value === 'number' ? value : parseIsoUtc(value);
@@ -90,26 +93,20 @@ const toMs = (value: number | string): number => {
 
 /** Starts a local iottly v1.0 API seeded with the sandbox project. */
 export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): Promise<IottlyEmulator> {
-  const startedAt = Date.now();
-  const anchor = options.now ?? startedAt;
-  const clock = () => anchor + (Date.now() - startedAt);
-  const deviceCount = Math.max(0, Math.floor(options.deviceCount ?? DEMO_DEVICE_COUNT));
-  const world = seedWorld({ now: anchor, deviceCount });
+  const anchor = options.now ?? Date.now();
+  const clock = runningClock(anchor);
+  const world = seedWorld({ now: anchor, deviceCount: seedCount(options.deviceCount, DEMO_DEVICE_COUNT) });
   const projects: ProjectStore[] = [world.main, world.other];
   const commands: RecordedCommand[] = [];
   // Runtime messages get ids from their own generator so seeded ids never depend on test activity.
   const runtimeIds = new SeededRandom(0xadd);
 
-  const sender = new PushSender();
-  let pushTarget: IottlyPushTarget | null = null;
+  const webhook = new Webhook();
   const store = (project: ProjectStore, message: Omit<StoredMessage, 'oid'>): StoredMessage => {
     const oid = Math.floor(message.timestamp / 1000).toString(16).padStart(8, '0') + runtimeIds.hex(16);
     const full: StoredMessage = { ...message, oid };
     project.messagesOf(message.from).add(full);
-    if (pushTarget) {
-      const headers = Object.fromEntries(Object.entries(pushTarget.headers ?? {}).slice(0, 5));
-      sender.send({ method: 'POST', url: pushTarget.url, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ msg: toPaginatedMessage(full) }) });
-    }
+    if (webhook.active) webhook.post({ msg: toPaginatedMessage(full) });
     return full;
   };
 
@@ -124,43 +121,32 @@ export async function startIottlyEmulator(options: IottlyEmulatorOptions = {}): 
     return project;
   };
 
+  const routes = iottlyRoutes({ projects, clock, addMessage: store, commands, echoReplies: options.echoReplies ?? true, paging: options.paging ?? { base: 1 } });
   const server = await startEmulatorServer({
+    ...listenOptions(options),
     name: 'iottly',
-    router: buildRouter({ projects, clock, addMessage: store, commands, echoReplies: options.echoReplies ?? true, paging: options.paging ?? { base: 1 } }),
-    port: options.port ?? 0,
-    host: options.host ?? '127.0.0.1',
-    latencyMs: options.latencyMs,
+    router: composeRouter(routes, iottlyProjectRoutes, iottlyDeviceRoutes, iottlyCommandRoutes, iottlyMessageRoutes),
     notFound: () => tornadoError(404),
     methodNotAllowed: () => tornadoError(405),
   });
 
-  // Live: the demo devices with data take turns sending their latest payload again, as a new message.
+  // Live: the demo devices with data take turns sending their latest payload again, as a new message,
+  // with temperatures that drift and batteries that drain.
   const main = world.main;
-  const reporters = !options.liveEveryMs ? [] : [...main.devices.keys()].filter((id) => main.messages.get(id)?.list('userdefined').length);
-  const seeded = new Map<string, Record<string, unknown>>();
-  const ticker =
-    options.liveEveryMs && reporters.length
-      ? startTicker(options.liveEveryMs, (tick) => {
-          const id = reporters[tick % reporters.length];
-          // The seeded payload with temperatures that drift and batteries that drain.
-          const latest = seeded.get(id) ?? main.messages.get(id)!.list('userdefined').at(-1)!.payload;
-          seeded.set(id, latest);
-          const timestamp = clock();
-          store(main, { from: id, to: main.info.id, timestamp, devicetimestamp: Math.floor(timestamp / 1000) * 1000, type: 'userdefined', payload: livePayload(latest, Math.floor(tick / reporters.length) + 1) });
-        })
-      : undefined;
+  const ticker = startLive(
+    options.liveEveryMs,
+    () => [...main.devices.keys()].filter((id) => main.messages.get(id)?.list('userdefined').length),
+    (id) => main.messages.get(id)?.list('userdefined').at(-1)?.payload,
+    (id, latest, { round }) => {
+      const timestamp = clock();
+      store(main, { from: id, to: main.info.id, timestamp, devicetimestamp: Math.floor(timestamp / 1000) * 1000, type: 'userdefined', payload: livePayload(latest, round) });
+    },
+  );
 
   return {
-    ...server,
-    close: async () => {
-      ticker?.stop();
-      sender.close();
-      await server.close();
-    },
-    setPushTarget: (target) => {
-      pushTarget = target;
-    },
-    pushesSettled: () => sender.idle(),
+    ...closingWith(server, ticker, webhook),
+    setPushTarget: (target) => webhook.set(target && { ...target, headers: Object.fromEntries(Object.entries(target.headers ?? {}).slice(0, 5)) }),
+    pushesSettled: () => webhook.settled(),
     credentials: IOTTLY_SANDBOX_CREDENTIALS,
     baseUrl: `${server.url}${API_PREFIX}`,
     projectId: world.main.info.id,
