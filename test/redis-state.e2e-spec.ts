@@ -21,6 +21,14 @@ describeWith('redis-server')('state shared through Redis', () => {
     return redis;
   };
   const who = { connectionId: 'dt', provider: 'disruptive' };
+  /** Polls until `check` holds; the limit is generous, only a check that never holds reaches it. */
+  const eventually = async (check: () => boolean | Promise<boolean>, what: string) => {
+    for (let i = 0; i < 1000; i++) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
 
   beforeAll(async () => {
     server = await startRedis();
@@ -59,14 +67,19 @@ describeWith('redis-server')('state shared through Redis', () => {
 
     it("a vendor's Retry-After on one instance holds the other back as well", async () => {
       const limit = { requests: 100, windowMs: 1000 };
-      const a = new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'paused', limit, { maxCallMs: 1000 }));
+      const redis = client();
+      const a = new VendorBudget(limit, who, {}, new RedisBudgetWindow(redis, 'paused', limit, { maxCallMs: 1000 }));
       const b = new VendorBudget(limit, who, {}, new RedisBudgetWindow(client(), 'paused', limit, { maxCallMs: 1000 }));
-      a.pause(600);
-      await new Promise((r) => setTimeout(r, 50));
+      a.pause(1500);
+      // A pauses in the background: B asks once the pause is in Redis, however long that took on a busy machine.
+      await eventually(async () => (await redis.pttl('dg:budget:{paused}:pause')) > 0, 'the pause in Redis');
+      // What is left of the pause is read after B starts waiting, so B must wait at least that long.
       const asked = performance.now();
+      const left = await redis.pttl('dg:budget:{paused}:pause');
       const place = b.acquire('k', 5000);
       if (place !== true) await place;
-      expect(performance.now() - asked).toBeGreaterThanOrEqual(450);
+      expect(left).toBeGreaterThan(0);
+      expect(performance.now() - asked).toBeGreaterThanOrEqual(left - 2);
       b.release();
     });
 
@@ -139,19 +152,21 @@ describeWith('redis-server')('state shared through Redis', () => {
 
     it('keeps an entry for its time to live only, and none larger than 1 MiB', async () => {
       const store = new RedisResumeStore(client());
-      await store.set('short', { at: 1 }, 100);
+      // Long enough to be read back on a busy machine; that it then goes is awaited, not timed.
+      await store.set('short', { at: 1 }, 2000);
       expect(await store.get('short')).toEqual({ at: 1 });
       await store.set('huge', 'x'.repeat(1024 * 1024 + 1), 60_000);
       expect(await store.get('huge')).toBeUndefined();
-      await new Promise((r) => setTimeout(r, 250));
-      expect(await store.get('short')).toBeUndefined();
+      await eventually(async () => (await store.get('short')) === undefined, 'the entry to expire');
     });
   });
 
   describe('read cache and notices between instances', () => {
     let vendor: EmulatorServer;
+    let probe: Redis;
     const states: SharedVendorState[] = [];
     beforeAll(async () => {
+      probe = client();
       const router = new Router().get('/thing', () => ({ status: 200, body: { at: performance.now() } })).post('/thing', () => ({ status: 200, body: {} }));
       vendor = await startEmulatorServer({ name: 'redis-state-vendor', router, notFound: () => ({ status: 404, body: 'not found' }) });
     });
@@ -179,16 +194,15 @@ describeWith('redis-server')('state shared through Redis', () => {
       return http;
     };
     const read = (http: HttpClient) => http.request({ method: 'GET', path: '/thing' }, backgroundContext());
-    const eventually = async (check: () => boolean, what: string) => {
-      for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-      if (!check()) throw new Error(`timed out waiting for ${what}`);
-    };
+    /** Every instance made so far follows the notices (its subscription is made in the background). */
+    const listening = () => eventually(async () => ((await probe.pubsub('NUMSUB', 'dg:circuit:changed')) as [string, number])[1] >= states.length, 'the subscriptions');
 
     it('answers a read kept by one instance on the other, and a write on either forgets it everywhere', async () => {
       const a = instance('cache-1');
       const b = instance('cache-1');
       const first = await read(a);
-      await new Promise((r) => setTimeout(r, 50));
+      // A keeps the read in the background: B reads once it is in Redis.
+      await eventually(async () => (await probe.keys('dg:cache:{cache-1}:*:*')).length > 0, 'the read in Redis');
       const again = await read(b);
       expect(again.json()).toEqual(first.json());
       expect(vendor.requestCount()).toBe(1);
@@ -215,18 +229,17 @@ describeWith('redis-server')('state shared through Redis', () => {
       const store = new RedisReadCache(client(), 'one', 10);
       const response = await read(instance('cache-3-reader'));
       const { generation } = await store.get('cache-3', 'k');
-      await store.set('cache-3', 'small', { response: { ...response, body: Buffer.from('{}') }, storedAt: Date.now() }, generation, 100);
+      await store.set('cache-3', 'small', { response: { ...response, body: Buffer.from('{}') }, storedAt: Date.now() }, generation, 2000);
       await store.set('cache-3', 'big', { response: { ...response, body: Buffer.from('{"x":"0123456789"}') }, storedAt: Date.now() }, generation, 60_000);
       expect((await store.get('cache-3', 'small')).read?.response.text()).toBe('{}');
       expect((await store.get('cache-3', 'big')).read).toBeUndefined();
-      await new Promise((r) => setTimeout(r, 250));
-      expect((await store.get('cache-3', 'small')).read).toBeUndefined();
+      await eventually(async () => (await store.get('cache-3', 'small')).read === undefined, 'the read to expire');
     });
 
     it('opens the circuit of the other instance when one finds the vendor failing', async () => {
       const a = instance('circuit-1', { cache: undefined });
       const b = instance('circuit-1', { cache: undefined });
-      await new Promise((r) => setTimeout(r, 100));
+      await listening();
       vendor.injectFault({ fault: { kind: 'status', status: 503 } });
       expect((await read(a)).status).toBe(503);
       await eventually(() => b.circuitSnapshot().state === 'open', "B's circuit to open");
