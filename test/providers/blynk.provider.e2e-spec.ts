@@ -130,7 +130,8 @@ describe('definition', () => {
     expect(blynkProvider.id).toBe('blynk');
     expect(blynkProvider.defaultBaseUrl).toBe('https://blynk.cloud');
     expect(blynkProvider.defaultRateLimit).toEqual({ requests: 10_000, windowMs: 60_000 });
-    expect(Object.values(blynkProvider.capabilities).every(Boolean)).toBe(true);
+    const supported = ['projects.list', 'projects.get', 'devices.list', 'devices.get', 'devices.create', 'devices.update', 'devices.delete', 'devices.status', 'devices.transfer', 'messages.list', 'commands.send', 'commands.get', 'passthrough'];
+    expect(blynkProvider.capabilities).toMatchObject(Object.fromEntries(supported.map((capability) => [capability, true])));
     expect(blynkProvider.connectionSchema).toMatchObject({ required: ['org_id', 'credentials'] });
   });
 });

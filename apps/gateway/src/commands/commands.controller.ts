@@ -64,7 +64,7 @@ export class CommandsController {
   @Post()
   @HttpCode(202)
   @V1Operation({
-    operationId: 'sendDeviceCommand',
+    operationId: 'sendDeviceCommand', capability: 'commands.send',
     summary: 'Send a command to a device',
     description:
       'Queues a command at the vendor and answers 202 with the Command. HARDWARIO: `downlink` (params: JSON object), `config` (`params.lines`), `shell` (`params.commands`). iottly: `name` is a message type of the project; each param is sent under it. Izuma: `GET`/`PUT`/`POST`/`DELETE` with `params.uri` (LwM2M path), `params.payload`, `params.content_type`. Blynk: `trigger_event` (`params.event_code`, `params.description`), `set_datastream` (`params.datastream_id`, `params.value`). Disruptive Technologies answers 501.',
@@ -80,7 +80,7 @@ export class CommandsController {
 
   @Get(':command_id')
   @V1Operation({
-    operationId: 'getDeviceCommand',
+    operationId: 'getDeviceCommand', capability: 'commands.get',
     summary: 'Get a command',
     description:
       "What is known of a command: the vendor's state where it can be asked (HARDWARIO downlink state), otherwise the status devicegate recorded, updated by what the vendor pushed since (Izuma device-request results from the notification channel). Sent commands are kept for 7 days by the gateway, shared by every instance when `server.redis_url` is set, so any instance answers for a command sent through another.",

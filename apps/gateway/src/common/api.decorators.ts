@@ -1,5 +1,6 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiExtraModels, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import type { Capability } from '@devicegate/core';
 import type { FieldSpecs } from '@devicegate/listing';
 import { DEFAULT_MESSAGES, ERROR_STATUS, GatewayError, type ErrorType } from '@devicegate/errors';
 import { RequireScope } from '../auth/auth.decorators.js';
@@ -56,11 +57,16 @@ export function ApiErrors(...statuses: number[]) {
 
 const COMMON_ERRORS = [400, 401, 403, 404, 429, 500, 502, 503, 504];
 
-/** A `/v1` operation: its id, summary, scope (none: any key) and the errors every vendor-backed call can end in. */
-export function V1Operation(options: { operationId: string; summary: string; description: string; scope?: Scope; errors?: number[] }) {
+/**
+ * A `/v1` operation: its id, summary, scope (none: any key) and the errors every vendor-backed call can end in.
+ * `capability` names the unified operation the route performs; it appears as `x-capability`, which is how
+ * clients (and README's capability matrix) tie a connection's `capabilities` to routes.
+ */
+export function V1Operation(options: { operationId: string; summary: string; description: string; scope?: Scope; errors?: number[]; capability?: Capability }) {
   const errors = [...new Set([...COMMON_ERRORS, ...(options.errors ?? [])])].sort((a, b) => a - b);
   return applyDecorators(
     ApiOperation({ operationId: options.operationId, summary: options.summary, description: options.description }),
+    ...(options.capability ? [ApiExtension('x-capability', options.capability)] : []),
     ApiBearerAuth('bearer'),
     ...(options.scope ? [RequireScope(options.scope)] : []),
     ApiErrors(...errors),

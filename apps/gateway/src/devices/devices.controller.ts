@@ -20,7 +20,7 @@ export class DevicesController {
 
   @Get()
   @V1Operation({
-    operationId: 'listDevices',
+    operationId: 'listDevices', capability: 'devices.list',
     summary: 'List devices',
     description:
       'Devices of every connection this key may reach, ordered by connection id, then by the vendor\'s own stable order. Filters use the Izuma syntax `<field>__<op>=<value>`; `labels.<key>` filters (e.g. `labels.site=brno-hq`) work for any label key. devicegate pushes filters down to the vendor where it can and evaluates the rest itself: the answer is the same either way.',
@@ -37,7 +37,7 @@ export class DevicesController {
 
   @Post()
   @V1Operation({
-    operationId: 'createDevice',
+    operationId: 'createDevice', capability: 'devices.create',
     summary: 'Create or claim a device',
     description:
       'HARDWARIO claims a device by `serial_number` and `params.token` (its claim token); Izuma creates one; Blynk creates one from a template (`type`). Disruptive Technologies and iottly answer 501.',
@@ -51,7 +51,7 @@ export class DevicesController {
   }
 
   @Get(':device_id')
-  @V1Operation({ operationId: 'getDevice', summary: 'Get a device', description: 'One device by its unified id, with tags and online state filled in.', scope: 'read' })
+  @V1Operation({ operationId: 'getDevice', capability: 'devices.get', summary: 'Get a device', description: 'One device by its unified id, with tags and online state filled in.', scope: 'read' })
   @DeviceIdParam()
   @ApiIncludeNative()
   @ApiOkResponse({ description: 'The device.', type: DeviceDto })
@@ -66,7 +66,7 @@ export class DevicesController {
 
   @Patch(':device_id')
   @V1Operation({
-    operationId: 'updateDevice',
+    operationId: 'updateDevice', capability: 'devices.update',
     summary: 'Update a device',
     description: 'Renames a device, merges labels (a label set to null is removed) and replaces its tags. Parts a provider cannot store answer 501.',
     scope: 'write',
@@ -80,7 +80,7 @@ export class DevicesController {
 
   @Delete(':device_id')
   @HttpCode(204)
-  @V1Operation({ operationId: 'deleteDevice', summary: 'Delete a device', description: 'Removes the device from its vendor account (501 where the vendor does not allow it).', scope: 'write', errors: [501] })
+  @V1Operation({ operationId: 'deleteDevice', capability: 'devices.delete', summary: 'Delete a device', description: 'Removes the device from its vendor account (501 where the vendor does not allow it).', scope: 'write', errors: [501] })
   @DeviceIdParam()
   @ApiNoContentResponse({ description: 'Deleted.' })
   async deleteDevice(@CurrentClient() client: ClientConfig, @Param('device_id') deviceId: string, @Ctx() ctx: CallContext): Promise<void> {
@@ -88,7 +88,7 @@ export class DevicesController {
   }
 
   @Get(':device_id/status')
-  @V1Operation({ operationId: 'getDeviceStatus', summary: 'Get device status', description: 'Whether the device is online, when it was last seen, and vendor facts such as signal and battery.', scope: 'read' })
+  @V1Operation({ operationId: 'getDeviceStatus', capability: 'devices.status', summary: 'Get device status', description: 'Whether the device is online, when it was last seen, and vendor facts such as signal and battery.', scope: 'read' })
   @DeviceIdParam()
   @ApiIncludeNative()
   @ApiOkResponse({ description: 'The device status.', type: DeviceStatusDto })
@@ -104,7 +104,7 @@ export class DevicesController {
   @Post(':device_id/transfer')
   @HttpCode(200)
   @V1Operation({
-    operationId: 'transferDevice',
+    operationId: 'transferDevice', capability: 'devices.transfer',
     summary: 'Transfer a device',
     description: 'Moves a device into another project of the same connection (Disruptive Technologies, Blynk organizations) or to another owner (Blynk). Other providers answer 501.',
     scope: 'write',

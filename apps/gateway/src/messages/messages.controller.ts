@@ -31,7 +31,7 @@ export class MessagesController {
 
   @Get()
   @V1Operation({
-    operationId: 'listDeviceMessages',
+    operationId: 'listDeviceMessages', capability: 'messages.list',
     summary: 'List device messages',
     description:
       'The messages of a device (HARDWARIO messages, Disruptive Technologies events, iottly messages, Izuma device events, Blynk timeline events), newest first by default. No time window applies unless `created_at__gte`/`created_at__lte` say so.',

@@ -65,7 +65,7 @@ export class PassthroughController {
 
   @All('*')
   @V1Operation({
-    operationId: 'passthrough',
+    operationId: 'passthrough', capability: 'passthrough',
     summary: 'Call the vendor API directly',
     description:
       "Sends `{path}` with the query string and JSON body to the connection's vendor base URL, with the connection's credentials added, and answers the vendor's status and body unchanged. Of the vendor's response headers, those describing the body (`Content-Type`, `Content-Encoding`, `Content-Language`, `ETag`, `Last-Modified`) are passed as they are and every other one as `Vendor-<name>` (e.g. `Vendor-Location`, `Vendor-X-RateLimit-Remaining`), so devicegate's own `X-Request-ID`, `X-RateLimit-*`, CORS and `Location` headers are always devicegate's; credential and hop-by-hop headers are dropped. The vendor's failures do not count towards the connection's circuit, and a GET the vendor answers 501 is not retried. Reaches every vendor operation, including those with no unified form (iottly licenses, Blynk metafields, DT data connectors, Izuma device groups …). The path can never leave the base URL: absolute URLs, `//host`, `.`/`..` segments and encoded forms of them answer 400 `validation_error`. Works with GET, POST, PUT, PATCH and DELETE.",

@@ -16,7 +16,7 @@ export class ProjectsController {
 
   @Get()
   @V1Operation({
-    operationId: 'listProjects',
+    operationId: 'listProjects', capability: 'projects.list',
     summary: 'List projects',
     description:
       'The projects of every connection this key may reach: the HARDWARIO space, each Disruptive Technologies project, the iottly project, the Izuma account, the Blynk organization. Ordered by connection id, then by the vendor\'s own order.',
@@ -29,7 +29,7 @@ export class ProjectsController {
   }
 
   @Get(':project_id')
-  @V1Operation({ operationId: 'getProject', summary: 'Get a project', description: 'One project by its unified id.', scope: 'read' })
+  @V1Operation({ operationId: 'getProject', capability: 'projects.get', summary: 'Get a project', description: 'One project by its unified id.', scope: 'read' })
   @ApiIdParam('project_id', 'Unified project id `<connection_id>:<native id>`.', 'sandbox-hardwario:018e08bc-a806-7e52-a5e8-be5b5ff6c1b3')
   @ApiOkResponse({ description: 'The project.', type: ProjectDto })
   getProject(@CurrentClient() client: ClientConfig, @Param('project_id') projectId: string, @Ctx() ctx: CallContext) {
