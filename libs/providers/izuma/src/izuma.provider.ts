@@ -32,14 +32,13 @@ import {
   echoReadings,
   mapEvent,
   mapLabels,
-  mapQueuedCommand,
   mergeLabels,
   PROVIDER,
   toCreateBody,
-  toDeviceRequest,
   type MapContext,
 } from './izuma.mapper.js';
 import type { IzDevice, IzDeviceUpdate } from './izuma.types.js';
+import { mapQueuedCommand, toDeviceRequest } from './izuma.commands.js';
 import { devicePushDown, eventPushDown } from './izuma.push-down.js';
 
 /** A cursor is the vendor's own `after`: the id of the last item of the previous page. */
