@@ -41,9 +41,24 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
   });
 
   it('makes 50 identical concurrent reads one vendor call, counted on the vendor', async () => {
-    emulator.setLatency(300);
+    // The vendor's answer waits until all 50 requests are in the gateway (it runs in this process, so once the
+    // server has seen them and a timer turn has passed, each has reached its vendor read): however slow the
+    // machine, they all overlap the one call in flight.
+    const release = emulator.hold();
+    const server = gw.app.getHttpServer();
+    let arrived = 0;
+    const arrive = () => (arrived += 1);
+    server.on('request', arrive);
     const path = `/v1/devices/hw:${emulator.demoDeviceIds()[0]}`;
-    const answers = await Promise.all(Array.from({ length: 50 }, () => request(gw.url).get(path).set(AUTH)));
+    const pending = Promise.all(Array.from({ length: 50 }, () => request(gw.url).get(path).set(AUTH).then((res) => res)));
+    try {
+      await until(() => arrived >= 50 && devicePaths().length >= 1, 'the 50 requests at the gateway and its vendor call');
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      server.off('request', arrive);
+      release();
+    }
+    const answers = await pending;
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(devicePaths()).toHaveLength(1);

@@ -70,6 +70,11 @@ export interface EmulatorServer {
   clearFaults(): void;
   setLatency(ms: number): void;
   /**
+   * Holds every vendor answer (after the latency) until the returned function is called, so a test can line
+   * callers up behind a call in flight however slow the machine is, instead of racing a latency timer.
+   */
+  hold(): () => void;
+  /**
    * Cuts every open event stream and WebSocket as a network failure would (no last chunk, no close frame),
    * so tests can check how clients recover. Also `DELETE /_emulator/streams`. Returns how many were cut.
    */
@@ -123,6 +128,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
   const { router, name } = options;
   const recordLimit = options.recordLimit ?? 5000;
   let latency = options.latencyMs ?? 0;
+  let held: { until: Promise<void>; release: () => void } | undefined;
   let count = 0;
   /** Requests answered 429 (the vendor's own rate limit), for benchmarks that must show none. */
   let rateLimited = 0;
@@ -262,6 +268,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       recorded.push(record);
       if (recorded.length > recordLimit) recorded.splice(0, recorded.length - recordLimit);
       if (latency > 0) await delay(latency);
+      if (held) await held.until;
       const answer = async (): Promise<EmulatorResponse> => {
         const found = router.match(request.method, request.path);
         if (!found.handler) {
@@ -328,10 +335,20 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
     setLatency: (ms) => {
       latency = ms;
     },
+    hold: () => {
+      let release = () => {};
+      const gate = { until: new Promise<void>((resolve) => (release = resolve)), release: () => release() };
+      held = gate;
+      return () => {
+        if (held === gate) held = undefined;
+        gate.release();
+      };
+    },
     dropStreams,
     openStreams: () => streams.size,
     close: () =>
       new Promise<void>((resolve) => {
+        held?.release();
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
