@@ -1,6 +1,12 @@
-import { livePayload, PushSender, SeededRandom, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
+import { closingWith, composeRouter, listenOptions, livePayload, runningClock, seedCount, SeededRandom, startEmulatorServer, startLive, Webhook, type EmulatorOptions, type EmulatorServer, type PushControls, type PushTarget } from '@devicegate/emulators/kit';
+import { hardwarioAuthRoutes } from './hardwario.auth.routes.js';
+import { hardwarioConnectorRoutes } from './hardwario.connectors.routes.js';
+import { hardwarioDeviceRoutes } from './hardwario.devices.routes.js';
 import { routeNotFound } from './hardwario.errors.js';
-import { buildRouter, type CloudContext } from './hardwario.routes.js';
+import { hardwarioMessageRoutes } from './hardwario.messages.routes.js';
+import type { CloudContext } from './hardwario.routes.js';
+import { hardwarioSpaceRoutes } from './hardwario.spaces.routes.js';
+import { hardwarioTagRoutes } from './hardwario.tags.routes.js';
 import { DEMO_DEVICE_COUNT, SANDBOX_SPACE, seedStore } from './hardwario.seed.js';
 import { HardwarioStore, messageBody, type MessageRecord } from './hardwario.store.js';
 import type { HardwarioConnector, HardwarioDevice, HardwarioJobDevice, HardwarioMessage, HardwarioSpace, MessageType } from './hardwario.types.js';
@@ -17,19 +23,8 @@ export const HARDWARIO_SANDBOX_CREDENTIALS = {
 
 export type HardwarioCredentials = typeof HARDWARIO_SANDBOX_CREDENTIALS;
 
-export interface HardwarioEmulatorOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  latencyMs?: number;
-  /** Epoch ms the seeded week of messages ends at; the emulator's clock runs on from it. Default `Date.now()`. */
-  now?: number;
-  /** Devices to seed (default the 14 demo devices); devices beyond the demo set carry no messages. */
-  deviceCount?: number;
-  /** When set, a demo device sends an uplink every this many ms (devices take turns); default off. */
-  liveEveryMs?: number;
-}
+/** `now` ends the seeded week of messages; `deviceCount` defaults to the 14 demo devices; live devices send uplinks. */
+export type HardwarioEmulatorOptions = EmulatorOptions;
 
 /** What `onMessage` listeners get for every new uplink or downlink: the shape of a connector `job`, plus the connectors that would fire. */
 export interface HardwarioMessageEvent {
@@ -47,7 +42,7 @@ export interface AddUplinkOptions {
   at?: number;
 }
 
-export interface HardwarioEmulator extends EmulatorServer {
+export interface HardwarioEmulator extends EmulatorServer, PushControls {
   readonly credentials: HardwarioCredentials;
   /** The root the vendor paths hang off (`/v2/...`); the same as `url`. */
   readonly baseUrl: string;
@@ -67,20 +62,14 @@ export interface HardwarioEmulator extends EmulatorServer {
   messagesOf(deviceId: string): HardwarioMessage[];
   /** Subscribes to new messages (the hook for connector delivery); returns the unsubscribe function. */
   onMessage(listener: (event: HardwarioMessageEvent) => void): () => void;
-  /**
-   * Delivers every new message of the space to `url`, as a connector whose transformation posts the job
-   * the reference recommends (`{"message", "device", "connector"}`) with the given headers (e.g. the
-   * receiver's `Authorization`). `null` stops it.
-   */
-  setPushTarget(target: HardwarioPushTarget | null): void;
-  /** Resolves when every push so far has been answered (or given up). */
-  pushesSettled(): Promise<void>;
 }
 
-export interface HardwarioPushTarget {
-  url: string;
-  headers?: Record<string, string>;
-}
+/**
+ * The push target stands for a connector that delivers every new message of the space: its transformation
+ * posts the job the reference recommends (`{"message", "device", "connector"}`) with the target's headers
+ * (e.g. the receiver's `Authorization`).
+ */
+export type HardwarioPushTarget = PushTarget;
 
 /** The connector the push target stands for, as `job.connector` names it. */
 export const PUSH_CONNECTOR_ID = '018f0000-0000-7000-8000-00000000c0de';
@@ -96,10 +85,9 @@ function decodeBody(body: string): unknown {
 
 export async function startHardwarioEmulator(options: HardwarioEmulatorOptions = {}): Promise<HardwarioEmulator> {
   const anchor = options.now ?? Date.now();
-  const startedAt = Date.now();
-  const now = () => anchor + (Date.now() - startedAt);
+  const now = runningClock(anchor);
   const store = new HardwarioStore({ ...SANDBOX_SPACE });
-  seedStore(store, { now: anchor, deviceCount: Math.max(0, Math.floor(options.deviceCount ?? DEMO_DEVICE_COUNT)) });
+  seedStore(store, { now: anchor, deviceCount: seedCount(options.deviceCount, DEMO_DEVICE_COUNT) });
   const demoIds = store
     .allDevicesById()
     .slice(0, Math.min(DEMO_DEVICE_COUNT, store.devices.size))
@@ -116,11 +104,9 @@ export async function startHardwarioEmulator(options: HardwarioEmulatorOptions =
   };
 
   const server = await startEmulatorServer({
+    ...listenOptions(options),
     name: 'hardwario',
-    router: buildRouter(ctx),
-    port: options.port ?? 0,
-    host: options.host ?? '127.0.0.1',
-    latencyMs: options.latencyMs,
+    router: composeRouter(ctx, hardwarioAuthRoutes, hardwarioSpaceRoutes, hardwarioDeviceRoutes, hardwarioMessageRoutes, hardwarioTagRoutes, hardwarioConnectorRoutes),
     notFound: routeNotFound,
   });
 
@@ -168,48 +154,33 @@ export async function startHardwarioEmulator(options: HardwarioEmulatorOptions =
     return store.renderMessage(message);
   };
 
-  const sender = new PushSender();
-  let pushTarget: HardwarioPushTarget | null = null;
+  const webhook = new Webhook();
   store.onMessage((m) => {
-    if (!pushTarget) return;
-    const event = toEvent(m);
+    const event = webhook.active ? toEvent(m) : undefined;
     if (!event) return;
     const { message } = event;
-    const job = {
+    webhook.post({
       message: { id: message.id, type: message.type, direction: message.direction, created_at: message.created_at, body: event.body },
       device: event.device,
       connector: { id: PUSH_CONNECTOR_ID },
-    };
-    sender.send({ method: 'POST', url: pushTarget.url, headers: { 'content-type': 'application/json', ...(pushTarget.headers ?? {}) }, body: JSON.stringify(job) });
+    });
   });
 
   // Live: the demo devices with data take turns reporting again: their seeded payload with temperatures that
   // drift and batteries that drain, timed now.
-  const reporters = !options.liveEveryMs ? [] : demoIds.filter((id) => store.messagesOf(id).some((m) => m.direction === 'up' && m.type === 'data'));
-  const seeded = new Map<string, { body: unknown; ms: number }>();
-  const ticker = options.liveEveryMs && reporters.length
-    ? startTicker(options.liveEveryMs, (tick) => {
-        const id = reporters[tick % reporters.length];
-        if (!seeded.has(id)) {
-          const latest = store.messagesOf(id).findLast((m) => m.direction === 'up' && m.type === 'data');
-          if (latest) seeded.set(id, { body: decodeBody(messageBody(latest)), ms: latest.ms });
-        }
-        const seed = seeded.get(id);
-        if (seed) addUplink(id, livePayload(seed.body, Math.floor(tick / reporters.length) + 1, Math.round((now() - seed.ms) / 1000)));
-      })
-    : undefined;
+  const ticker = startLive(
+    options.liveEveryMs,
+    () => demoIds.filter((id) => store.messagesOf(id).some((m) => m.direction === 'up' && m.type === 'data')),
+    (id) => {
+      const latest = store.messagesOf(id).findLast((m) => m.direction === 'up' && m.type === 'data');
+      return latest && { body: decodeBody(messageBody(latest)), ms: latest.ms };
+    },
+    (id, seed, { round }) => addUplink(id, livePayload(seed.body, round, Math.round((now() - seed.ms) / 1000))),
+  );
 
   return {
-    ...server,
-    close: async () => {
-      ticker?.close();
-      sender.close();
-      await server.close();
-    },
-    setPushTarget: (target) => {
-      pushTarget = target;
-    },
-    pushesSettled: () => sender.idle(),
+    ...closingWith(server, ticker, webhook),
+    ...webhook.controls(),
     credentials: HARDWARIO_SANDBOX_CREDENTIALS,
     baseUrl: server.url,
     spaceId: store.space.id,
