@@ -1,7 +1,13 @@
-import { PushSender, startEmulatorServer, startTicker, type EmulatorServer } from '@devicegate/emulators/kit';
+import { closingWith, composeRouter, drift, listenOptions, PushSender, seedCount, startEmulatorServer, startLive, type EmulatorOptions, type EmulatorServer, type PushControls, type PushTarget } from '@devicegate/emulators/kit';
 import { RateLimiter, TokenService, type RateLimit } from './disruptive.auth.js';
+import { disruptiveDataConnectorRoutes } from './disruptive.dataconnectors.routes.js';
+import { disruptiveDeviceRoutes } from './disruptive.devices.routes.js';
+import { disruptiveEmulatorApiRoutes } from './disruptive.emulator-api.routes.js';
+import { disruptiveOAuthRoutes } from './disruptive.oauth.routes.js';
+import { disruptiveOrganizationRoutes } from './disruptive.organizations.routes.js';
+import { disruptiveProjectRoutes } from './disruptive.projects.routes.js';
 import type { DtDataConnector, DtDevice, DtEvent, DtRole } from './disruptive.types.js';
-import { buildRouter, dtError } from './disruptive.routes.js';
+import { disruptiveRoutes, dtError } from './disruptive.routes.js';
 import { DEMO_DEVICE_COUNT, DISRUPTIVE_SANDBOX_CREDENTIALS, seedStore } from './disruptive.seed.js';
 import { AsymmetricSigner, signPush } from './disruptive.push.js';
 import { DisruptiveStore, type DataConnectorPush, type EmittedEvent } from './disruptive.store.js';
@@ -17,16 +23,11 @@ export type * from './disruptive.types.js';
 /** The vendor's documented limit: 25 requests per 5 seconds. */
 export const DISRUPTIVE_DEFAULT_RATE_LIMIT: RateLimit = { requests: 25, windowMs: 5_000 };
 
-export interface DisruptiveEmulatorOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  latencyMs?: number;
-  /** Epoch ms the seeded week of events ends at (a few minutes before it); default `Date.now()`. */
-  now?: number;
-  /** Devices to seed: the first 16 are the demo set (default 16), more get only their latest state. */
-  deviceCount?: number;
+/**
+ * `now` ends the seeded week of events (a few minutes before it); of `deviceCount` devices the first 16 are the
+ * demo set (the default), more get only their latest state; live temperature sensors publish temperature events.
+ */
+export interface DisruptiveEmulatorOptions extends EmulatorOptions {
   /** Access-token lifetime in seconds (default 3600, as DT). */
   tokenTtlSeconds?: number;
   /** Requests per window per key (default 25 per 5 s, as DT); `false` switches limiting off. */
@@ -40,8 +41,6 @@ export interface DisruptiveEmulatorOptions {
    * (`listed`, default) or answers 400 (`rejected`). DT does not document which.
    */
   olderHistoryStart?: 'listed' | 'rejected';
-  /** When set, a temperature sensor publishes a temperature event every this many ms (sensors take turns); default off. */
-  liveEveryMs?: number;
   /**
    * A long history for load tests: this many temperature events, evenly over the week before `now`, on the
    * last seeded device (give `deviceCount` above the demo set, whose devices have their own histories).
@@ -58,7 +57,7 @@ export interface DisruptiveCredentials {
   readonly projectIds: readonly string[];
 }
 
-export interface DisruptiveEmulator extends EmulatorServer {
+export interface DisruptiveEmulator extends EmulatorServer, PushControls<DisruptivePushTarget> {
   /** REST API root a client uses in place of `https://api.disruptive-technologies.com/v2`. */
   readonly baseUrl: string;
   /** Emulator API root in place of `https://emulator.disruptive-technologies.com/v2`. */
@@ -101,8 +100,6 @@ export interface DisruptiveEmulator extends EmulatorServer {
    * created through the REST API are only reported to `onDataConnectorPush`). `null` deletes them again.
    */
   setPushTarget(target: DisruptivePushTarget | null): void;
-  /** Resolves when every push so far has been answered (or given up). */
-  pushesSettled(): Promise<void>;
   /**
    * Ends every open `:stream` with an in-stream error `{"error":{"code","message"}}` (HTTP status 200, as
    * DT does); returns how many. `dropStreams()` instead cuts them as a network failure would.
@@ -110,17 +107,16 @@ export interface DisruptiveEmulator extends EmulatorServer {
   failStreams(code: number, message: string): number;
 }
 
-export interface DisruptivePushTarget {
-  url: string;
+export interface DisruptivePushTarget extends PushTarget {
   signatureSecret?: string;
-  headers?: Record<string, string>;
 }
 
 /** Starts a local Disruptive Technologies cloud: REST API v2, Emulator API and OAuth2 token endpoint. */
 export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions = {}): Promise<DisruptiveEmulator> {
+  const deviceCount = seedCount(options.deviceCount, DEMO_DEVICE_COUNT);
   const store = new DisruptiveStore(options.now ?? Date.now());
-  seedStore(store, { now: options.now ?? Date.now(), deviceCount: options.deviceCount ?? DEMO_DEVICE_COUNT });
-  if (options.historyEvents && (options.deviceCount ?? DEMO_DEVICE_COUNT) > DEMO_DEVICE_COUNT) {
+  seedStore(store, { now: options.now ?? Date.now(), deviceCount });
+  if (options.historyEvents && deviceCount > DEMO_DEVICE_COUNT) {
     const record = [...store.devices.values()].at(-1)!;
     const endUs = ((options.now ?? Date.now()) - 60_000) * 1000;
     const stepUs = Math.floor((7 * 86_400_000_000) / options.historyEvents);
@@ -149,14 +145,13 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
   const rateLimit = options.rateLimit === undefined ? DISRUPTIVE_DEFAULT_RATE_LIMIT : options.rateLimit;
   const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined;
   const streams = new EventStreams(store, (authorization) => tokens.authenticate(authorization) !== undefined);
-  const router = buildRouter({ store, tokens, limiter, role: options.role ?? 'roles/organization.admin', olderHistoryStart: options.olderHistoryStart ?? 'listed', streams });
+  const routes = disruptiveRoutes({ store, tokens, limiter, role: options.role ?? 'roles/organization.admin', olderHistoryStart: options.olderHistoryStart ?? 'listed', streams });
+  const router = composeRouter(routes, disruptiveOAuthRoutes, disruptiveOrganizationRoutes, disruptiveProjectRoutes, disruptiveDeviceRoutes, disruptiveDataConnectorRoutes, disruptiveEmulatorApiRoutes);
 
   const server = await startEmulatorServer({
+    ...listenOptions(options),
     name: 'disruptive',
     router,
-    port: options.port,
-    host: options.host,
-    latencyMs: options.latencyMs,
     notFound: () => dtError(404),
     methodNotAllowed: () => dtError(405),
   });
@@ -208,28 +203,17 @@ export async function startDisruptiveEmulator(options: DisruptiveEmulatorOptions
     }
   };
 
-  // Live: the temperature sensors take turns publishing their temperature, as a new event.
-  const base = new Map<(typeof sensors)[number], number>();
-  const sensors = !options.liveEveryMs ? [] : [...store.devices.values()].filter((d) => d.type === 'temperature' && d.reported.temperature);
-  const ticker =
-    options.liveEveryMs && sensors.length
-      ? startTicker(options.liveEveryMs, (tick) => {
-          const sensor = sensors[tick % sensors.length];
-          // The temperature drifts a few tenths around the seeded one, the same at every start.
-          const seeded = base.get(sensor) ?? (sensor.reported.temperature as { value: number }).value;
-          base.set(sensor, seeded);
-          const value = Math.round((seeded + 0.4 * Math.sin(tick / sensors.length / 6 + sensors.indexOf(sensor))) * 100) / 100;
-          store.publish(sensor, { temperature: { value } });
-        })
-      : undefined;
+  // Live: the temperature sensors take turns publishing their temperature, as a new event, drifting a few
+  // tenths around the seeded one.
+  const ticker = startLive(
+    options.liveEveryMs,
+    () => [...store.devices.values()].filter((d) => d.type === 'temperature' && d.reported.temperature),
+    (sensor) => (sensor.reported.temperature as { value: number }).value,
+    (sensor, seeded, { phase }) => store.publish(sensor, { temperature: { value: drift(seeded, phase) } }),
+  );
 
   return {
-    ...server,
-    close: async () => {
-      ticker?.close();
-      sender.close();
-      await server.close();
-    },
+    ...closingWith(server, ticker, sender),
     setPushTarget,
     pushesSettled: () => sender.idle(),
     failStreams: (code, message) => streams.fail(code, message),
