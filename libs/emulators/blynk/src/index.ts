@@ -1,6 +1,12 @@
-import { startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
+import { composeRouter, listenOptions, seedCount, startEmulatorServer, type EmulatorOptions, type EmulatorServer } from '@devicegate/emulators/kit';
 import { RateLimiter, TokenIssuer, type OAuthClient } from './blynk.auth.js';
-import { blynkError, buildRouter } from './blynk.routes.js';
+import { blynkDataStreamRoutes } from './blynk.datastreams.routes.js';
+import { blynkDeviceRoutes } from './blynk.device.routes.js';
+import { blynkListRoutes } from './blynk.lists.routes.js';
+import { blynkOAuthRoutes } from './blynk.oauth.routes.js';
+import { blynkOwnershipRoutes } from './blynk.ownership.routes.js';
+import { blynkError, blynkRoutes } from './blynk.routes.js';
+import { blynkTemplateRoutes } from './blynk.templates.routes.js';
 import { DEMO_DEVICE_COUNT, FOREIGN_DEVICE_ID, FOREIGN_ORG_ID, ORG_ID, SUB_ORG_ID } from './blynk.seed.js';
 import { BlynkStore, type DeviceFullJson } from './blynk.store.js';
 import type { BlynkTimelineEvent } from './blynk.types.js';
@@ -24,16 +30,8 @@ export const BLYNK_SANDBOX_CREDENTIALS = {
 
 export type BlynkSandboxCredentials = typeof BLYNK_SANDBOX_CREDENTIALS;
 
-export interface BlynkEmulatorOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  latencyMs?: number;
-  /** Epoch ms that seeded timestamps are relative to; default `Date.now()`. */
-  now?: number;
-  /** Devices to seed; default the 15 demo devices. Devices past the demo set have no history. */
-  deviceCount?: number;
+/** Seeded timestamps are relative to `now`; `deviceCount` defaults to the 15 demo devices. Blynk has no push to make live. */
+export interface BlynkEmulatorOptions extends Omit<EmulatorOptions, 'liveEveryMs'> {
   /** Access token lifetime; default 86,400 s as Blynk documents. */
   tokenTtlSeconds?: number;
   /** Requests per minute per organization before 429; default 10,000, `false` switches the limit off. */
@@ -83,7 +81,7 @@ const DEFAULT_RATE_LIMIT = 10_000;
 /** Starts a local Blynk.Cloud Platform API (Devices, OAuth2 token endpoint) seeded with demo data. */
 export async function startBlynkEmulator(options: BlynkEmulatorOptions = {}): Promise<BlynkEmulator> {
   const now = options.now ?? Date.now();
-  const deviceCount = Math.max(1, Math.floor(options.deviceCount ?? DEMO_DEVICE_COUNT));
+  const deviceCount = seedCount(options.deviceCount, DEMO_DEVICE_COUNT, 1);
   const store = new BlynkStore(now, deviceCount);
   const clients: OAuthClient[] = [
     { clientId: BLYNK_SANDBOX_CREDENTIALS.clientId, clientSecret: BLYNK_SANDBOX_CREDENTIALS.clientSecret, orgId: ORG_ID, platformApiScope: true },
@@ -94,14 +92,13 @@ export async function startBlynkEmulator(options: BlynkEmulatorOptions = {}): Pr
   let tokenRequests = 0;
   const clock = () => Date.now();
   const refusedTokenStatus = options.refusedTokenStatus ?? 401;
-  const router = buildRouter({ store, tokens, limiter, clock, refusedTokenStatus, onTokenRequest: () => (tokenRequests += 1) });
+  const routes = blynkRoutes({ store, tokens, limiter, clock, refusedTokenStatus, onTokenRequest: () => (tokenRequests += 1) });
+  const router = composeRouter(routes, blynkOAuthRoutes, blynkListRoutes, blynkDeviceRoutes, blynkTemplateRoutes, blynkOwnershipRoutes, blynkDataStreamRoutes);
 
   const server = await startEmulatorServer({
+    ...listenOptions(options),
     name: 'blynk',
     router,
-    port: options.port ?? 0,
-    host: options.host ?? '127.0.0.1',
-    latencyMs: options.latencyMs,
     // Not documented; the service's own error shape is the most plausible answer for unknown routes.
     notFound: () => blynkError(404, 'Not found.'),
     methodNotAllowed: (req) => blynkError(405, `Method ${req.method} is not allowed for this path.`),
