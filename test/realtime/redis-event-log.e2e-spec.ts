@@ -122,4 +122,20 @@ describeWith('redis-server')('RedisEventLog', () => {
     expect(await a.prune(100_000)).toEqual({ events: 1, deliveries: 0 });
     expect((await a.append([message('next')], 'hw', 200_000))[0].seq).toBe(4);
   });
+
+  it("reads one device's events newest first below a sequence, and forgets the pruned ones", async () => {
+    const a = open();
+    const of = (device: string, id: string): Message => ({ ...message(id), device_id: device });
+    await a.append([of('hw:d1', 'x1'), of('hw:d2', 'y1'), of('hw:d1', 'x2')], 'hw', 1_000);
+    await a.append([of('hw:d1', 'x3'), of('hw:d1', 'x2')], 'hw', 9_000);
+    const ids = async (before: number, limit: number) => (await a.deviceEvents('hw:d1', before, limit)).map((e) => [e.seq, e.id]);
+    expect(await ids(Number.MAX_SAFE_INTEGER, 10)).toEqual([[4, 'hw:x3'], [3, 'hw:x2'], [1, 'hw:x1']]);
+    expect(await ids(4, 1)).toEqual([[3, 'hw:x2']]);
+    expect((await a.deviceEvents('hw:d2', Number.MAX_SAFE_INTEGER, 10)).map((e) => e.message.data)).toEqual([{ n: 'y1' }]);
+    expect(await a.deviceEvents('hw:none', Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+    await a.prune(5_000);
+    expect(await ids(Number.MAX_SAFE_INTEGER, 10)).toEqual([[4, 'hw:x3']]);
+    expect(await clients[0].zrange('dg:events:device:hw:d1', '0', '-1')).toEqual(['4']);
+    expect(await clients[0].exists('dg:events:device:hw:d2')).toBe(0);
+  });
 });

@@ -1,7 +1,7 @@
 import { Controller, Get, Injectable, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { CallContext } from '@devicegate/core';
-import { ListingEngine, READING_FIELDS, parseListArgs, type ListArgs } from '@devicegate/listing';
+import { ListingEngine, READING_FIELDS, parseListArgs, readingsOfPushes, type ListArgs, type PushHistory } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiListQuery, V1Operation } from '../common/api.decorators.js';
@@ -9,6 +9,7 @@ import { listBody } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
 import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
 import { ApiSandboxDeviceParam } from '../devices/sandbox-examples.js';
+import { EventLog } from '../realtime/event-log.js';
 import { ReadingListDto } from './reading.dto.js';
 
 @Injectable()
@@ -16,10 +17,18 @@ export class ReadingsService {
   constructor(
     private readonly listing: ListingEngine,
     private readonly registry: ConnectionRegistry,
+    private readonly events: EventLog,
   ) {}
 
   async list(client: ClientConfig, deviceId: string, args: ListArgs, ctx: CallContext) {
-    const segments = this.registry.deviceList(client, deviceId, 'readings');
+    let segments = this.registry.deviceList(client, deviceId, 'readings');
+    const live = this.registry.locate(client, deviceId);
+    // A vendor that keeps only current values but pushes them: the pushes devicegate recorded are the history.
+    if (live.config.push && live.adapter.readings) {
+      const history: PushHistory = async (before, limit) =>
+        (await this.events.deviceEvents(deviceId, before, limit)).map((event) => ({ seq: event.seq, receivedAt: event.receivedAt, readings: event.message.readings ?? [] }));
+      segments = segments.map((segment) => ({ ...segment, source: readingsOfPushes(history, segment.source) }));
+    }
     const page = await this.listing.list({ kind: `readings:${deviceId}`, reach: reachOf(client), segments, args, fields: READING_FIELDS }, ctx);
     return listBody(page, args);
   }
@@ -35,7 +44,10 @@ export class ReadingsController {
     operationId: 'listDeviceReadings',
     summary: 'List device readings',
     description:
-      'The measured values of a device, one shape for every vendor, newest first by default: the values carried by its messages (HARDWARIO and iottly payload leaves, Disruptive Technologies event values and samples, Izuma resource values), read with the same vendor calls as `listDeviceMessages` and paged the same way; Blynk keeps no value history its API can read, so a Blynk device lists its current datastream values. Readings are ordered as their messages (by `created_at`), then in the vendor\'s field order; `at` is when a value was measured, which may be a little before its message arrived. `at__gte` is answered from messages received at most 10 minutes before it, so a device clock running further ahead than that can hide a reading.',
+      'The measured values of a device, one shape for every vendor, newest first by default: the values carried by its messages (HARDWARIO and iottly payload leaves, Disruptive Technologies event values and samples), read with the same vendor calls as `listDeviceMessages` and paged the same way. ' +
+      '**Izuma** keeps no history of resource values: where the connection takes pushes (`push`, in push or pull mode), an Izuma device lists the resource notifications devicegate received and recorded in its event log, which keeps them for `server.event_retention_hours` (default 168, a week; with `server.redis_url` also at most about a million events of all devices), merged by time with the latest values Device Echo reports that are newer than every recorded one of their resource (one vendor call, on the first page). Before any notification is recorded, and on a connection without `push`, it lists Device Echo\'s latest values only. ' +
+      '**Blynk** pushes nothing to devicegate and its data export allows 10 reads per device per day, so a Blynk device lists its current datastream values only, one per datastream. ' +
+      'Readings are ordered as their messages (by `created_at`; recorded notifications as devicegate received them), then in the vendor\'s field order; `at` is when a value was measured, which may be a little before its message arrived. `at__gte` is answered from messages received at most 10 minutes before it, so a device clock running further ahead than that can hide a reading.',
     scope: 'read',
   })
   @ApiSandboxDeviceParam()

@@ -108,6 +108,12 @@ export abstract class EventLog {
 
   abstract position(): Promise<LogPosition>;
 
+  /**
+   * The events of one device (unified id) with a sequence below `beforeSeq`, newest first: what its vendor
+   * pushed, as long as the log keeps it (the readings history of a vendor that keeps none).
+   */
+  abstract deviceEvents(deviceId: string, beforeSeq: number, limit: number): Promise<StoredEvent[]>;
+
   /** Stores the webhook unless its owner already has `maxPerOwner`; answers whether it was stored. */
   abstract createWebhook(webhook: StoredWebhook, maxPerOwner: number): Promise<boolean>;
   abstract webhook(id: string): Promise<StoredWebhook | undefined>;

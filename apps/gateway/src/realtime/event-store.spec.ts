@@ -90,6 +90,19 @@ describe('EventStore retention', () => {
     expect(store.append([message('next')], 'hw', 11_000)[0].seq).toBe(4);
     store.close();
   });
+
+  it("reads one device's events newest first below a sequence", () => {
+    const store = new EventStore(':memory:');
+    const of = (device: string, id: string): Message => ({ ...message(id), device_id: device });
+    store.append([of('hw:d1', 'x1'), of('hw:d2', 'y1'), of('hw:d1', 'x2'), of('hw:d1', 'x3')], 'hw', 1_000);
+    expect(store.deviceEvents('hw:d1', Number.MAX_SAFE_INTEGER, 10).map((e) => [e.seq, e.id])).toEqual([[4, 'hw:x3'], [3, 'hw:x2'], [1, 'hw:x1']]);
+    expect(store.deviceEvents('hw:d1', 4, 1).map((e) => e.id)).toEqual(['hw:x2']);
+    expect(store.deviceEvents('hw:none', 100, 10)).toEqual([]);
+    // The device's events are found through an index, not by reading every event.
+    const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT * FROM events WHERE json_extract(message, '$.device_id') = ? AND seq < ? ORDER BY seq DESC LIMIT ?").all('hw:d1', 5, 10) as Array<{ detail: string }>;
+    expect(plan.map((row) => row.detail).join(' ')).toContain('events_of_device');
+    store.close();
+  });
 });
 
 describe('webhook signatures and backoff', () => {

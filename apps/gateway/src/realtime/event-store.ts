@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS events (
   received_at INTEGER NOT NULL,
   message TEXT NOT NULL
 );
+-- A device's events, newest first, without a column of their own (databases of earlier versions get it too).
+CREATE INDEX IF NOT EXISTS events_of_device ON events (json_extract(message, '$.device_id'), seq);
 CREATE TABLE IF NOT EXISTS webhooks (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -241,6 +243,12 @@ export class EventStore {
   /** Events after `seq`, oldest first. */
   eventsAfter(seq: number, limit: number): StoredEvent[] {
     return (this.db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as EventRow[]).map(toEvent);
+  }
+
+  /** The events of one device below sequence `beforeSeq`, newest first. */
+  deviceEvents(deviceId: string, beforeSeq: number, limit: number): StoredEvent[] {
+    const rows = this.db.prepare("SELECT * FROM events WHERE json_extract(message, '$.device_id') = ? AND seq < ? ORDER BY seq DESC LIMIT ?").all(deviceId, beforeSeq, limit) as EventRow[];
+    return rows.map(toEvent);
   }
 
   event(id: string): StoredEvent | undefined {

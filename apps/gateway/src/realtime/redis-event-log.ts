@@ -21,7 +21,8 @@ import {
  * Keys. Events: `dg:events:log` is a stream whose entry ids are the sequence (`<seq>-0`, from the
  * counter `dg:events:seq`), so the sequence every instance shows is the stream's own order;
  * `dg:events:id:<event id>` remembers an accepted id for the retention (push de-duplication);
- * `dg:events:store` is the log's identity. Webhooks: one hash of them, a sorted set per owner (creation
+ * `dg:events:store` is the log's identity; `dg:events:device:<device id>` holds the sequences of one
+device's events (scored by sequence), for its readings history. Webhooks: one hash of them, a sorted set per owner (creation
  * order), and per delivery a hash and a list of attempts; `due` holds pending deliveries by when they
  * are due (a claimed one: by when its lease ends), `done` finished ones by when they ended.
  */
@@ -30,6 +31,7 @@ const K = {
   seq: 'dg:events:seq',
   log: 'dg:events:log',
   id: 'dg:events:id:',
+  device: 'dg:events:device:',
   hooks: 'dg:webhooks:hooks',
   hookSeq: 'dg:webhooks:seq',
   owner: 'dg:webhooks:owner:',
@@ -46,8 +48,8 @@ export const REDIS_MAX_EVENTS = 1_000_000;
 /**
  * Stores each new message as an event and, in the same script, a delivery for every webhook the caller
  * matched (still existing), so an event and its deliveries are written together or not at all.
- * ARGV: now, maxlen, id ttl (s), max pending, dropped error, n, then per message: id, event JSON,
- * k, k × (webhook id, delivery id). Answers each message's sequence, 0 for a repeat.
+ * ARGV: now, maxlen, id ttl (s), max pending, dropped error, n, then per message: id, device id, event
+ * JSON, k, k × (webhook id, delivery id). Answers each message's sequence, 0 for a repeat.
  */
 const APPEND = `
 local now = ARGV[1]
@@ -56,11 +58,13 @@ local maxPending = tonumber(ARGV[4])
 local out = {}
 local i = 7
 for m = 1, tonumber(ARGV[6]) do
-  local id, body, k = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  i = i + 3
+  local id, device, body, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
   if redis.call('SET', '${K.id}' .. id, '1', 'NX', 'EX', ARGV[3]) then
     local seq = redis.call('INCR', '${K.seq}')
     redis.call('XADD', '${K.log}', 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', body)
+    redis.call('ZADD', '${K.device}' .. device, seq, seq)
+    redis.call('EXPIRE', '${K.device}' .. device, ARGV[3])
     out[m] = seq
     for w = 1, k do
       local webhook, dlv = ARGV[i], ARGV[i + 1]
@@ -226,7 +230,7 @@ export class RedisEventLog extends EventLog {
       entries.push(entry);
       // The sequence is not known yet; no matcher looks at it.
       const wanting = webhooks.filter((webhook) => this.matcher(webhook, { seq: 0, ...entry }));
-      args.push(entry.id, JSON.stringify(entry), wanting.length, ...wanting.flatMap((webhook) => [webhook.id, newId('dlv')]));
+      args.push(entry.id, message.device_id, JSON.stringify(entry), wanting.length, ...wanting.flatMap((webhook) => [webhook.id, newId('dlv')]));
     }
     const seqs = (await this.redis.eval(APPEND, 0, ...args)) as number[];
     return entries.flatMap((entry, i) => (seqs[i] > 0 ? [{ seq: seqs[i], ...entry }] : []));
@@ -270,6 +274,26 @@ export class RedisEventLog extends EventLog {
   async eventsAfter(seq: number, limit: number): Promise<StoredEvent[]> {
     const items = await this.redis.xrange(K.log, `${seq + 1}-0`, '+', 'COUNT', limit);
     return items.map(([id, fields]) => toEvent(id, fields));
+  }
+
+  async deviceEvents(deviceId: string, beforeSeq: number, limit: number): Promise<StoredEvent[]> {
+    const key = K.device + deviceId;
+    const seqs = await this.redis.zrevrangebyscore(key, `(${beforeSeq}`, '-inf', 'LIMIT', 0, limit);
+    if (seqs.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const seq of seqs) pipeline.xrange(K.log, `${seq}-0`, `${seq}-0`);
+    const found = ((await pipeline.exec()) ?? []).map(([, items]) => (items as Array<[string, string[]]> | null)?.[0]);
+    const events: StoredEvent[] = [];
+    for (const [i, item] of found.entries()) {
+      if (item) {
+        events.push(toEvent(item[0], item[1]));
+        continue;
+      }
+      // The log trims from its oldest end: this event and every older one of the device are gone.
+      await this.redis.zremrangebyscore(key, '-inf', seqs[i]);
+      break;
+    }
+    return events;
   }
 
   async position(): Promise<LogPosition> {
@@ -383,6 +407,7 @@ export class RedisEventLog extends EventLog {
       else start = `${seqOf(items[items.length - 1][0]) + 1}-0`;
     }
     const events = await this.redis.xtrim(K.log, 'MINID', keepFrom ?? start);
+    await this.pruneDeviceIndexes();
     let deliveries = 0;
     let removed: number;
     do {
@@ -390,6 +415,21 @@ export class RedisEventLog extends EventLog {
       deliveries += removed;
     } while (removed === 500);
     return { events, deliveries };
+  }
+
+  /** Drops from every device's index the sequences the log no longer keeps (pruned, or trimmed past its length). */
+  private async pruneDeviceIndexes(): Promise<void> {
+    const oldest = (await this.redis.xrange(K.log, '-', '+', 'COUNT', 1))[0]?.[0];
+    const below = oldest === undefined ? '+inf' : `(${seqOf(oldest)}`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${K.device}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const pipeline = this.redis.pipeline();
+      for (const key of keys) pipeline.zremrangebyscore(key, '-inf', below);
+      await pipeline.exec();
+    } while (cursor !== '0');
   }
 
   async close(): Promise<void> {

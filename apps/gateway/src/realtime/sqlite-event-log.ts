@@ -37,6 +37,10 @@ export class SqliteEventLog extends EventLog {
     return this.store.eventsAfter(seq, limit);
   }
 
+  async deviceEvents(deviceId: string, beforeSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.store.deviceEvents(deviceId, beforeSeq, limit);
+  }
+
   async position(): Promise<LogPosition> {
     return { storeId: this.store.storeId, last: this.store.lastSeq(), oldest: this.store.oldestSeq() };
   }
