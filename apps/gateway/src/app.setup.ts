@@ -22,6 +22,9 @@ import { exceedsJsonDepth, MAX_JSON_DEPTH } from './common/json-depth.js';
 import { registerIdempotency } from './idempotency/idempotency.hooks.js';
 import type { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { GatewayMetrics } from './ops/metrics.js';
+import { serveDirectly } from './common/direct-routes.js';
+import { getDeviceRoute } from './devices/devices.controller.js';
+import { passthroughRoute } from './passthrough/passthrough.controller.js';
 import { AccessLog } from './ops/access-log.js';
 import { createLogger, PinoNestLogger, type Logger } from './ops/logger.js';
 
@@ -108,7 +111,9 @@ export function configureApp(app: NestFastifyApplication): void {
   registerAuthentication(fastify, app.get(ClientKeys), app.get<RateLimitStore>(RATE_LIMIT_STORE), metrics, failures);
   registerIdempotency(fastify, app.get<IdempotencyStore>(IDEMPOTENCY_STORE));
 
-  app.useGlobalFilters(new GatewayExceptionFilter(pathHasOtherMethod));
+  const filter = new GatewayExceptionFilter(pathHasOtherMethod);
+  app.useGlobalFilters(filter);
+  serveDirectly(app, [getDeviceRoute, passthroughRoute], filter);
 }
 
 const closing = new WeakSet<NestFastifyApplication>();

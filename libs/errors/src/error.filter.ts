@@ -27,8 +27,11 @@ export class GatewayExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+    this.respond(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /** What `catch` answers, for a handler that runs outside Nest's router. */
+  respond(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     sendError(exception, request, reply, (error) =>
       error.type === 'unrecognized_request' && this.pathHasOtherMethod(request.method, request.url) ? new GatewayError('method_not_supported') : error,
     );

@@ -1,11 +1,13 @@
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { CallContext } from '@devicegate/core';
+import { callContext } from '@devicegate/request-context';
 import { DEVICE_FIELDS, parseListArgs } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdempotencyKey, ApiIdParam, ApiIncludeNative, ApiListQuery, includesNative, V1Operation } from '../common/api.decorators.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { directRoute } from '../common/direct-routes.js';
 import { CreateDeviceDto, DeviceDto, DeviceListDto, DeviceStatusDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
 import { DevicesService } from './devices.service.js';
 import { ValidBody } from '../common/validation.js';
@@ -117,3 +119,13 @@ export class DevicesController {
     return this.devices.transfer(client, deviceId, body, ctx);
   }
 }
+
+/** getDevice is served outside Nest's router (common/direct-routes.ts): its parameters as its decorators give them. */
+export const getDeviceRoute = directRoute<DevicesController>({
+  controller: DevicesController,
+  method: 'getDevice',
+  url: '/v1/devices/:device_id',
+  httpMethod: 'GET',
+  call: (controller, client, request) =>
+    controller.getDevice(client, (request.params as { device_id: string }).device_id, (request.query ?? {}) as Record<string, string | string[] | undefined>, callContext(request)),
+});

@@ -2,12 +2,14 @@ import { All, Controller, Injectable, Param, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext } from '@devicegate/core';
+import { callContext } from '@devicegate/request-context';
 import { GatewayError } from '@devicegate/errors';
 import type { HttpRequest } from '@devicegate/http-client';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdParam, V1Operation } from '../common/api.decorators.js';
 import { Ctx } from '../common/request.decorators.js';
+import { directRoute } from '../common/direct-routes.js';
 import { ConnectionRegistry } from '../connections/connection-registry.js';
 import { safeVendorPath } from './passthrough-path.js';
 
@@ -86,3 +88,12 @@ export class PassthroughController {
     await this.service.forward(client, connectionId, request, reply, ctx);
   }
 }
+
+/** The passthrough is served outside Nest's router (common/direct-routes.ts): its parameters as its decorators give them. */
+export const passthroughRoute = directRoute<PassthroughController>({
+  controller: PassthroughController,
+  method: 'passthrough',
+  url: '/v1/connections/:connection_id/passthrough/*',
+  answersItself: true,
+  call: (controller, client, request, reply) => controller.passthrough(client, (request.params as { connection_id: string }).connection_id, request, reply, callContext(request)),
+});
