@@ -1,26 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { Message } from '@devicegate/core';
 import { EventLog } from '../../apps/gateway/src/realtime/event-log.js';
+import { eventMessage } from '../support/events.js';
 import { sha256hex, startGateway, type RunningGateway } from '../support/gateway-harness.js';
 import { openEventStream, waitFor, type SseClient } from './support.js';
 
 const EVENTS = 20_000;
 
 /** A message of about a kilobyte, so the stored events are some 20 MB of frames. */
-const message = (n: number): Message => ({
-  object: 'message',
-  id: `hw:evt-${n}`,
-  device_id: 'hw:d1',
-  connection_id: 'hw',
-  provider: 'hardwario',
-  direction: 'uplink',
-  type: 'data',
-  native_type: 'data',
-  created_at: '2024-04-17T11:08:27.917Z',
-  device_time: null,
-  data: { n, padding: 'x'.repeat(1000) },
-});
+const message = (n: number) => eventMessage(`evt-${n}`, { device_id: 'hw:d1', data: { n, padding: 'x'.repeat(1000) } });
 
 /** A client that asks for the whole stored stream and never reads a byte of the answer. */
 function stalledStream(url: string, key: string): Promise<Socket> {

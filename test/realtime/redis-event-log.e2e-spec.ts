@@ -1,27 +1,11 @@
 import { Redis } from 'ioredis';
-import type { Message } from '@devicegate/core';
 import { DROPPED_ERROR, type StoredEvent } from '../../apps/gateway/src/realtime/event-log.js';
 import { RedisEventLog } from '../../apps/gateway/src/realtime/redis-event-log.js';
 import { createLogger } from '../../apps/gateway/src/ops/logger.js';
+import { eventMessage as message, testWebhook as webhook } from '../support/events.js';
 import { startRedis } from '../support/redis-server.js';
 import { describeWith } from '../support/tools.js';
 import { waitFor } from './support.js';
-
-const message = (id: string): Message => ({
-  object: 'message',
-  id: `hw:${id}`,
-  device_id: 'hw:d',
-  connection_id: 'hw',
-  provider: 'hardwario',
-  direction: 'uplink',
-  type: 'data',
-  native_type: 'data',
-  created_at: '2024-04-17T11:08:27.917Z',
-  device_time: null,
-  data: { n: id },
-  native: { secret: 'vendor object' },
-});
-const webhook = (id: string, owner = 'a') => ({ id, owner, url: 'http://127.0.0.1:1/x', description: null, secret: 's', filterParams: {}, filters: [], createdAt: 1 });
 
 /** The Redis adapter of the event log on a real redis-server, two adapters standing for two instances. */
 describeWith('redis-server')('RedisEventLog', () => {
@@ -125,7 +109,7 @@ describeWith('redis-server')('RedisEventLog', () => {
 
   it("reads one device's events newest first below a sequence, and forgets the pruned ones", async () => {
     const a = open();
-    const of = (device: string, id: string): Message => ({ ...message(id), device_id: device });
+    const of = (device: string, id: string) => message(id, { device_id: device });
     await a.append([of('hw:d1', 'x1'), of('hw:d2', 'y1'), of('hw:d1', 'x2')], 'hw', 1_000);
     await a.append([of('hw:d1', 'x3'), of('hw:d1', 'x2')], 'hw', 9_000);
     const ids = async (before: number, limit: number) => (await a.deviceEvents('hw:d1', before, limit)).map((e) => [e.seq, e.id]);

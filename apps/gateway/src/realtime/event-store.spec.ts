@@ -2,24 +2,9 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Message } from '@devicegate/core';
 import { EventStore } from './event-store.js';
 import { retryDelayMs, signDelivery } from './webhook-dispatcher.js';
-
-const message = (id: string): Message => ({
-  object: 'message',
-  id: `hw:${id}`,
-  device_id: 'hw:d',
-  connection_id: 'hw',
-  provider: 'hardwario',
-  direction: 'uplink',
-  type: 'data',
-  native_type: 'data',
-  created_at: '2024-04-17T11:08:27.917Z',
-  device_time: null,
-  data: { n: id },
-  native: { secret: 'vendor object' },
-});
+import { eventMessage as message, testWebhook } from '../../../../test/support/events.js';
 
 describe('EventStore', () => {
   let dir: string;
@@ -43,8 +28,8 @@ describe('EventStore', () => {
 
   it('queues a delivery per matching webhook in the same transaction, and keeps it pending across reopening', () => {
     const store = new EventStore(dir, (webhook, event) => webhook.filterParams.type !== 'status' && event.connectionId === 'hw');
-    store.createWebhook({ id: 'whk_1', owner: 'a', url: 'http://127.0.0.1:1/x', description: null, secret: 's', filterParams: {}, filters: [], createdAt: 1 });
-    store.createWebhook({ id: 'whk_2', owner: 'a', url: 'http://127.0.0.1:1/y', description: null, secret: 's', filterParams: { type: 'status' }, filters: [], createdAt: 1 });
+    store.createWebhook(testWebhook('whk_1'));
+    store.createWebhook(testWebhook('whk_2', 'a', { url: 'http://127.0.0.1:1/y', filterParams: { type: 'status' } }));
     store.append([message('a')], 'hw', 1000);
     store.close();
     const reopened = new EventStore(dir);
@@ -61,7 +46,7 @@ describe('EventStore', () => {
 });
 
 describe('EventStore retention', () => {
-  const webhook = { id: 'whk_1', owner: 'a', url: 'http://127.0.0.1:1/x', description: null, secret: 's', filterParams: {}, filters: [], createdAt: 1 };
+  const webhook = testWebhook('whk_1');
 
   it('forgets old events with their finished deliveries, and keeps those a webhook still waits for', () => {
     const store = new EventStore(':memory:');
@@ -93,7 +78,7 @@ describe('EventStore retention', () => {
 
   it("reads one device's events newest first below a sequence", () => {
     const store = new EventStore(':memory:');
-    const of = (device: string, id: string): Message => ({ ...message(id), device_id: device });
+    const of = (device: string, id: string) => message(id, { device_id: device });
     store.append([of('hw:d1', 'x1'), of('hw:d2', 'y1'), of('hw:d1', 'x2'), of('hw:d1', 'x3')], 'hw', 1_000);
     expect(store.deviceEvents('hw:d1', Number.MAX_SAFE_INTEGER, 10).map((e) => [e.seq, e.id])).toEqual([[4, 'hw:x3'], [3, 'hw:x2'], [1, 'hw:x1']]);
     expect(store.deviceEvents('hw:d1', 4, 1).map((e) => e.id)).toEqual(['hw:x2']);
