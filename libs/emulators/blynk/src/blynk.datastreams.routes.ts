@@ -1,4 +1,4 @@
-import type { Router } from '@devicegate/emulators/kit';
+import type { EmulatorResponse, Router } from '@devicegate/emulators/kit';
 import { blynkError, intField, invalidBody, isResponse, nameProblem, NO_CONTENT, objectBody, V1, type BlynkRoutes, type CallContext } from './blynk.routes.js';
 import type { DataStreamValueJson, StoredDevice, TemplateDataStream, TemplateMetaField } from './blynk.types.js';
 
@@ -26,13 +26,18 @@ function coerceValue(stream: TemplateDataStream, value: unknown): DataStreamValu
 /** A device's timeline events, metafields and datastream values. */
 export function blynkDataStreamRoutes(router: Router, deps: BlynkRoutes): void {
   const { store, clock, api, findDevice, queryDevice, userByEmail } = deps;
-  router.post(
-    `${V1}/device/trigger-event`,
+  /** A write about the device the body names: the body must be a JSON object and the device one the caller may see. */
+  const bodyDevice = (handler: (body: Record<string, unknown>, device: StoredDevice, ctx: CallContext) => EmulatorResponse) =>
     api((req, ctx) => {
       const body = objectBody(req);
       if (!body) return invalidBody();
       const device = findDevice(intField(body.deviceId), ctx);
-      if (isResponse(device)) return device;
+      return isResponse(device) ? device : handler(body, device, ctx);
+    });
+
+  router.post(
+    `${V1}/device/trigger-event`,
+    bodyDevice((body, device) => {
       if (typeof body.eventCode !== 'string' || body.eventCode.trim() === '') return blynkError(400, 'Event code is not provided.');
       const description = body.eventDescription;
       if (description !== undefined && description !== null && typeof description !== 'string') return invalidBody();
@@ -90,11 +95,7 @@ export function blynkDataStreamRoutes(router: Router, deps: BlynkRoutes): void {
 
   router.post(
     `${V1}/device/metafield`,
-    api((req, ctx) => {
-      const body = objectBody(req);
-      if (!body) return invalidBody();
-      const device = findDevice(intField(body.deviceId), ctx);
-      if (isResponse(device)) return device;
+    bodyDevice((body, device, ctx) => {
       const fieldId = intField(body.metaFieldId);
       if (fieldId === undefined || !('newValue' in body)) return invalidBody();
       const field = device.template.metaFields.find((f) => f.id === fieldId);
@@ -110,11 +111,7 @@ export function blynkDataStreamRoutes(router: Router, deps: BlynkRoutes): void {
 
   router.post(
     `${V1}/device/datastream`,
-    api((req, ctx) => {
-      const body = objectBody(req);
-      if (!body) return invalidBody();
-      const device = findDevice(intField(body.deviceId), ctx);
-      if (isResponse(device)) return device;
+    bodyDevice((body, device) => {
       const streamId = intField(body.dataStreamId);
       if (streamId === undefined || !('value' in body)) return invalidBody();
       const stream = streamOf(device, streamId);
@@ -128,11 +125,7 @@ export function blynkDataStreamRoutes(router: Router, deps: BlynkRoutes): void {
 
   router.post(
     `${V1}/device/datastreams`,
-    api((req, ctx) => {
-      const body = objectBody(req);
-      if (!body) return invalidBody();
-      const device = findDevice(intField(body.deviceId), ctx);
-      if (isResponse(device)) return device;
+    bodyDevice((body, device) => {
       const values = body.values;
       if (typeof values !== 'object' || values === null || Array.isArray(values)) return invalidBody();
       const updates: Array<[number, DataStreamValueJson]> = [];
