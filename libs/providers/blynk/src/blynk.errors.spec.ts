@@ -13,8 +13,8 @@ const fixtureText = (name: string): string => readFileSync(new URL(`./fixtures/$
 
 describe('vendorMessage', () => {
   it('reads the Platform API error body, the OAuth2 error body and plain text', () => {
-    expect(vendorMessage(response(404, fixtureText('error-not-found.json')))).toBe('Device with identifier 1 is not found or belong to another organization.');
-    expect(vendorMessage(response(400, fixtureText('error-oauth.json')))).toBe('Client ID is not found or password is wrong.');
+    expect(vendorMessage(response(404, fixtureText('blynk.error-not-found.json')))).toBe('Device with identifier 1 is not found or belong to another organization.');
+    expect(vendorMessage(response(400, fixtureText('blynk.error-oauth.json')))).toBe('Client ID is not found or password is wrong.');
     expect(vendorMessage(response(502, 'Bad gateway'))).toBe('Bad gateway');
     expect(vendorMessage(response(502, '<html>oops</html>'))).toBeUndefined();
     expect(vendorMessage(response(403, ''))).toBeUndefined();
@@ -23,7 +23,7 @@ describe('vendorMessage', () => {
 
 describe('vendorError', () => {
   it('maps "not found or access denied" to not_found', () => {
-    const error = vendorError(response(404, fixtureText('error-not-found.json')), who, []);
+    const error = vendorError(response(404, fixtureText('blynk.error-not-found.json')), who, []);
     expect(error).toMatchObject({ type: 'not_found', upstreamStatus: 404, connectionId: 'blynk-eu', provider: 'blynk' });
     expect(error.message).toContain('is not found or belong to another organization');
   });
@@ -62,7 +62,7 @@ describe('vendorError', () => {
 
 describe('tokenError', () => {
   it('reports refused client credentials as upstream_auth_failed', () => {
-    const error = tokenError(response(400, fixtureText('error-oauth.json')), who, ['sandbox-secret']);
+    const error = tokenError(response(400, fixtureText('blynk.error-oauth.json')), who, ['sandbox-secret']);
     expect(error).toMatchObject({ type: 'upstream_auth_failed', upstreamStatus: 400, retryable: false });
     expect(error.message).toContain('Client ID is not found or password is wrong.');
   });

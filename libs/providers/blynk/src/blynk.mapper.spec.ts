@@ -67,7 +67,7 @@ describe('ids', () => {
 });
 
 describe('mapDevice', () => {
-  const listed = fixture<BlynkPage<BlynkDevice>>('device-list.json').content[0];
+  const listed = fixture<BlynkPage<BlynkDevice>>('blynk.device-list.json').content[0];
 
   it('maps a list item with tags, online and last_seen_at unknown; type is the TMPL id devices are created with', () => {
     const device = mapDevice(listed, CONN);
@@ -91,9 +91,9 @@ describe('mapDevice', () => {
   });
 
   it('fills tags, online and last_seen_at on a single read', () => {
-    const full = fixture<BlynkDeviceFull>('device-full.json');
-    const tags = fixture<BlynkDeviceTag[]>('device-tags.json');
-    const online = fixture<BlynkOnline>('device-online.json');
+    const full = fixture<BlynkDeviceFull>('blynk.device-full.json');
+    const tags = fixture<BlynkDeviceTag[]>('blynk.device-tags.json');
+    const online = fixture<BlynkOnline>('blynk.device-online.json');
     const device = mapDevice(full, CONN, { tags, online: online.connected, lastSeenAt: lastSeenOf(full) });
     expect(device.id).toBe('blynk-eu:1');
     expect(device.project_id).toBe('blynk-eu:578');
@@ -105,7 +105,7 @@ describe('mapDevice', () => {
   });
 
   it('maps datastream values to readings and metafields to serial_number and labels', () => {
-    const full = fixture<BlynkDeviceFull>('device-full.json');
+    const full = fixture<BlynkDeviceFull>('blynk.device-full.json');
     const withLocation = { ...full, metaFieldValues: [...(full.metaFieldValues ?? []), { id: 3, name: 'Location', value: { type: 'Text', value: 'Lobby' } }] };
     const device = mapDevice(withLocation, CONN, { tags: [], online: true, lastSeenAt: lastSeenOf(full) });
     expect(device.serial_number).toBe('SN:123');
@@ -132,19 +132,19 @@ describe('mapDevice', () => {
   });
 
   it('reads a type back as the TMPL id it was created with, once the numeric id is known', () => {
-    const renamed = fixture<BlynkDevice>('device-renamed.json');
+    const renamed = fixture<BlynkDevice>('blynk.device-renamed.json');
     expect(mapDevice(renamed, CONN, undefined, new Map([[101, 'TMPL8RITg_f9Q']])).type).toBe('TMPL8RITg_f9Q');
   });
 
   it('maps the answer of a rename (no hardware info, no originalTemplateId)', () => {
-    const renamed = fixture<BlynkDevice>('device-renamed.json');
+    const renamed = fixture<BlynkDevice>('blynk.device-renamed.json');
     const device = mapDevice(renamed, CONN, { tags: [], online: false, lastSeenAt: null });
     expect(device).toMatchObject({ id: 'blynk-eu:1', name: 'Living Room Sensor', type: '101', project_id: 'blynk-eu:101', tags: [], online: false });
     expect(device.created_at).toBe('2024-02-06T18:40:00.000Z');
   });
 
   it('projects a single read onto the list shape', () => {
-    const full = fixture<BlynkDeviceFull>('device-full.json');
+    const full = fixture<BlynkDeviceFull>('blynk.device-full.json');
     const summary = summaryOf(full);
     expect(Object.keys(summary).sort()).toEqual(['activatedAt', 'hardwareInfo', 'id', 'name', 'orgId', 'ownerUserId', 'templateId', 'token']);
     expect(summaryOf(listed)).toEqual(listed);
@@ -153,7 +153,7 @@ describe('mapDevice', () => {
 
 describe('lastSeenOf', () => {
   it('takes the latest of connect, disconnect, last event, last report and datastream updates', () => {
-    const base = fixture<BlynkDeviceFull>('device-full.json');
+    const base = fixture<BlynkDeviceFull>('blynk.device-full.json');
     expect(lastSeenOf({ ...base, dataStreamValues: [], connectTime: 1795223636828, disconnectTime: 1795216956362, lastReceivedEventAt: 1795319451268 })).toBe(
       new Date(1795319451268).toISOString(),
     );
@@ -178,7 +178,7 @@ describe('mapOrganization', () => {
 });
 
 describe('mapTimelineEvent', () => {
-  const event = fixture<BlynkPage<BlynkTimelineEvent>>('timeline.json').content[0];
+  const event = fixture<BlynkPage<BlynkTimelineEvent>>('blynk.timeline.json').content[0];
 
   it('maps an event with the vendor event id and type', () => {
     expect(mapTimelineEvent(event, CONN, '165')).toEqual({
@@ -221,7 +221,7 @@ describe('mapTimelineEvent', () => {
 
 describe('mapStatus', () => {
   it('combines the online endpoint with the device facts', () => {
-    const full = fixture<BlynkDeviceFull>('device-full.json');
+    const full = fixture<BlynkDeviceFull>('blynk.device-full.json');
     const status = mapStatus(full, false, CONN, Date.UTC(2025, 0, 1));
     expect(status).toMatchObject({
       object: 'device_status',

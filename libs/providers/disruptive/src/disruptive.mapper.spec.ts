@@ -27,10 +27,10 @@ import type { DtBatchUpdateResponse, DtDeviceList, DtEventList, DtProjectList, D
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
 
 const CONN = 'dt-acme';
-const projects = fixture<DtProjectList>('projects.json');
-const devices = fixture<DtDeviceList>('devices.json');
-const events = fixture<DtEventList>('events.json');
-const batches = fixture<{ batchUpdate: DtBatchUpdateResponse; transfer: DtTransferResponse }>('batch-errors.json');
+const projects = fixture<DtProjectList>('disruptive.projects.json');
+const devices = fixture<DtDeviceList>('disruptive.devices.json');
+const events = fixture<DtEventList>('disruptive.events.json');
+const batches = fixture<{ batchUpdate: DtBatchUpdateResponse; transfer: DtTransferResponse }>('disruptive.batch-errors.json');
 
 const f = (field: string, op: Filter['op'], value: Filter['value']): Filter => ({ field, op, value, param: `${field}__${op}` });
 

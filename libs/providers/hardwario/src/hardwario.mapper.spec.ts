@@ -21,12 +21,12 @@ import type { HwDevice, HwMessage, HwSpace, HwTag } from './hardwario.types.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
 
-const space = fixture<HwSpace>('space.json');
-const device = fixture<HwDevice>('device.json');
-const dataMessage = fixture<HwMessage>('message-data.json');
-const statsMessage = fixture<HwMessage>('message-chester-object.json');
-const configDownlink = fixture<HwMessage>('message-config-downlink.json');
-const tags = fixture<HwTag[]>('tags.json');
+const space = fixture<HwSpace>('hardwario.space.json');
+const device = fixture<HwDevice>('hardwario.device.json');
+const dataMessage = fixture<HwMessage>('hardwario.message-data.json');
+const statsMessage = fixture<HwMessage>('hardwario.message-chester-object.json');
+const configDownlink = fixture<HwMessage>('hardwario.message-config-downlink.json');
+const tags = fixture<HwTag[]>('hardwario.tags.json');
 
 const CONN = 'hw-main';
 const SPACE = space.id;

@@ -69,7 +69,7 @@ describe('toVendorTime / objectIdTime', () => {
 
 describe('mapProject', () => {
   it('maps the inspect answer', () => {
-    const raw = fixture<IottlyProject>('inspect.json');
+    const raw = fixture<IottlyProject>('iottly.inspect.json');
     expect(mapProject(raw, CONN, PROJECT)).toEqual({
       object: 'project',
       id: `${CONN}:${PROJECT}`,
@@ -85,7 +85,7 @@ describe('mapProject', () => {
 });
 
 describe('mapDevice', () => {
-  const list = fixture<IottlyDeviceList>('devices-props.json');
+  const list = fixture<IottlyDeviceList>('iottly.devices-props.json');
   const ctx = { connectionId: CONN, projectId: PROJECT, board: 'Linux ARMv5' };
 
   it('maps a device of the props API', () => {
@@ -127,10 +127,10 @@ describe('mapDevice', () => {
 });
 
 describe('mapStatus', () => {
-  const [newest, agent] = fixture<IottlyMessagePage>('messages-paginated.json').messages;
+  const [newest, agent] = fixture<IottlyMessagePage>('iottly.messages-paginated.json').messages;
 
   it('takes online from the props and last_seen_at from the newest message', () => {
-    const device = fixture<IottlyDeviceList>('devices-props.json').devices[0];
+    const device = fixture<IottlyDeviceList>('iottly.devices-props.json').devices[0];
     const status = mapStatus(device, CONN, [newest], undefined, Date.parse('2020-01-01T00:00:00Z'));
     expect(status).toEqual({
       object: 'device_status',
@@ -181,7 +181,7 @@ describe('mapStatus', () => {
 });
 
 describe('messages', () => {
-  const page = fixture<IottlyMessagePage>('messages-paginated.json');
+  const page = fixture<IottlyMessagePage>('iottly.messages-paginated.json');
 
   it('maps a paginated message', () => {
     const [keyed] = keyMessages(DEVICE, page.messages);
@@ -206,7 +206,7 @@ describe('messages', () => {
   });
 
   it('maps a history message (Mongo dates) to the same id as its paginated twin', () => {
-    const history = fixture<{ messages: IottlyMessage[] }>('messages-history.json').messages[0];
+    const history = fixture<{ messages: IottlyMessage[] }>('iottly.messages-history.json').messages[0];
     const paginated: IottlyMessage = { ...history, timestamp: '2017-09-20T00:33:27.230', devicetimestamp: '2017-09-20T00:33:27' };
     delete (paginated as Record<string, unknown>)._id;
     expect(keyMessages(DEVICE, [history])[0].id).toBe(keyMessages(DEVICE, [paginated])[0].id);
@@ -270,7 +270,7 @@ describe('messagePushDown', () => {
 
 describe('commands', () => {
   it('prefixes every param key with the command type, as the reference’s example body', () => {
-    const body = fixture<IottlyCommandBody>('command.json');
+    const body = fixture<IottlyCommandBody>('iottly.command.json');
     expect({ cmd_type: 'echo', values: commandValues('echo', { content: 'hi there!' }) }).toEqual(body);
   });
 

@@ -15,7 +15,7 @@ const v3 = (status: number, type: string, message = 'x', fields?: Array<{ name: 
 
 describe('izumaError', () => {
   it('carries over vendor field errors that name what the caller sent', () => {
-    const error = izumaError(response(400, fixture('error-validation.json')), { ...who, fields: { name: 'name', custom_attributes: 'labels' }, badRequest: 'validation_error' });
+    const error = izumaError(response(400, fixture('izuma.error-validation.json')), { ...who, fields: { name: 'name', custom_attributes: 'labels' }, badRequest: 'validation_error' });
     expect(error).toMatchObject({ type: 'validation_error', status: 400, upstreamStatus: 400, connectionId: 'izuma-prod', provider: 'izuma' });
     expect(error.fields).toEqual([{ name: 'name', message: 'ensure this value has at most 128 characters' }]);
     expect(error.message).toBe('The vendor answered 400: Validation error');

@@ -38,7 +38,7 @@ describe('izuma mapper', () => {
   });
 
   it('maps the account of the key to a project', () => {
-    const account = fixture<IzAccount>('account.json');
+    const account = fixture<IzAccount>('izuma.account.json');
     expect(mapAccount(account, 12, ctx)).toEqual({
       object: 'project',
       id: 'izuma-prod:01619571e2e90242ac12000600000000',
@@ -53,7 +53,7 @@ describe('izuma mapper', () => {
   });
 
   it('maps a device of the reference example', () => {
-    const device = fixture<IzDevice>('device.json');
+    const device = fixture<IzDevice>('izuma.device.json');
     expect(mapDevice(device, ctx)).toEqual({
       object: 'device',
       id: 'izuma-prod:015f3850a657000000000001001002ab',
@@ -74,7 +74,7 @@ describe('izuma mapper', () => {
   });
 
   it('reads custom attributes as labels, device_class as type, and any state but registered as offline', () => {
-    const device = { ...fixture<IzDevice>('device.json'), custom_attributes: { site: 'hall1', floor: '2' }, device_class: 'th-sensor', state: 'deregistered' };
+    const device = { ...fixture<IzDevice>('izuma.device.json'), custom_attributes: { site: 'hall1', floor: '2' }, device_class: 'th-sensor', state: 'deregistered' };
     const mapped = mapDevice(device, ctx);
     expect(mapped.labels).toEqual({ site: 'hall1', floor: '2' });
     expect(mapped.type).toBe('th-sensor');
@@ -83,7 +83,7 @@ describe('izuma mapper', () => {
   });
 
   it('maps a device status with the facts worth showing', () => {
-    const status = mapDeviceStatus(fixture<IzDevice>('device.json'), Date.parse('2024-01-01T00:00:00Z'), ctx);
+    const status = mapDeviceStatus(fixture<IzDevice>('izuma.device.json'), Date.parse('2024-01-01T00:00:00Z'), ctx);
     expect(status).toEqual({
       object: 'device_status',
       device_id: 'izuma-prod:015f3850a657000000000001001002ab',
@@ -105,7 +105,7 @@ describe('izuma mapper', () => {
   });
 
   it('maps a device event to a message', () => {
-    const event = fixture<IzDeviceEvent>('device-event.json');
+    const event = fixture<IzDeviceEvent>('izuma.device-event.json');
     expect(mapEvent(event, '015f3850a657000000000001001002ab', ctx)).toEqual({
       object: 'message',
       id: 'izuma-prod:016c03d40a4e000000000001001003b4',
@@ -123,7 +123,7 @@ describe('izuma mapper', () => {
   });
 
   it('types a campaign event without state change as an event and keeps its data', () => {
-    const event = fixture<IzDeviceEvent>('device-event-campaign.json');
+    const event = fixture<IzDeviceEvent>('izuma.device-event-campaign.json');
     const message = mapEvent(event, 'ignored', ctx);
     expect(message.type).toBe('event');
     expect(message.native_type).toBe('UPD2_100');
