@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { startGatewayPair, type GatewayPair, type PairInstance } from './support/gateway-pair.js';
 import { describeWith } from './support/tools.js';
+import { START_LIMIT_MS } from './support/start-limit.js';
 
 /** Vendor calls and vendor 429 answers, as the emulator counted them. */
 async function vendorStats(baseUrl: string): Promise<{ requests: number; rate_limited: number }> {
@@ -19,7 +20,7 @@ describeWith('redis-server')('two instances, one vendor account', () => {
       // The list test counts what the resume cache saves, so the read cache stays out of it.
       connection: (e) => (e.provider === 'hardwario' ? { cache: { ttl_seconds: 0 } } : {}),
     });
-  }, 90_000);
+  }, START_LIMIT_MS + 60_000);
   afterAll(async () => {
     await pair?.close();
   });
@@ -55,7 +56,7 @@ describeWith('redis-server')('two instances, one vendor account', () => {
       expect(res.status).toBe(200);
     }
     expect((await stats()).rate_limited).toBe(0);
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 
   it('alternating list pages between the instances cost at most 1.1 × the vendor calls of one, and visit every item once', async () => {
     const hw = pair.emulator('hardwario');
@@ -90,5 +91,5 @@ describeWith('redis-server')('two instances, one vendor account', () => {
     } finally {
       await redis.quit();
     }
-  }, 90_000);
+  }, START_LIMIT_MS + 60_000);
 });

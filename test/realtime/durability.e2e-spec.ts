@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { START_LIMIT_MS } from '../support/start-limit.js';
 import { startSubscriber, waitFor } from './support.js';
 
 const MAIN = resolve(process.cwd(), 'dist/apps/gateway/src/main.js');
@@ -13,7 +14,10 @@ function startBuilt(configFile: string): Promise<{ child: ChildProcess; url: str
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [MAIN, '--config', configFile], { env: { ...process.env, NODE_OPTIONS: '', PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`not listening within 15 s:\n${output}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not listening within ${START_LIMIT_MS / 1000} s:\n${output}`));
+    }, START_LIMIT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Swagger UI at (http:\/\/127\.0\.0\.1:\d+)\/docs/.exec(output);
@@ -125,5 +129,5 @@ describe('durable events and deliveries across a crash', () => {
     } finally {
       await subscriber.close();
     }
-  }, 40_000);
+  }, 3 * START_LIMIT_MS + 40_000);
 });

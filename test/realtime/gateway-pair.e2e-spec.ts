@@ -1,5 +1,6 @@
 import { startGatewayPair, type GatewayPair } from '../support/gateway-pair.js';
 import { describeWith } from '../support/tools.js';
+import { START_LIMIT_MS } from '../support/start-limit.js';
 
 /** The two-instance harness itself: two processes, one Redis, one token secret, and a hard kill. */
 describeWith('redis-server')('gateway pair harness', () => {
@@ -7,7 +8,7 @@ describeWith('redis-server')('gateway pair harness', () => {
 
   beforeAll(async () => {
     pair = await startGatewayPair();
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
   afterAll(async () => {
     await pair?.close();
   });
@@ -30,5 +31,5 @@ describeWith('redis-server')('gateway pair harness', () => {
 
     await pair.a.start();
     expect((await fetch(`${pair.a.url}/v1/connections`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 });

@@ -3,6 +3,7 @@ import type { IzumaEmulator } from '@devicegate/emulators/izuma';
 import { startGatewayPair, type GatewayPair } from '../support/gateway-pair.js';
 import { startSandboxGateway, streamsConnected, type RunningSandbox } from '../support/gateway-harness.js';
 import { describeWith } from '../support/tools.js';
+import { START_LIMIT_MS } from '../support/start-limit.js';
 import { openEventStream, type SseClient, type SseEvent } from './support.js';
 
 /**
@@ -48,12 +49,12 @@ describe('pull mode in the sandbox: DT devices:stream and the Izuma WebSocket', 
     izuma = gw.sandbox.emulators.find((e) => e.provider === 'izuma')!.server as unknown as IzumaEmulator;
     dtDevices = dt.deviceIds().filter((id) => dt.getDevice(id)?.type === 'temperature');
     izumaDevice = izuma.deviceIds().find((id) => izuma.device(id)?.state === 'registered' && izuma.resourceValue(id, TEMPERATURE) !== undefined)!;
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 
   afterAll(async () => {
     await gw?.close();
     sse?.close();
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 
   it('reports each pulled stream on GET /v1/connections/{id}: one DT stream per project, one Izuma socket', async () => {
     for (const id of ['sandbox-disruptive', 'sandbox-izuma']) {
@@ -101,7 +102,7 @@ describe('pull mode in the sandbox: DT devices:stream and the Izuma WebSocket', 
     for (const id of dtIds) expect(counts().get(`sandbox-disruptive:${id}`)).toBe(1);
     expect(izumaValues.map((v) => izumaSeen().filter((seen) => seen === v).length)).toEqual(izumaValues.map(() => 1));
     expect(await stream('sandbox-disruptive')).toMatchObject({ state: 'connected', last_error: null });
-  }, 90_000);
+  }, START_LIMIT_MS + 60_000);
 
   it('reconnects after an in-stream error and after the stream token expires, filling the gap from the history', async () => {
     const before = (await stream('sandbox-disruptive')).reconnects;
@@ -114,7 +115,7 @@ describe('pull mode in the sandbox: DT devices:stream and the Izuma WebSocket', 
     const first = dt.publish(dtDevices[2], { temperature: { value: 34.5 } });
     await sse.next((e) => e.data.id === `sandbox-disruptive:${first.eventId}`, 30_000);
     expect(counts().get(`sandbox-disruptive:${first.eventId}`)).toBe(1);
-  }, 90_000);
+  }, START_LIMIT_MS + 60_000);
 });
 
 /** With Redis, one instance holds each stream; the other stands by and takes over when the holder dies. */
@@ -129,10 +130,10 @@ describeWith('redis-server')('pull mode on two instances sharing Redis', () => {
   beforeAll(async () => {
     pair = await startGatewayPair({ providers: ['disruptive'], connection: () => ({ push: { mode: 'pull' } }) });
     dt = pair.emulator('disruptive');
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
   afterAll(async () => {
     await pair?.close();
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 
   it('lets one instance hold the stream and the other take over after a SIGKILL, with the gap filled', async () => {
     await waitFor('one holder', async () => [(await view(pair.a.url)).state, (await view(pair.b.url)).state].sort().join() === 'connected,standby');
@@ -159,5 +160,5 @@ describeWith('redis-server')('pull mode on two instances sharing Redis', () => {
     } finally {
       sse.close();
     }
-  }, 120_000);
+  }, START_LIMIT_MS + 90_000);
 });

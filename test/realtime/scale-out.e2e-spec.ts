@@ -1,5 +1,6 @@
 import { PAIR_PUSH_SECRET, startGatewayPair, type GatewayPair, type PairInstance } from '../support/gateway-pair.js';
 import { describeWith } from '../support/tools.js';
+import { START_LIMIT_MS } from '../support/start-limit.js';
 import { openEventStream, startSubscriber, waitFor, type SseClient } from './support.js';
 
 const hwJob = (n: number) => ({
@@ -42,7 +43,7 @@ describeWith('redis-server')('two instances share events and webhooks through Re
 
   beforeAll(async () => {
     pair = await startGatewayPair();
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
   afterEach(() => {
     for (const s of streams.splice(0)) s.close();
   });
@@ -76,7 +77,7 @@ describeWith('redis-server')('two instances share events and webhooks through Re
     const resumed = await stream(pair.a, { 'last-event-id': onB.events[2].id! });
     await resumed.next((e) => e.data.id === eventId(6), 10_000);
     expect(resumed.events.map((e) => e.data.id)).toEqual([4, 5, 6].map(eventId));
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 
   it('tells a client whose Last-Event-ID the shared log never issued, and replays every event kept', async () => {
     for (const id of ['0123456789-3', `${'f'.repeat(10)}-1`, 'not-an-id', '999999999']) {
@@ -87,7 +88,7 @@ describeWith('redis-server')('two instances share events and webhooks through Re
       expect(s.events.slice(1).map((e) => e.data.id)).toEqual([1, 2, 3, 4, 5, 6].map(eventId));
       s.close();
     }
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 
   it('lets any instance list, fetch, delete and show the deliveries of a webhook created on one, and delivers each event once', async () => {
     const subscriber = await startSubscriber();
@@ -115,7 +116,7 @@ describeWith('redis-server')('two instances share events and webhooks through Re
     } finally {
       await subscriber.close();
     }
-  }, 60_000);
+  }, START_LIMIT_MS + 60_000);
 
   it('completes on the other instance a delivery whose instance was SIGKILLed while sending it', async () => {
     // The first request is held unanswered: the instance sending it is killed before it has an answer.
@@ -158,5 +159,5 @@ describeWith('redis-server')('two instances share events and webhooks through Re
       await subscriber.close();
       if (!pair.a.child) await pair.a.start();
     }
-  }, 90_000);
+  }, START_LIMIT_MS + 60_000);
 });

@@ -11,6 +11,7 @@ import type { IottlyEmulator } from '@devicegate/emulators/iottly';
 import type { IzumaEmulator } from '@devicegate/emulators/izuma';
 import { startEmulators, type SandboxEmulator, type SandboxOptions } from '../../apps/gateway/src/sandbox/sandbox.js';
 import { startRedis } from './redis-server.js';
+import { START_LIMIT_MS } from './start-limit.js';
 
 /*
  * Two devicegate instances behind one Redis, as two machines would run them.
@@ -102,8 +103,8 @@ function launch(configFile: string, env: NodeJS.ProcessEnv, log: (text: string) 
     let seen = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`gateway not listening within 30 s:\n${seen}`));
-    }, 30_000);
+      reject(new Error(`gateway not listening within ${START_LIMIT_MS / 1000} s:\n${seen}`));
+    }, START_LIMIT_MS);
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       log(text);
