@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { START_LIMIT_MS } from './support/start-limit.js';
 
 /** What the built gateway says at start about its files and where it listens. */
 
@@ -79,5 +80,5 @@ describe('gateway start-up', () => {
     });
     expect(result.code).toBe(0);
     expect(seen).toBe(answers);
-  }, 30_000);
+  }, 2 * START_LIMIT_MS);
 });
