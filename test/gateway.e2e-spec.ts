@@ -246,6 +246,8 @@ describe('gateway contract over HTTP (HARDWARIO emulator)', () => {
 
     it('maps vendor failures: 5xx, timeout, unreachable, rejected credentials, 429, 409, 400', async () => {
       const id = deviceA.replace('hw-a:', 'hw-fragile:');
+      // The first read of a device also reads its latest uplink (its type); from then on one vendor call, the one faults hit.
+      expect((await request(gw.url).get(`/v1/devices/${id}`).set(auth('full'))).status).toBe(200);
       emulator.injectFault({ fault: { kind: 'status', status: 500, body: { message: 'boom' } } });
       const upstream = await request(gw.url).get(`/v1/devices/${id}`).set(auth('full'));
       expectError(upstream, 502, 'upstream_error');
@@ -332,6 +334,8 @@ describe('circuit breaker and vendor budget', () => {
 
   it('opens after repeated failures, answers 503 without calling the vendor, then lets one probe through', async () => {
     const device = `/v1/devices/hw-circuit:${emulator.demoDeviceIds()[0]}`;
+    // The first read of a device also reads its latest uplink (its type); from then on one vendor call per read.
+    expect((await request(gw.url).get(device).set(AUTH)).status).toBe(200);
     emulator.injectFault({ fault: { kind: 'status', status: 503, body: 'down' }, times: 3 });
     for (let i = 0; i < 3; i++) expect((await request(gw.url).get(device).set(AUTH)).status).toBe(503);
     const state = await request(gw.url).get('/v1/connections/hw-circuit').set(AUTH);
@@ -359,9 +363,10 @@ describe('circuit breaker and vendor budget', () => {
     const device = `/v1/devices/hw-budget:${emulator.demoDeviceIds()[0]}`;
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await request(gw.url).get(device).set(AUTH));
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429, 429]);
-    expect(answers[3].body).toMatchObject({ type: 'upstream_rate_limited', connection_id: 'hw-budget' });
-    expect(Number(answers[3].headers['retry-after'])).toBeGreaterThanOrEqual(3);
+    // Three calls fit: the first read of the device costs two (the device and its latest uplink, for its type), the next one.
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 429, 429, 429]);
+    expect(answers[2].body).toMatchObject({ type: 'upstream_rate_limited', connection_id: 'hw-budget' });
+    expect(Number(answers[2].headers['retry-after'])).toBeGreaterThanOrEqual(3);
     expect(emulator.requestCount()).toBe(3);
   });
 });

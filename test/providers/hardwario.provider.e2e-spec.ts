@@ -249,7 +249,9 @@ describe('devices', () => {
   it('gets one device, and answers unknown ids with not_found', async () => {
     const conn = connect();
     const device = await conn.getDevice(native(all[0].id), backgroundContext());
-    expect({ ...device, online: all[0].online }).toEqual(all[0]);
+    // The single read learns the type from the latest uplink; the list, read first, did not know it.
+    expect({ ...device, online: all[0].online, type: null }).toEqual(all[0]);
+    expect(device.type).toBe('CHESTER-M');
     expect((await failure(conn.getDevice(UNKNOWN_UUID, backgroundContext()))).type).toBe('not_found');
     const ctx = backgroundContext();
     expect((await failure(conn.getDevice('not-a-uuid', ctx))).type).toBe('not_found');
@@ -350,23 +352,37 @@ describe('status', () => {
     expect((await failure(conn.getDeviceStatus(UNKNOWN_UUID, backgroundContext()))).type).toBe('not_found');
   });
 
-  it('learns a device type from the product its uplinks name, without a call of its own', async () => {
+  it('learns a device type from the product its uplinks name: once per device on a single read, from every uplink read, never by a list', async () => {
     const conn = connect();
     const deviceId = hw.demoDeviceIds().find((id) => hw.messagesOf(id).some((m) => m.direction === 'up' && String(m.body).includes('product_name')))!;
+    // A list shows only what is learnt: nothing yet, and no message is read for it.
+    const unknown = (await readAll(conn.devices, q(100))).items;
+    expect(unknown.find((d) => native(d.id) === deviceId)!.type).toBeNull();
+    // The first single read reads the latest uplink beside the device; later ones do not.
     const first = backgroundContext();
-    expect((await conn.getDevice(deviceId, first)).type).toBeNull();
-    expect(first.upstreamCalls).toBe(1);
-    await conn.getDeviceStatus(deviceId, backgroundContext());
+    expect((await conn.getDevice(deviceId, first)).type).toBe('CHESTER-M');
+    expect(first.upstreamCalls).toBe(2);
     const after = backgroundContext();
     expect((await conn.getDevice(deviceId, after)).type).toBe('CHESTER-M');
     expect(after.upstreamCalls).toBe(1);
     const listed = (await readAll(conn.devices, q(100))).items.find((d) => native(d.id) === deviceId)!;
     expect(listed.type).toBe('CHESTER-M');
 
-    // A message list teaches it too.
-    const other = connect();
-    await other.messages(deviceId).fetchPage(q(5, [], 'DESC'), null, backgroundContext());
-    expect((await other.getDevice(deviceId, backgroundContext())).type).toBe('CHESTER-M');
+    // A device with no uplink naming a product stays null, and is not asked again.
+    const silent = hw.demoDeviceIds().find((id) => !hw.messagesOf(id).some((m) => m.direction === 'up' && String(m.body).includes('product_name')))!;
+    expect((await conn.getDevice(silent, backgroundContext())).type).toBeNull();
+    const again = backgroundContext();
+    await conn.getDevice(silent, again);
+    expect(again.upstreamCalls).toBe(1);
+
+    // A status or a message list teaches it too, and then a single read costs one call.
+    for (const teach of [(c: typeof conn) => c.getDeviceStatus(deviceId, backgroundContext()), (c: typeof conn) => c.messages(deviceId).fetchPage(q(5, [], 'DESC'), null, backgroundContext())]) {
+      const other = connect();
+      await teach(other);
+      const read = backgroundContext();
+      expect((await other.getDevice(deviceId, read)).type).toBe('CHESTER-M');
+      expect(read.upstreamCalls).toBe(1);
+    }
   });
 });
 

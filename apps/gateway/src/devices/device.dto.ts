@@ -28,7 +28,13 @@ export class DeviceDto {
   @ApiProperty({ description: 'The device name.', nullable: true, type: String, example: 'meteo-garden' })
   name: string | null;
 
-  @ApiProperty({ description: 'Vendor model, product or template, as a string.', nullable: true, type: String, example: 'chester-meteo' })
+  @ApiProperty({
+    description:
+      'Vendor model, product or template, as a string. HARDWARIO names a device\'s product only in its uplinks (`attribute.product_name`): a connection learns it from the uplinks it reads (status, messages) and, on the first `getDevice` of a device it does not know yet, from one extra read of its latest uplink (once per device and connection; null when no uplink names a product). Lists read no message for it: a HARDWARIO device whose type the connection has not learnt yet is listed with `type` null (and a `type` filter does not find it) until one of those reads.',
+    nullable: true,
+    type: String,
+    example: 'chester-meteo',
+  })
   type: string | null;
 
   @ApiProperty({ description: 'The serial number, where the vendor has one.', nullable: true, type: String, example: '2159020389' })

@@ -90,6 +90,12 @@ export type HardwarioSettings = { space_id: string; online_window?: number };
  * One HARDWARIO Cloud v2 connection: a single space reached with a space-scoped API key (§2.1).
  * Lists page with the vendor's `limit` + `offset` (id of the last item) cursor; the provider cursor is that id.
  */
+/** A failed read of the latest uplink leaves a type unknown (asked again on the next read) instead of failing the device read. */
+const skipUplink = (error: unknown): null => {
+  if (error instanceof GatewayError) return null;
+  throw error;
+};
+
 export class HardwarioConnection implements ProviderConnection {
   readonly projects: ListSource<Project>;
   readonly devices: ListSource<Device>;
@@ -102,11 +108,12 @@ export class HardwarioConnection implements ProviderConnection {
   private tagsLoading?: Promise<Map<string, string[]>>;
 
   /**
-   * Each device's product, learnt from its uplinks' `attribute.product_name`: the device answer names no
-   * product, and reading a message per device read would double the calls. A device whose uplinks were
-   * not read through this connection yet has `type` null. Bounded: the least recently learnt go first.
+   * Each device's product, learnt from its uplinks' `attribute.product_name` (the device answer names no
+   * product): from every uplink this connection reads, and on a device's first single read through it from
+   * its latest uplink (null: it names none). Lists show what is learnt, since reading a message per listed
+   * device would double their calls. Bounded: the least recently learnt go first.
    */
-  private readonly products = new Map<string, string>();
+  private readonly products = new Map<string, string | null>();
 
   constructor(config: ConnectionConfig<HardwarioSettings>, http: HttpClient) {
     this.connectionId = config.id;
@@ -155,7 +162,10 @@ export class HardwarioConnection implements ProviderConnection {
   // ── devices ──────────────────────────────────────────────────────────────
 
   async getDevice(deviceId: string, ctx: CallContext): Promise<Device> {
-    return this.toDevice(await this.readDevice(deviceId, ctx));
+    if (this.products.has(deviceId)) return this.toDevice(await this.readDevice(deviceId, ctx));
+    const [device, latest] = await Promise.all([this.readDevice(deviceId, ctx), this.latestUplink(deviceId, ctx).catch(skipUplink)]);
+    if (latest !== null) this.learnProducts(latest ? [latest] : [], deviceId);
+    return this.toDevice(device);
   }
 
   /** The newest `data`/`stats` uplink of a device: what status and product facts are read from. */
@@ -177,13 +187,20 @@ export class HardwarioConnection implements ProviderConnection {
     return mapped.type === null ? { ...mapped, type: this.products.get(device.id) ?? null } : mapped;
   }
 
-  /** Learns the products the uplinks read for this connection name (no call is made to learn them). */
-  private learnProducts(messages: readonly HwMessage[]): void {
+  /**
+   * Learns the products the uplinks read for this connection name. `latestOf`: they hold that device's latest
+   * uplink, so a device still unknown whose latest names no product is remembered as null, not asked again.
+   */
+  private learnProducts(messages: readonly HwMessage[], latestOf?: string): void {
+    const learnt = new Map<string, string | null>();
+    if (latestOf !== undefined && !this.products.has(latestOf)) learnt.set(latestOf, null);
     for (const message of messages) {
       const product = uplinkProduct(message);
-      if (!product || !message.device_id) continue;
-      this.products.delete(message.device_id);
-      this.products.set(message.device_id, product);
+      if (product && message.device_id) learnt.set(message.device_id, product);
+    }
+    for (const [deviceId, product] of learnt) {
+      this.products.delete(deviceId);
+      this.products.set(deviceId, product);
       if (this.products.size > MAX_PRODUCTS) this.products.delete(this.products.keys().next().value as string);
     }
   }
@@ -194,7 +211,7 @@ export class HardwarioConnection implements ProviderConnection {
     if (push.impossible) return { items: [], next: null };
     if (push.deviceId !== undefined) {
       try {
-        return { items: [await this.getDevice(push.deviceId, ctx)], next: null };
+        return { items: [this.toDevice(await this.readDevice(push.deviceId, ctx))], next: null };
       } catch (error) {
         if (error instanceof GatewayError && error.type === 'not_found') return { items: [], next: null };
         throw error;
@@ -382,7 +399,7 @@ export class HardwarioConnection implements ProviderConnection {
   async getDeviceStatus(deviceId: string, ctx: CallContext): Promise<DeviceStatus> {
     if (!UUID.test(deviceId)) throw notFound('device', deviceId);
     const [device, latest] = await Promise.all([this.client.getDevice(deviceId, ctx), this.latestUplink(deviceId, ctx)]);
-    if (latest) this.learnProducts([latest]);
+    this.learnProducts(latest ? [latest] : [], deviceId);
     const now = Date.now();
     const status = mapStatus(device, latest, { connectionId: this.connectionId, spaceId: this.spaceId, now, checkedAt: now, onlineWindowMs: this.onlineWindowMs });
     return { ...status, native: { device, latest_uplink: latest ?? null } };
