@@ -62,8 +62,9 @@ export function serveDirectly(app: NestFastifyApplication, routes: readonly Serv
       } catch (error) {
         return fail(error, request, reply);
       }
-      if (route.answersItself) void (result as Promise<void>).catch((error: unknown) => fail(error, request, reply));
-      else void Promise.resolve(result).then((body) => reply.send(body), (error: unknown) => fail(error, request, reply));
+      // As in Nest's router, a failure to send the answer reaches the exception filter too.
+      const answered = route.answersItself ? Promise.resolve(result) : Promise.resolve(result).then((body) => void reply.send(body));
+      answered.catch((error: unknown) => fail(error, request, reply));
     };
     options.handler = handler;
   });
