@@ -32,9 +32,7 @@ function renderCommand(def: MessageTypeDefinition, values: Record<string, unknow
 export function iottlyCommandRoutes(router: Router, routes: IottlyRoutes): void {
   router.post(
     `${API_PREFIX}/project/:projectId/device/:deviceId/command`,
-    routes.inProject((req, project) => {
-      const device = project.devices.get(req.params.deviceId);
-      if (!device) return routes.noDevice();
+    routes.inDevice((req, project, device) => {
       if (req.bodyInvalid || !isObject(req.body)) return error(400, 'request body must be a JSON object');
       const { cmd_type: cmdType, values } = req.body;
       if (typeof cmdType !== 'string' || cmdType === '') return error(400, 'cmd_type is required');

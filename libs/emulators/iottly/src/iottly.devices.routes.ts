@@ -14,17 +14,12 @@ export function iottlyDeviceRoutes(router: Router, routes: IottlyRoutes): void {
 
   router.get(
     `${API_PREFIX}/project/:projectId/device/:deviceId/props`,
-    routes.inProject((req, project) => {
-      const device = project.devices.get(req.params.deviceId);
-      return device ? json(200, { ...device }) : routes.noDevice();
-    }),
+    routes.inDevice((_req, _project, device) => json(200, { ...device })),
   );
 
   router.put(
     `${API_PREFIX}/project/:projectId/device/:deviceId/props`,
-    routes.inProject((req, project) => {
-      const device = project.devices.get(req.params.deviceId);
-      if (!device) return routes.noDevice();
+    routes.inDevice((req, project, device) => {
       if (req.bodyInvalid || !isObject(req.body)) return error(400, 'request body must be a JSON object');
       // Only `name` is documented as editable; anything else is refused rather than silently dropped.
       const extra = Object.keys(req.body).filter((k) => k !== 'name');

@@ -18,9 +18,7 @@ function parseTime(value: string): number {
 export function iottlyMessageRoutes(router: Router, routes: IottlyRoutes): void {
   router.get(
     `${API_PREFIX}/project/:projectId/messages/:deviceId`,
-    routes.inProject((req, project) => {
-      const device = project.devices.get(req.params.deviceId);
-      if (!device) return routes.noDevice();
+    routes.inDevice((req, project, device) => {
       const rawNum = arg(req, 'numMessages');
       let limit = 10;
       if (rawNum !== undefined && rawNum !== '') {

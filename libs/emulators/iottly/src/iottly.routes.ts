@@ -1,6 +1,6 @@
 import type { EmulatorRequest, EmulatorResponse, Handler } from '@devicegate/emulators/kit';
 import type { ProjectStore } from './iottly.store.js';
-import type { RecordedCommand, StoredMessage } from './iottly.types.js';
+import type { IottlyDeviceProps, RecordedCommand, StoredMessage } from './iottly.types.js';
 
 /** API version prefix; the vendor's proxy maps `/v1.0/` onto the core service's routes. */
 export const API_PREFIX = '/v1.0';
@@ -64,7 +64,8 @@ export interface IottlyRoutes extends IottlyRouteContext {
   unauthenticated(): EmulatorResponse;
   /** Route check (ObjectId), then the key (401), then the key's project (403). */
   inProject(handler: ProjectHandler): Handler;
-  noDevice(): EmulatorResponse;
+  /** `inProject`, then the device of the path in that project; any other device is 403, as the reference says. */
+  inDevice(handler: (req: EmulatorRequest, project: ProjectStore, device: IottlyDeviceProps) => EmulatorResponse): Handler;
 }
 
 export function iottlyRoutes(ctx: IottlyRouteContext): IottlyRoutes {
@@ -78,19 +79,24 @@ export function iottlyRoutes(ctx: IottlyRouteContext): IottlyRoutes {
     return match ? byKey.get(match[1]) : undefined;
   };
   const unauthenticated = () => error(401, 'Client is not authenticated');
+  const inProject: IottlyRoutes['inProject'] = (handler) => (req) => {
+    if (!OBJECT_ID_RE.test(req.params.projectId)) return tornadoError(404);
+    const project = authenticate(req);
+    if (!project) return unauthenticated();
+    if (project.info.id !== req.params.projectId.toLowerCase()) {
+      return error(403, 'Client does not have permission for the specified project');
+    }
+    return handler(req, project);
+  };
   return {
     ...ctx,
     authenticate,
     unauthenticated,
-    inProject: (handler) => (req) => {
-      if (!OBJECT_ID_RE.test(req.params.projectId)) return tornadoError(404);
-      const project = authenticate(req);
-      if (!project) return unauthenticated();
-      if (project.info.id !== req.params.projectId.toLowerCase()) {
-        return error(403, 'Client does not have permission for the specified project');
-      }
-      return handler(req, project);
-    },
-    noDevice: () => error(403, 'Client does not have permission for the specified device'),
+    inProject,
+    inDevice: (handler) =>
+      inProject((req, project) => {
+        const device = project.devices.get(req.params.deviceId);
+        return device ? handler(req, project, device) : error(403, 'Client does not have permission for the specified device');
+      }),
   };
 }
