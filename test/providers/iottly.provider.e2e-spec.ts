@@ -14,6 +14,8 @@ import { iottlyProvider, type IottlySettings } from '@devicegate/providers/iottl
 const CONN = 'iottly-lab';
 const NOW = Date.parse('2024-04-17T12:00:00.000Z');
 const HOUR = 3_600_000;
+/** The paging walks make hundreds of calls: a fixed amount of work whose time depends on the machine, so a hang detector only. */
+const PAGING_LIMIT_MS = 300_000;
 
 interface Harness {
   emu: IottlyEmulator;
@@ -38,7 +40,9 @@ function connect(emu: IottlyEmulator, overrides: { apiKey?: string; projectId?: 
   return { http, conn: iottlyProvider.create(config, { http }) };
 }
 
-const ctx = () => backgroundContext('test-request');
+/** Aborted after each test: a test that timed out stops calling the vendor instead of filling the next test's counts. */
+let testCalls = new AbortController();
+const ctx = () => ({ ...backgroundContext('test-request'), signal: testCalls.signal });
 const filter = (field: string, op: Filter['op'], value: Filter['value']): Filter => ({ field, op, value, param: `${field}__${op}` });
 const q = (order: Order, pageSize: number, filters: Filter[] = []): ListQuery => ({ filters, order, pageSize, includeTotal: false });
 
@@ -125,6 +129,11 @@ describe('iottly provider against the emulator', () => {
   beforeEach(() => {
     h.emu.clearFaults();
     h.emu.resetStats();
+  });
+
+  afterEach(() => {
+    testCalls.abort(new Error('the test has ended'));
+    testCalls = new AbortController();
   });
 
   describe('definition and auth', () => {
@@ -250,7 +259,7 @@ describe('iottly provider against the emulator', () => {
         }
         expect(await gatewayPages(h.conn.devices, DEVICE_FIELDS, 'devices', { limit: '3', order }, 'ASC', true)).toEqual(order === 'ASC' ? all : [...all].reverse());
       }
-    });
+    }, PAGING_LIMIT_MS);
 
     it('filters on fields iottly never fills without a vendor call', async () => {
       const none = [
@@ -360,7 +369,7 @@ describe('iottly provider against the emulator', () => {
           expect(items.map((m) => m.id)).toEqual(expected);
         }
       }
-    });
+    }, PAGING_LIMIT_MS);
 
     it('never asks the vendor for more than 100 per page', async () => {
       await drain(h.conn.messages(busy), q('DESC', 1000));
@@ -377,7 +386,7 @@ describe('iottly provider against the emulator', () => {
           expect(ids).toEqual(expected);
         }
       }
-    });
+    }, PAGING_LIMIT_MS);
 
     it('pushes created_at down as from/to and pages exactly inside the window, both orders', async () => {
       const gte = NOW - 4 * 24 * HOUR;
@@ -496,7 +505,7 @@ describe('iottly provider against the emulator', () => {
       const scanned = await gatewayPages(h.conn.messages(device), MESSAGE_FIELDS, `messages:${device}`, { limit: '7', ...window }, 'DESC', true);
       expect(scanned).toHaveLength(139);
       expect(new Set(scanned).size).toBe(139);
-    });
+    }, PAGING_LIMIT_MS);
 
     it('rejects a cursor it did not issue', async () => {
       await expectError(h.conn.messages(busy).fetchPage(q('DESC', 5), 'nope', ctx()), 'internal_server_error');
