@@ -1,4 +1,5 @@
 import type { HardwarioEmulator } from '@devicegate/emulators/hardwario';
+import type { IottlyEmulator } from '@devicegate/emulators/iottly';
 import type { IzumaEmulator } from '@devicegate/emulators/izuma';
 import { pageThrough, startSandboxGateway, type ListPageBody, type RunningSandbox } from './support/gateway-harness.js';
 import { openEventStream, type SseClient, type SseEvent } from './realtime/support.js';
@@ -19,8 +20,8 @@ interface Reading {
 const DEVICES: Record<string, { id: string; unit: string | null }> = {
   hardwario: { id: 'sandbox-hardwario:018e3c67-c4b3-7538-83cb-00dddca059da', unit: 'Cel' },
   disruptive: { id: 'sandbox-disruptive:c9cgt47tg3o1jb8oesn0', unit: 'Cel' },
-  // iottly payloads carry no units: null, never a guess.
-  iottly: { id: 'sandbox-iottly:6948feff-b0d0-4d1f-843a-564fde84651b', unit: null },
+  // iottly payloads carry no units: the sandbox connection declares them (readings.units).
+  iottly: { id: 'sandbox-iottly:6948feff-b0d0-4d1f-843a-564fde84651b', unit: 'Cel' },
   izuma: { id: 'sandbox-izuma:018ab7c55ce10000000000010010bdec', unit: 'Cel' },
   // Blynk: the unit the template defines for the datastream (Celsius).
   blynk: { id: 'sandbox-blynk:1001', unit: 'Cel' },
@@ -99,6 +100,23 @@ describe('readings in the sandbox: one shape for every vendor', () => {
     expect(messages.body.data.every((m) => !('readings' in m))).toBe(true);
   });
 
+  it('iottly: the units the connection declares fill those its payloads do not name, in the status, the readings and pushed events; the rest stay null', async () => {
+    const status = await get<{ readings: Reading[] }>(`/v1/devices/${DEVICES.iottly.id}/status`);
+    const units = Object.fromEntries(status.body.readings.map((r) => [r.native_name, r.unit]));
+    expect(Object.values(units)).toContain('Cel');
+    const page = await get<ListPageBody<Reading>>(`/v1/devices/${DEVICES.iottly.id}/readings`, { limit: '100' });
+    expect(page.body.data.filter((r) => r.name === 'temperature').every((r) => r.unit === 'Cel')).toBe(true);
+    expect(page.body.data.some((r) => r.name === 'humidity' && r.unit === '%')).toBe(true);
+    // A value nobody declared keeps no unit: no guess.
+    const lab = await get<ListPageBody<Reading>>('/v1/devices', { connection_id: 'sandbox-iottly', limit: '100' });
+    const labReadings = await Promise.all(
+      (lab.body.data as Array<{ id: string }>).map(async (d) => (await get<ListPageBody<Reading>>(`/v1/devices/${d.id}/readings`, { native_name: 'cpu.load', limit: '2' })).body.data),
+    );
+    const loads = labReadings.flat();
+    expect(loads.length).toBeGreaterThan(0);
+    expect(loads.every((r) => r.unit === null)).toBe(true);
+  });
+
   it('filters readings by native_name and answers an unknown filter with validation_error', async () => {
     const path = `/v1/devices/${DEVICES.hardwario.id}/readings`;
     const page = await get<ListPageBody<Reading>>(path, { native_name__in: 'thermometer.temperature,system.voltage_rest', limit: '20' });
@@ -128,6 +146,13 @@ describe('readings in the sandbox: one shape for every vendor', () => {
       izuma.notifyResource(deviceId, '/3303/0/5700', '4.75');
       const notified = await sse.next((e) => (e.data.data as { device_id: string; native_type: string }).device_id === DEVICES.izuma.id && (e.data.data as { native_type: string }).native_type === 'notification', 3000);
       expect((notified.data.data as { readings: Reading[] }).readings).toEqual([expect.objectContaining({ name: 'temperature', native_name: '/3303/0/5700', value: 4.75, unit: 'Cel' })]);
+
+      // iottly names no unit: the one the connection declares comes with the pushed reading.
+      const iottly = emulator<IottlyEmulator>('iottly');
+      iottly.addMessage(DEVICES.iottly.id.split(':')[1], { payload: { weather: { temperature: 19.75 } } });
+      const carried = (e: SseEvent) => ((e.data.data as { readings?: Reading[] }).readings ?? []).some((r) => r.device_id === DEVICES.iottly.id && r.value === 19.75);
+      const pushed = await sse.next(carried, 5000);
+      expect((pushed.data.data as { readings: Reading[] }).readings).toContainEqual(expect.objectContaining({ name: 'temperature', value: 19.75, unit: 'Cel' }));
 
       // Device Echo now reports the new value: the status shows it.
       const status = await get<{ readings: Reading[]; last_seen_at: string | null }>(`/v1/devices/${DEVICES.izuma.id}/status`);

@@ -84,6 +84,11 @@ export interface ConnectionConfig<S = ConnectionSettings> {
   circuit: { failure_threshold: number; open_seconds: number };
   /** How long a vendor read may be answered again from devicegate's read cache (0: never). */
   cache?: { ttl_seconds: number };
+  /**
+   * Units the operator declares for readings whose vendor names none (`readings.units`): a reading's native name,
+   * or else its common name, → UCUM code. Never converts a value; a unit the vendor gives wins.
+   */
+  readings?: { units: Readonly<Record<string, string>> };
   /** Provider-specific keys (space_id, organization_id, org_id, token_url …), as validated by the provider's schema. */
   settings: S;
   /** Vendor credentials; never logged, never answered. */

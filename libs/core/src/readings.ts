@@ -1,5 +1,6 @@
 import type { CallContext } from './context.js';
 import type { Message, ProviderId, Reading, Timestamp } from './models.js';
+import { isObject } from './json.js';
 import type { ListSource, ListQuery, VendorCursor } from './provider.js';
 
 /** The common name and UCUM unit a vendor's field maps to. */
@@ -169,4 +170,22 @@ export function readingsSnapshot(read: (ctx: CallContext) => Promise<Reading[]>)
       return { items, next: null };
     },
   };
+}
+
+/** Units a connection declares for readings whose vendor names none: native name (or else common name) → UCUM code. */
+export type DeclaredUnits = Readonly<Record<string, string>>;
+
+/** A reading with the unit declared for its native name (or else its common name) when its vendor gave none; the value is never converted. */
+export function withDeclaredUnit(reading: Reading, units: DeclaredUnits): Reading {
+  if (reading.unit !== null) return reading;
+  const unit = Object.hasOwn(units, reading.native_name) ? units[reading.native_name] : Object.hasOwn(units, reading.name) ? units[reading.name] : undefined;
+  return unit === undefined ? reading : { ...reading, unit };
+}
+
+/** An answer of a connection (a reading, or a device, status or message with `readings`) with declared units applied. */
+export function applyDeclaredUnits<T>(answer: T, units: DeclaredUnits): T {
+  if (!isObject(answer)) return answer;
+  if (answer.object === 'reading') return withDeclaredUnit(answer as unknown as Reading, units) as T;
+  if (Array.isArray(answer.readings)) return { ...answer, readings: (answer.readings as Reading[]).map((reading) => withDeclaredUnit(reading, units)) };
+  return answer;
 }

@@ -16,6 +16,19 @@ const failure = (document: unknown, env: NodeJS.ProcessEnv = { HW_KEY: 'k' }): s
 };
 
 describe('configuration', () => {
+  it('takes the units a connection declares for readings whose vendor names none, and refuses what is not one unit code', () => {
+    const units = { temperature: 'Cel', 'boiler.flow_temp': 'Cel', 'air.co2': '[ppm]' };
+    const config = buildConfig({ connections: [hw({ readings: { units } })] }, providers, { HW_KEY: 'k' });
+    expect(config.connections[0].readings).toEqual({ units });
+    // A common key, not a provider setting.
+    expect(config.connections[0].settings).toEqual({ space_id: 'space-1' });
+    expect(buildConfig({ connections: [hw()] }, providers, { HW_KEY: 'k' }).connections[0].readings).toBeUndefined();
+    expect(failure({ connections: [hw({ readings: { units: { temperature: 'degrees celsius' } } })] })).toMatch(/^connections\[0\]\.readings\.units\.temperature: /);
+    expect(failure({ connections: [hw({ readings: { units: { temperature: 42 } } })] })).toMatch(/^connections\[0\]\.readings\.units\.temperature: /);
+    expect(failure({ connections: [hw({ readings: { unit: { temperature: 'Cel' } } })] })).toMatch(/readings/);
+    expect(failure({ connections: [hw({ readings: { units: { '': 'Cel' } } })] })).toMatch(/^connections\[0\]\.readings\.units/);
+  });
+
   it('interpolates ${VAR}, applies the defaults and keeps credentials apart from settings', () => {
     const config = buildConfig({ clients: [{ name: 'dash', key_sha256: HASH, scopes: ['read'] }], connections: [hw()] }, providers, { HW_KEY: 'secret-key' });
     expect(config.connections[0]).toMatchObject({

@@ -112,6 +112,7 @@ export function buildConfig(document: unknown, providers: ProviderRegistry, env:
         open_seconds: (entry.circuit as { open_seconds?: number } | undefined)?.open_seconds ?? 30,
       },
       cache: { ttl_seconds: (entry.cache as { ttl_seconds?: number } | undefined)?.ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS },
+      ...(entry.readings ? { readings: { units: { ...(entry.readings as { units: Record<string, string> }).units } } } : {}),
       settings,
       credentials: Object.fromEntries(Object.entries(credentials ?? {}).map(([k, v]) => [k, String(v)])),
       ...(entry.push ? { push: pushOf(entry.push as { secret?: string; mode?: PushMode }, definition, settings, at) } : {}),

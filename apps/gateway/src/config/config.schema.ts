@@ -90,6 +90,15 @@ export const CONFIG_SCHEMA = {
             additionalProperties: false,
             properties: { ttl_seconds: { type: 'number', minimum: 0, maximum: 3600 } },
           },
+          readings: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['units'],
+            properties: {
+              // Native name or common name → UCUM code (`Cel`, `%`, `[ppm]`, `kW.h` …): one token, no spaces.
+              units: { type: 'object', maxProperties: 1000, propertyNames: { minLength: 1, maxLength: 200 }, additionalProperties: { type: 'string', pattern: '^\\S{1,40}$' } },
+            },
+          },
           push: {
             type: 'object',
             additionalProperties: false,
@@ -112,4 +121,4 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit', 'circuit', 'cache', 'push']);
+export const COMMON_CONNECTION_KEYS = new Set(['id', 'provider', 'display_name', 'base_url', 'timeout_ms', 'retries', 'rate_limit', 'circuit', 'cache', 'readings', 'push']);

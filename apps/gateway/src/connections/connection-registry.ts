@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   CAPABILITIES,
   CAPABILITY_OF,
+  applyDeclaredUnits,
   capabilitiesOf,
   requireUnifiedId,
   type CallContext,
@@ -238,14 +239,22 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     this.requireCapability(live, CAPABILITY_OF[operation]);
     // The one place a port method is called by name; its arguments were typed by `call`/`callConnection`.
     const method = live.adapter[operation] as unknown as (...args: unknown[]) => Promise<Answer<K>>;
-    return this.track(live, () => method.apply(live.adapter, args));
+    const answer = await this.track(live, () => method.apply(live.adapter, args));
+    return live.config.readings ? applyDeclaredUnits(answer, live.config.readings.units) : answer;
   }
 
   private segment<T>(live: LiveConnection, source: ListSource<T>): ListSegment<T> {
+    const units = live.config.readings?.units;
     return {
       connectionId: live.config.id,
       provider: live.config.provider,
-      source: { plan: (query) => source.plan(query), fetchPage: (query, cursor, ctx: CallContext) => this.track(live, () => source.fetchPage(query, cursor, ctx)) },
+      source: {
+        plan: (query) => source.plan(query),
+        fetchPage: async (query, cursor, ctx: CallContext) => {
+          const page = await this.track(live, () => source.fetchPage(query, cursor, ctx));
+          return units ? { ...page, items: page.items.map((item) => applyDeclaredUnits(item, units)) } : page;
+        },
+      },
     };
   }
 

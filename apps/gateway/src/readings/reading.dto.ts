@@ -7,7 +7,7 @@ const READING_ID = 'sandbox-hardwario:018eebbe-678d-7c60-b4ef-d141f48378e8:therm
 @ApiSchema({
   name: 'Reading',
   description:
-    'One measured value, in one shape for every vendor. Units are UCUM codes; a value is never converted: a vendor unit without a UCUM code is kept as the vendor writes it, and `unit` is null when the vendor does not say.',
+    'One measured value, in one shape for every vendor. Units are UCUM codes; a value is never converted: a vendor unit without a UCUM code is kept as the vendor writes it, and where the vendor does not say, `unit` is the one the connection declares for the reading (`readings.units` in the configuration, by native or common name), else null.',
 })
 export class ReadingDto {
   @ApiProperty({ description: 'Always `reading`.', enum: ['reading'], example: 'reading' })
@@ -38,7 +38,7 @@ export class ReadingDto {
   @ApiProperty({ description: 'The value as the vendor reports it.', oneOf: [{ type: 'number' }, { type: 'boolean' }, { type: 'string' }], example: 21.37 })
   value: number | boolean | string;
 
-  @ApiProperty({ description: 'UCUM code (`Cel`, `%`, `[ppm]`, `Pa`, `V`, `dB[mW]` …), the vendor\'s own unit string when it has no UCUM code, or null when unknown.', nullable: true, type: String, example: 'Cel' })
+  @ApiProperty({ description: 'UCUM code (`Cel`, `%`, `[ppm]`, `Pa`, `V`, `dB[mW]` …), the vendor\'s own unit string when it has no UCUM code, the unit the connection declares (`readings.units`) when the vendor names none, or null when unknown.', nullable: true, type: String, example: 'Cel' })
   unit: string | null;
 
   @ApiProperty({ description: "When it was measured: the device's or sensor's time when the vendor gives it, else when the cloud received it (RFC 3339 UTC).", type: String, format: 'date-time', example: '2024-04-17T11:08:27.000Z' })

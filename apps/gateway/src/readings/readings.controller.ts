@@ -1,6 +1,6 @@
 import { Controller, Get, Injectable, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { CallContext } from '@devicegate/core';
+import { withDeclaredUnit, type CallContext } from '@devicegate/core';
 import { ListingEngine, READING_FIELDS, parseListArgs, readingsOfPushes, type ListArgs, type PushHistory } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
@@ -25,8 +25,10 @@ export class ReadingsService {
     const live = this.registry.locate(client, deviceId);
     // A vendor that keeps only current values but pushes them: the pushes devicegate recorded are the history.
     if (live.config.push && live.adapter.readings) {
+      // Units declared after a push was recorded apply to it too.
+      const units = live.config.readings?.units ?? {};
       const history: PushHistory = async (before, limit) =>
-        (await this.events.deviceEvents(deviceId, before, limit)).map((event) => ({ seq: event.seq, receivedAt: event.receivedAt, readings: event.message.readings ?? [] }));
+        (await this.events.deviceEvents(deviceId, before, limit)).map((event) => ({ seq: event.seq, receivedAt: event.receivedAt, readings: (event.message.readings ?? []).map((reading) => withDeclaredUnit(reading, units)) }));
       segments = segments.map((segment) => ({ ...segment, source: readingsOfPushes(history, segment.source) }));
     }
     const page = await this.listing.list({ kind: `readings:${deviceId}`, reach: reachOf(client), segments, args, fields: READING_FIELDS }, ctx);

@@ -1,7 +1,7 @@
 import { Controller, Inject, Injectable, Param, Post, Put, Req, Res, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { backgroundContext, type Message, type PushSupport, type PushVerification } from '@devicegate/core';
+import { applyDeclaredUnits, backgroundContext, type Message, type PushSupport, type PushVerification } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { LOGGER } from '../app.tokens.js';
@@ -78,7 +78,9 @@ export class HooksService implements OnApplicationShutdown {
    * `validation_error` for a body not in the vendor's format.
    */
   async accept(push: PushSupport, body: unknown, connectionId: string, receivedAt: number): Promise<{ received: number; accepted: number }> {
-    const messages: Message[] = push.parse(body, connectionId, receivedAt);
+    const units = this.registry.all().find((live) => live.config.id === connectionId)?.config.readings?.units;
+    const parsed: Message[] = push.parse(body, connectionId, receivedAt);
+    const messages = units ? parsed.map((message) => applyDeclaredUnits(message, units)) : parsed;
     for (const outcome of push.commandOutcomes?.(body, connectionId, receivedAt) ?? []) await this.commands.settle(outcome);
     const added = await this.store.append(messages, connectionId, receivedAt);
     this.registry.invalidateReads(connectionId);

@@ -19,6 +19,17 @@ import type { GatewayConfig } from '../config/config.types.js';
  */
 export const SANDBOX_LIVE_EVERY_MS = 4000;
 
+/** The units of the iottly sandbox devices' payload values: by common name (`temperature`) or native name (`boiler.flow_temp`). */
+export const IOTTLY_SANDBOX_UNITS: Readonly<Record<string, string>> = {
+  temperature: 'Cel',
+  humidity: '%',
+  'greenhouse.soil_moisture': '%',
+  'boiler.flow_temp': 'Cel',
+  'boiler.return_temp': 'Cel',
+  'inverter.grid_voltage': 'V',
+  'air.pm25': 'ug/m3',
+};
+
 /** The key of sandbox mode, with every scope. */
 export const SANDBOX_KEY = 'sandbox';
 
@@ -110,7 +121,8 @@ const STARTERS: Record<ProviderId, Starter> = {
       server: e,
       baseUrl: e.baseUrl,
       credentials: { api_key: e.credentials.apiKey, project_id: e.projectId },
-      connection: { project_id: e.projectId, credentials: { api_key: e.credentials.apiKey } },
+      // iottly payloads name no units; whoever runs the devices knows them and declares them, as the emulated ones report them.
+      connection: { project_id: e.projectId, credentials: { api_key: e.credentials.apiKey }, readings: { units: IOTTLY_SANDBOX_UNITS } },
       connectPush: async (url, secret) => e.setPushTarget({ url, headers: { authorization: `Bearer ${secret}` } }),
     };
   },
