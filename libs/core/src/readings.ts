@@ -18,7 +18,6 @@ export interface Leaf {
   value: number | boolean;
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The numeric and boolean leaves of a JSON payload, depth first in key order. Arrays are not walked:
@@ -26,13 +25,13 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => type
  * `skip` leaves out a subtree (metadata blocks such as a message counter).
  */
 export function leaves(data: unknown, skip: (path: string) => boolean = () => false, prefix = ''): Leaf[] {
-  if (!isPlainObject(data)) return [];
+  if (!isObject(data)) return [];
   const out: Leaf[] = [];
   for (const [key, value] of Object.entries(data)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     if (skip(path)) continue;
     if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out.push({ path, value });
-    else if (isPlainObject(value)) out.push(...leaves(value, skip, path));
+    else if (isObject(value)) out.push(...leaves(value, skip, path));
   }
   return out;
 }

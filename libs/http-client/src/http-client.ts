@@ -222,13 +222,13 @@ interface Flight {
   controller: AbortController;
 }
 
-/** A vendor answer, read completely. */
-class VendorResponse implements HttpResponse {
+/** A vendor answer, read completely (also as the shared read cache gives it back). */
+export class VendorResponse implements HttpResponse {
   constructor(
     readonly status: number,
     readonly headers: Record<string, string>,
     readonly body: Buffer,
-    private readonly attribution: { connectionId: string; provider: string },
+    private readonly attribution: { connectionId: string; provider?: string },
   ) {}
 
   text(): string {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { GatewayError } from '@devicegate/errors';
-import type { HttpResponse } from './http-client.js';
+import { VendorResponse } from './http-client.js';
 import type { CacheLookup, CachedRead, ReadCacheStore } from './read-cache.js';
 
 /*
@@ -68,19 +67,5 @@ const hash = (key: string) => createHash('sha256').update(key).digest('base64url
 function decode(stored: Buffer, connectionId: string): CachedRead {
   const newline = stored.indexOf(10);
   const head = JSON.parse(stored.subarray(0, newline).toString('utf8')) as Head;
-  const body = stored.subarray(newline + 1);
-  const response: HttpResponse = {
-    status: head.status,
-    headers: head.headers,
-    body,
-    text: () => body.toString('utf8'),
-    json: <T>() => {
-      try {
-        return JSON.parse(body.toString('utf8')) as T;
-      } catch {
-        throw new GatewayError('upstream_error', 'The vendor answered a body that is not valid JSON.', { upstreamStatus: head.status, connectionId });
-      }
-    },
-  };
-  return { response, storedAt: head.storedAt };
+  return { response: new VendorResponse(head.status, head.headers, stored.subarray(newline + 1), { connectionId }), storedAt: head.storedAt };
 }

@@ -1,4 +1,5 @@
 import {
+  isObject,
   toUnifiedId,
   type CallContext,
   type Command,
@@ -484,13 +485,11 @@ export class HardwarioConnection implements ProviderConnection {
   }
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** The created downlink message in a send answer: the message object, or the first of an array. */
 function createdMessage(answer: unknown): HwMessage | undefined {
   const candidates = Array.isArray(answer) ? answer : [answer];
   for (const item of candidates) {
-    if (isPlainObject(item) && typeof item.id === 'string' && UUID.test(item.id)) return item as unknown as HwMessage;
+    if (isObject(item) && typeof item.id === 'string' && UUID.test(item.id)) return item as unknown as HwMessage;
   }
   return undefined;
 }
