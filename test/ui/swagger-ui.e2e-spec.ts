@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { SANDBOX_TEMPERATURE_DEVICES } from '../../apps/gateway/src/devices/sandbox-examples.js';
+import { SANDBOX_LIVE_EVERY_MS } from '../../apps/gateway/src/sandbox/sandbox.js';
 import { startSandboxGateway, type RunningSandbox } from '../support/gateway-harness.js';
 import { describeWith, findTool } from '../support/tools.js';
 
@@ -24,7 +26,8 @@ describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    gateway = await startSandboxGateway();
+    // Live, as `npm start` runs it: a device of each vendor with pushes reports every few seconds.
+    gateway = await startSandboxGateway({ liveEveryMs: SANDBOX_LIVE_EVERY_MS });
     profile = mkdtempSync(join(tmpdir(), 'devicegate-chromium-'));
     // launchPersistentContext passes the fresh profile directory to Chromium as --user-data-dir.
     context = await chromium.launchPersistentContext(profile, {
@@ -193,4 +196,65 @@ describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
     expect(list.data.every((d) => d.labels.site === 'brno-hq')).toBe(true);
     await fill(block, 'labels.site', '');
   });
+
+  /** Clicks Execute and waits until the response panel shows the answer the gateway gave (parsed), which it returns. */
+  async function executeShown(block: Locator, screenshot: string): Promise<{ status: number; body: unknown }> {
+    const responded = page.waitForResponse((response) => response.url().startsWith(`${gateway.url}/v1/`));
+    await block.locator('button.execute').click();
+    const response = await responded;
+    const want = JSON.stringify(JSON.parse(await response.text()));
+    const shown = block.locator('.live-responses-table .response-col_description .highlight-code code').first();
+    for (let until = Date.now() + 15_000; ; ) {
+      const text = await shown.innerText().catch(() => '');
+      const parsed = ((): string | undefined => {
+        try {
+          return JSON.stringify(JSON.parse(text));
+        } catch {
+          return undefined;
+        }
+      })();
+      if (parsed === want) break;
+      if (Date.now() > until) throw new Error(`the response panel did not show the answer: ${text.slice(0, 200)}`);
+      await page.waitForTimeout(100);
+    }
+    expect(Number((await block.locator('.live-responses-table tbody .response-col_status').first().innerText()).trim())).toBe(response.status());
+    await block.locator('.responses-wrapper').first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, screenshot) });
+    return { status: response.status(), body: JSON.parse(want) as unknown };
+  }
+
+  it(
+    'shows a temperature series in listDeviceReadings for the example device of each vendor, newest first (Blynk: the one current value its API gives)',
+    async () => {
+      const block = await tryOut('listDeviceReadings');
+      await fill(block, 'name', 'temperature');
+      await fill(block, 'limit', '20');
+      const device = block.locator('tr[data-param-name="device_id"]');
+      for (const [provider, id] of Object.entries(SANDBOX_TEMPERATURE_DEVICES)) {
+        await device.locator('select').selectOption({ label: `Sandbox device (${provider})` });
+        await expect(device.locator('input').inputValue()).resolves.toBe(id);
+        // Izuma's history is the notifications recorded since the start: Execute again until the live ticker gave two.
+        let readings: Array<{ object: string; device_id: string; name: string; unit: string | null; at: string; message_id: string | null }> = [];
+        for (let until = Date.now() + 150_000; ; ) {
+          const { status, body } = await executeShown(block, `08-readings-${provider}.png`);
+          expect(status).toBe(200);
+          readings = (body as { data: typeof readings }).data;
+          if (provider === 'blynk' || readings.length >= 2 || Date.now() > until) break;
+          await page.waitForTimeout(2000);
+        }
+        expect(readings.every((r) => r.object === 'reading' && r.device_id === id && r.name === 'temperature' && r.unit === 'Cel')).toBe(true);
+        const times = readings.map((r) => Date.parse(r.at));
+        expect(times).toEqual([...times].sort((a, b) => b - a));
+        if (provider === 'blynk') {
+          // Blynk pushes nothing and keeps no readable history: its current datastream value, once.
+          expect(readings).toEqual([expect.objectContaining({ message_id: null })]);
+        } else {
+          expect(readings.length).toBeGreaterThanOrEqual(2);
+          expect(new Set(times).size).toBeGreaterThanOrEqual(2);
+        }
+      }
+      expect(pageErrors).toEqual([]);
+    },
+    15 * 60_000,
+  );
 });
