@@ -161,7 +161,8 @@ describeWith('chromium')('Swagger UI at /docs in Chromium', () => {
     await fill(block, 'limit', '1');
     await block.locator('button.execute').click();
     const input = block.locator('tr[data-param-name="limit"] input');
-    // Swagger UI enforces the spec's `minimum: 2`: the field turns invalid and no call is made.
+    // Swagger UI enforces the spec's `minimum: 2`: the field turns invalid (after its next render) and no call is made.
+    await block.locator('tr[data-param-name="limit"] input.invalid').waitFor({ timeout: 30_000 });
     await expect(input.getAttribute('class')).resolves.toContain('invalid');
     await expect(input.getAttribute('title')).resolves.toContain('greater than or equal to 2');
     await input.scrollIntoViewIfNeeded();
