@@ -87,16 +87,16 @@ interface DevicePushDown {
 /** The connection keys of a HARDWARIO connection (the provider's connection schema). */
 export type HardwarioSettings = { space_id: string; online_window?: number };
 
-/**
- * One HARDWARIO Cloud v2 connection: a single space reached with a space-scoped API key (§2.1).
- * Lists page with the vendor's `limit` + `offset` (id of the last item) cursor; the provider cursor is that id.
- */
 /** A failed read of the latest uplink leaves a type unknown (asked again on the next read) instead of failing the device read. */
 const skipUplink = (error: unknown): null => {
   if (error instanceof GatewayError) return null;
   throw error;
 };
 
+/**
+ * One HARDWARIO Cloud v2 connection: a single space reached with a space-scoped API key (§2.1).
+ * Lists page with the vendor's `limit` + `offset` (id of the last item) cursor; the provider cursor is that id.
+ */
 export class HardwarioConnection implements ProviderConnection {
   readonly projects: ListSource<Project>;
   readonly devices: ListSource<Device>;
