@@ -156,7 +156,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
    */
   async call<K extends IdMember>(client: ClientConfig, id: string, operation: K, ...args: AfterId<K>): Promise<Answer<K>> {
     const live = this.locate(client, id, CAPABILITY_OF[operation].startsWith('projects.') ? 'project' : 'device');
-    return this.invoke(live, operation, [requireUnifiedId(id).nativeId, ...args]);
+    return await this.invoke(live, operation, [requireUnifiedId(id).nativeId, ...args]);
   }
 
   /** The connection of a unified id the client may reach (404 otherwise, naming `what`). */
@@ -239,7 +239,14 @@ export class ConnectionRegistry implements OnApplicationShutdown {
     this.requireCapability(live, CAPABILITY_OF[operation]);
     // The one place a port method is called by name; its arguments were typed by `call`/`callConnection`.
     const method = live.adapter[operation] as unknown as (...args: unknown[]) => Promise<Answer<K>>;
-    const answer = await this.track(live, () => method.apply(live.adapter, args));
+    // What `track` does, without its closure and promise: this is every single-item read's path.
+    let answer: Answer<K>;
+    try {
+      answer = await method.apply(live.adapter, args);
+    } catch (error) {
+      throw this.failed(live, error);
+    }
+    this.recordOk(live);
     return live.config.readings ? applyDeclaredUnits(answer, live.config.readings.units) : answer;
   }
 
@@ -270,14 +277,20 @@ export class ConnectionRegistry implements OnApplicationShutdown {
 
   /** Attributes an operation's errors to the connection and keeps the connection's health. */
   private async track<T>(live: LiveConnection, operation: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      const result = await operation();
-      this.recordOk(live);
-      return result;
+      result = await operation();
     } catch (error) {
-      this.recordFailure(live, error);
-      throw isGatewayError(error) ? error.withConnection(live.config.id, live.config.provider) : error;
+      throw this.failed(live, error);
     }
+    this.recordOk(live);
+    return result;
+  }
+
+  /** Counts a failed operation for the connection's health; the error to throw, attributed to the connection. */
+  private failed(live: LiveConnection, error: unknown): unknown {
+    this.recordFailure(live, error);
+    return isGatewayError(error) ? error.withConnection(live.config.id, live.config.provider) : error;
   }
 
   /** Something changed at the vendor (a pushed event): the connection's reads are asked afresh. */

@@ -63,11 +63,12 @@ export function mapSpace(space: HwSpace, deviceCount: number | null, ctx: MapCon
   };
 }
 
+/** `isOnline` of a last-seen time already read by `toIso`. */
+const seenWithin = (seen: string | null, now: number, onlineWindowMs: number): boolean => seen !== null && now - Date.parse(seen) <= onlineWindowMs;
+
 /** `online` = last uplink no older than the connection's window (API.md §3). A device never seen is offline. */
 export function isOnline(lastSeen: unknown, now: number, onlineWindowMs: number): boolean {
-  const seen = toIso(lastSeen);
-  if (seen === null) return false;
-  return now - Date.parse(seen) <= onlineWindowMs;
+  return seenWithin(toIso(lastSeen), now, onlineWindowMs);
 }
 
 /** Labels are a string map in the contract; scalar values the vendor may send are stringified, others dropped. */
@@ -117,6 +118,7 @@ export interface DeviceMapContext extends MapContext {
 }
 
 export function mapDevice(device: HwDevice, ctx: DeviceMapContext): Device {
+  const lastSeen = toIso(device.last_seen);
   return {
     object: 'device',
     id: toUnifiedId(ctx.connectionId, device.id),
@@ -128,8 +130,8 @@ export function mapDevice(device: HwDevice, ctx: DeviceMapContext): Device {
     serial_number: device.serial_number ?? null,
     labels: mapLabels(device.label),
     tags: mapTagNames(device.tags),
-    online: isOnline(device.last_seen, ctx.now, ctx.onlineWindowMs),
-    last_seen_at: toIso(device.last_seen),
+    online: seenWithin(lastSeen, ctx.now, ctx.onlineWindowMs),
+    last_seen_at: lastSeen,
     created_at: toIso(device.created_at),
     // The device object has no modification time (§5.3); a server that adds one is honoured.
     updated_at: toIso(device.updated_at),
