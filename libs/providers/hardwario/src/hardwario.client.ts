@@ -80,7 +80,7 @@ export class HardwarioClient {
     const res = await this.call({ method: 'GET', path: this.devicePath(deviceId) }, ctx);
     const device = this.object<HwDevice>(res, 'device');
     // An answer about another device is a vendor fault, not that device (ids are UUIDs: case does not matter).
-    if (device.id.toLowerCase() !== deviceId.toLowerCase()) throw shapeError(this.who, res.status, 'device of another id');
+    if (device.id !== deviceId && device.id.toLowerCase() !== deviceId.toLowerCase()) throw shapeError(this.who, res.status, 'device of another id');
     return device;
   }
 

@@ -75,7 +75,8 @@ export function isOnline(lastSeen: unknown, now: number, onlineWindowMs: number)
 export function mapLabels(label: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!isObject(label)) return out;
-  for (const [key, value] of Object.entries(label)) {
+  for (const key of Object.keys(label)) {
+    const value = label[key];
     if (typeof value === 'string') out[key] = value;
     else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
   }

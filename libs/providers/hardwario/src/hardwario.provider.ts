@@ -178,9 +178,9 @@ export class HardwarioConnection implements ProviderConnection {
     return page[0];
   }
 
-  private async readDevice(deviceId: string, ctx: CallContext): Promise<HwDevice> {
-    if (!UUID.test(deviceId)) throw notFound('device', deviceId);
-    return await this.client.getDevice(deviceId, ctx);
+  private readDevice(deviceId: string, ctx: CallContext): Promise<HwDevice> {
+    if (!UUID.test(deviceId)) return Promise.reject(notFound('device', deviceId));
+    return this.client.getDevice(deviceId, ctx);
   }
 
   private toDevice(device: HwDevice): Device {
