@@ -43,3 +43,61 @@ export function backgroundContext(requestId = 'background'): CallContext & { ups
   };
   return ctx;
 }
+
+type AbortListener = Parameters<AbortSignal['addEventListener']>[1];
+
+/**
+ * The abort signal of one request's vendor work. Node's AbortSignal costs microseconds to create and to
+ * give its first listener, on every request; this is the part of it that vendor calls use — `aborted`,
+ * `reason`, 'abort' listeners, each called at most once, in the order added — for the price of an object.
+ * `abort()` is the controller's half, for whoever owns the request.
+ */
+export class CallSignal implements AbortSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  onabort: ((this: AbortSignal, event: Event) => unknown) | null = null;
+  private listeners?: AbortListener[];
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    this.dispatchEvent(new Event('abort'));
+  }
+
+  addEventListener(type: string, listener: AbortListener): void {
+    if (type !== 'abort') return;
+    // As EventTarget: the same listener twice is one listener.
+    if (!this.listeners) this.listeners = [listener];
+    else if (!this.listeners.includes(listener)) this.listeners.push(listener);
+  }
+
+  removeEventListener(type: string, listener: AbortListener): void {
+    if (type !== 'abort' || !this.listeners) return;
+    const at = this.listeners.indexOf(listener);
+    if (at >= 0) this.listeners.splice(at, 1);
+  }
+
+  dispatchEvent(event: Event): boolean {
+    if (event.type !== 'abort') return true;
+    const listeners = this.listeners ?? [];
+    this.listeners = undefined;
+    for (const listener of [this.onabort, ...listeners]) {
+      if (!listener) continue;
+      try {
+        if (typeof listener === 'function') listener.call(this, event);
+        else listener.handleEvent(event);
+      } catch (error) {
+        // As EventTarget: a failing listener does not stop the others, and its error is not swallowed.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+    return true;
+  }
+
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallContext, VendorRead } from '@devicegate/core';
+import { CallSignal, type CallContext, type VendorRead } from '@devicegate/core';
 
 /** Per-request bookkeeping: when it started and what its vendor calls cost. */
 export interface RequestState {
@@ -51,14 +51,14 @@ const REQUEST_BUDGET_MS = 60_000;
 export function callContext(request: FastifyRequest): CallContext {
   const state = stateOf(request);
   if (state.context) return state.context;
-  const controller = new AbortController();
+  const signal = new CallSignal();
   const response = state.response;
   response?.once('close', () => {
-    if (!response.writableFinished) controller.abort(new Error('The caller closed the connection before the answer was complete.'));
+    if (!response.writableFinished) signal.abort(new Error('The caller closed the connection before the answer was complete.'));
   });
   state.context = {
     requestId: request.id,
-    signal: controller.signal,
+    signal,
     clientKey: (request as { user?: { name?: string } }).user?.name,
     deadline: Date.now() + REQUEST_BUDGET_MS,
     noCache: NO_CACHE.test(request.headers['cache-control'] ?? ''),
