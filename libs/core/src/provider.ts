@@ -260,6 +260,8 @@ export interface PushSupport {
   readonly authentication: string;
   /** True when pushes can be proven without a `push.secret` (the vendor signs with keys it publishes). */
   readonly verifiesWithoutSecret?: boolean;
+  /** True when the vendor pushes nothing: its bodies come only from the connection's pull source (push mode `pull` only). */
+  readonly pulledOnly?: boolean;
   /** Connection settings a connection with a `push` block must have (what binds the vendor's proof to this account). */
   readonly requiredSettings?: readonly string[];
   /** True when the push carries valid proof. Never throws (nor rejects). */

@@ -48,6 +48,9 @@ describe('configuration', () => {
     // Pull mode: devicegate holds the vendor's stream with the connection's own credentials, so no secret and no organization.
     const pulled = { id: 'dt', provider: 'disruptive', push: { mode: 'pull' }, credentials: { key_id: 'k', secret: 's', email: 'e@example.test' } };
     expect(buildConfig({ connections: [pulled] }, providers, {}).connections[0].push).toEqual({ mode: 'pull' });
+    // Blynk pushes nothing: in pull mode devicegate samples it, every minute unless the connection says.
+    const sampled = { id: 'bl', provider: 'blynk', org_id: 1, push: { mode: 'pull' }, sample_interval_seconds: 15, credentials: { client_id: 'c', client_secret: 's' } };
+    expect(buildConfig({ connections: [sampled] }, providers, {}).connections[0]).toMatchObject({ push: { mode: 'pull' }, settings: { sample_interval_seconds: 15 } });
     expect(buildConfig({ server: { webhook_allowed_hosts: ['hooks.example.com', '*.internal.example'] }, connections: [] }, providers, {}).server.webhookAllowedHosts).toEqual([
       'hooks.example.com',
       '*.internal.example',
@@ -81,6 +84,8 @@ describe('configuration', () => {
     [{ connections: [hw({ push: { mode: 'pull' } })] }, undefined, 'connections[0].push.mode: HARDWARIO Cloud v2 offers no stream to pull'],
     [{ connections: [{ id: 'iz', provider: 'izuma', push: { mode: 'pull', secret: 'x'.repeat(8) }, credentials: { api_key: 'ak_1' } }] }, undefined, 'connections[0].push.secret: is not used in pull mode'],
     [{ connections: [hw({ push: { mode: 'poll' } })] }, undefined, 'connections[0].push.mode: must be one of push, pull'],
+    [{ connections: [{ id: 'bl', provider: 'blynk', org_id: 1, push: { secret: 'x'.repeat(8) }, credentials: { client_id: 'c', client_secret: 's' } }] }, undefined, 'connections[0].push.mode: Blynk.Cloud pushes nothing; use mode pull'],
+    [{ connections: [{ id: 'bl', provider: 'blynk', org_id: 1, sample_interval_seconds: 0, credentials: { client_id: 'c', client_secret: 's' } }] }, undefined, 'connections[0].sample_interval_seconds: must be >= 1'],
     [{ connections: [hw()], server: { webhook_allowed_hosts: ['https://hooks.example.com/'] } }, undefined, 'server.webhook_allowed_hosts[0]: must match pattern'],
     [{}, undefined, 'connections: is required'],
   ])('names the key: %j', (document, env, message) => {

@@ -187,6 +187,7 @@ function pushOf(push: { secret?: string; mode?: PushMode }, definition: Provider
     if (push.secret !== undefined) throw new ConfigError(`${at}.push.secret: is not used in pull mode (no push reaches /v1/hooks)`);
     return { mode: 'pull' };
   }
+  if (definition.push.pulledOnly) throw new ConfigError(`${at}.push.mode: ${definition.displayName} pushes nothing; use mode pull (devicegate reads the vendor itself)`);
   for (const key of definition.push.requiredSettings ?? []) {
     if (settings[key] === undefined) throw new ConfigError(`${at}.${key}: is required when push is configured (it binds the vendor's signed pushes to this account)`);
   }

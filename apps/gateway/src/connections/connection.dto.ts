@@ -24,7 +24,7 @@ export class CircuitDto {
 @ApiSchema({
   name: 'ConnectionStream',
   description:
-    "The vendor event stream devicegate holds for a connection in push mode `pull` (DT `devices:stream`, the Izuma WebSocket channel). With `server.redis_url` one instance holds it and the others stand by; each instance reports its own view.",
+    "The vendor event stream devicegate holds for a connection in push mode `pull` (DT `devices:stream`, the Izuma WebSocket channel; for Blynk, which has none, the sampling of its datastream values every `sample_interval_seconds`). With `server.redis_url` one instance holds it and the others stand by; each instance reports its own view.",
 })
 export class StreamStateDto {
   @ApiProperty({ description: 'Always `pull`.', enum: ['pull'], example: 'pull' })

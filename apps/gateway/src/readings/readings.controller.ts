@@ -23,7 +23,7 @@ export class ReadingsService {
   async list(client: ClientConfig, deviceId: string, args: ListArgs, ctx: CallContext) {
     let segments = this.registry.deviceList(client, deviceId, 'readings');
     const live = this.registry.locate(client, deviceId);
-    // A vendor that keeps only current values but pushes them: the pushes devicegate recorded are the history.
+    // A vendor that keeps only current values but pushes them (Izuma) or is sampled (Blynk): what devicegate recorded is the history.
     if (live.config.push && live.adapter.readings) {
       // Units declared after a push was recorded apply to it too.
       const units = live.config.readings?.units ?? {};
@@ -48,8 +48,8 @@ export class ReadingsController {
     description:
       'The measured values of a device, one shape for every vendor, newest first by default: the values carried by its messages (HARDWARIO and iottly payload leaves, Disruptive Technologies event values and samples), read with the same vendor calls as `listDeviceMessages` and paged the same way. ' +
       '**Izuma** keeps no history of resource values: where the connection takes pushes (`push`, in push or pull mode), an Izuma device lists the resource notifications devicegate received and recorded in its event log, which keeps them for `server.event_retention_hours` (default 168, a week; with `server.redis_url` also at most about a million events of all devices), merged by time with the latest values Device Echo reports that are newer than every recorded one of their resource (one vendor call, on the first page). Before any notification is recorded, and on a connection without `push`, it lists Device Echo\'s latest values only. ' +
-      '**Blynk** pushes nothing to devicegate and its data export allows 10 reads per device per day, so a Blynk device lists its current datastream values only, one per datastream. ' +
-      'Readings are ordered as their messages (by `created_at`; recorded notifications as devicegate received them), then in the vendor\'s field order; `at` is when a value was measured, which may be a little before its message arrived. `at__gte` is answered from messages received at most 10 minutes before it, so a device clock running further ahead than that can hide a reading.',
+      '**Blynk** pushes nothing and its data export allows 10 reads per device per day. On a connection in push mode `pull` devicegate samples each device\'s current datastream values every `sample_interval_seconds` (default 60; spending at most a tenth of the connection\'s `rate_limit`, so with many devices each is sampled less often) and records each value whose `updatedAt` moved as a `data` message (`native_type` `datastream`, id `ds-<device>-<pin>-<updatedAt>`, `created_at` and the reading\'s `at` being Blynk\'s `updatedAt`); a Blynk device lists those recorded samples (kept as long as the event log keeps events, see Izuma), merged with the current values as for Izuma. A value a device wrote and overwrote between two samples is never seen; history starts with the first sample. Without pull mode a Blynk device lists its current datastream values only, one per datastream. ' +
+      'Readings are ordered as their messages (by `created_at`; recorded notifications and samples as devicegate received them), then in the vendor\'s field order; `at` is when a value was measured, which may be a little before its message arrived. `at__gte` is answered from messages received at most 10 minutes before it, so a device clock running further ahead than that can hide a reading.',
     scope: 'read',
   })
   @ApiSandboxDeviceParam()

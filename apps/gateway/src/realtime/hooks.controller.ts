@@ -101,7 +101,7 @@ const HOOK_DESCRIPTION = `Where a vendor cloud pushes its messages, in the vendo
 - **disruptive** (data connector, HTTP_PUSH): \`Dt-Asymmetric-Signature\` (ES256 JWT from DT's data-connector issuer, checked with the keys of its OIDC discovery document, for the connection's \`organization_id\`, over the body's SHA-256) is verified, expiry included; \`push.secret\` is optional. A connector with the deprecated \`signatureSecret\` also sends \`X-Dt-Signature\` (HS256 with that secret), accepted when \`push.secret\` is that secret.
 - **iottly** (webhook): a custom header \`Authorization: Bearer <secret>\` (or \`X-Devicegate-Secret\`); body \`{"msg": …}\`.
 - **izuma** (notification channel callback, HTTP PUT): registered with the header \`authorization: <secret>\`; body a NotificationMessage. Register it with \`include_uid\` and \`include_timestamp\`.
-- **blynk** has no documented push; its pushes are refused.
+- **blynk** has no documented push; its pushes are refused (in pull mode devicegate samples its values instead).
 
 A connection in pull mode (\`push: {mode: pull}\`, DT and Izuma: devicegate holds the vendor's stream itself and needs no public address) takes no pushes: they answer 401.
 

@@ -14,10 +14,12 @@ import { buildConfig } from '../config/config.loader.js';
 import type { GatewayConfig } from '../config/config.types.js';
 
 /**
- * A sandbox is live: every few seconds a device of each vendor with push reports by itself, so the event
- * stream and webhooks show traffic within seconds of the start (four vendors: about one event a second).
+ * A sandbox is live: every few seconds a device of each vendor reports by itself, so the event stream and
+ * webhooks show traffic within seconds of the start (about one event a second; Blynk's at its next sample).
  */
 export const SANDBOX_LIVE_EVERY_MS = 4000;
+/** How often the sandbox's Blynk connection samples datastream values: often enough that the live drift shows within a minute. */
+export const SANDBOX_BLYNK_SAMPLE_SECONDS = 5;
 
 /** The units of the iottly sandbox devices' payload values: by common name (`temperature`) or native name (`boiler.flow_temp`). */
 export const IOTTLY_SANDBOX_UNITS: Readonly<Record<string, string>> = {
@@ -138,12 +140,19 @@ const STARTERS: Record<ProviderId, Starter> = {
     };
   },
   blynk: async (o, port) => {
-    const e = await startBlynkEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, rateLimitPerMinute: o.vendorRateLimits === false ? false : undefined });
+    const e = await startBlynkEmulator({ port, now: o.now, latencyMs: o.latencyMs, deviceCount: o.deviceCount, liveEveryMs: o.liveEveryMs, rateLimitPerMinute: o.vendorRateLimits === false ? false : undefined });
     return {
       server: e,
       baseUrl: e.baseUrl,
       credentials: { client_id: e.credentials.clientId, client_secret: e.credentials.clientSecret, org_id: e.orgId },
-      connection: { org_id: e.orgId, include_sub_orgs: true, credentials: { client_id: e.credentials.clientId, client_secret: e.credentials.clientSecret } },
+      connection: {
+        org_id: e.orgId,
+        include_sub_orgs: true,
+        sample_interval_seconds: SANDBOX_BLYNK_SAMPLE_SECONDS,
+        credentials: { client_id: e.credentials.clientId, client_secret: e.credentials.clientSecret },
+      },
+      // Blynk pushes nothing: devicegate samples its current values (a few vendor calls every few seconds).
+      pull: true,
     };
   },
 };
@@ -211,7 +220,7 @@ export async function startSandbox(registry: ProviderRegistry, options: SandboxO
         `  Try:          curl -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/devices`,
         '  Emulated vendor clouds (point a vendor client at them; credentials below):',
         ...emulators.map((e) => `    ${e.connectionId.padEnd(20)} ${e.baseUrl.padEnd(36)} ${Object.entries(e.credentials).map(([k, v]) => `${k}=${v}`).join(' ')}`),
-        `  Live events:  curl -N -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/events   (HARDWARIO and iottly push to ${address}/v1/hooks/<connection>; DT's stream and Izuma's WebSocket are pulled)`,
+        `  Live events:  curl -N -H 'Authorization: Bearer ${SANDBOX_KEY}' ${address}/v1/events   (HARDWARIO and iottly push to ${address}/v1/hooks/<connection>; DT's stream and Izuma's WebSocket are pulled, Blynk's values sampled)`,
         '',
       ].join('\n'),
     connectPush: async (gatewayUrl) => {

@@ -549,3 +549,30 @@ describe('Blynk.Cloud emulator', () => {
     });
   });
 });
+
+describe('live Blynk emulator', () => {
+  it('has its online devices with a temperature datastream write a drifted temperature in turn, other values untouched', async () => {
+    const live = await startBlynkEmulator({ port: 0, host: '127.0.0.1', liveEveryMs: 5 });
+    try {
+      const value = (id: number, stream: number) => live.device(id)!.dataStreamValues.find((v) => v.dataStreamId === stream)!;
+      const seeded = { temperature: value(1001, 1), humidity: value(1001, 2) };
+      // An offline device (Rooftop Air Quality) and one without a temperature datastream (a relay) never write.
+      expect([1003, 1005].map((id) => [live.device(id)!.name, live.device(id)!.lifecycleStatus?.name])).toEqual([['Rooftop Air Quality', 'Offline'], ['Kitchen Fridge Relay', 'Online']]);
+      const quiet = [1003, 1005].map((id) => live.device(id)!.dataStreamValues);
+      const writes: Array<{ value?: unknown; updatedAt?: number }> = [];
+      for (let i = 0; i < 1500 && writes.length < 2; i++) {
+        const now = value(1001, 1);
+        if (now.updatedAt !== (writes.at(-1) ?? seeded.temperature).updatedAt) writes.push(now);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      expect(writes).toHaveLength(2);
+      for (const write of writes) expect(Math.abs((write.value as number) - (seeded.temperature.value as number))).toBeLessThanOrEqual(0.4);
+      expect(writes[0].value).not.toBe(seeded.temperature.value);
+      expect(writes[1].updatedAt!).toBeGreaterThan(writes[0].updatedAt!);
+      expect(value(1001, 2)).toEqual(seeded.humidity);
+      expect([1003, 1005].map((id) => live.device(id)!.dataStreamValues)).toEqual(quiet);
+    } finally {
+      await live.close();
+    }
+  }, 30_000);
+});

@@ -1,4 +1,4 @@
-import { composeRouter, listenOptions, seedCount, startEmulatorServer, type EmulatorOptions, type EmulatorServer } from '@devicegate/emulators/kit';
+import { closingWith, composeRouter, listenOptions, livePayload, seedCount, startEmulatorServer, startLive, type EmulatorOptions, type EmulatorServer } from '@devicegate/emulators/kit';
 import { RateLimiter, TokenIssuer, type OAuthClient } from './blynk.auth.js';
 import { blynkDataStreamRoutes } from './blynk.datastreams.routes.js';
 import { blynkDeviceRoutes } from './blynk.device.routes.js';
@@ -9,7 +9,7 @@ import { blynkError, blynkRoutes } from './blynk.routes.js';
 import { blynkTemplateRoutes } from './blynk.templates.routes.js';
 import { DEMO_DEVICE_COUNT, FOREIGN_DEVICE_ID, FOREIGN_ORG_ID, ORG_ID, SUB_ORG_ID } from './blynk.seed.js';
 import { BlynkStore, type DeviceFullJson } from './blynk.store.js';
-import type { BlynkTimelineEvent } from './blynk.types.js';
+import type { BlynkTimelineEvent, StoredDevice } from './blynk.types.js';
 
 export type { BlynkActionLogEntry, BlynkEventType, BlynkTimelineEvent } from './blynk.types.js';
 export type { DeviceBaseInfoJson, DeviceFullJson, DeviceSummaryJson, MetaFieldJson } from './blynk.store.js';
@@ -30,8 +30,12 @@ export const BLYNK_SANDBOX_CREDENTIALS = {
 
 export type BlynkSandboxCredentials = typeof BLYNK_SANDBOX_CREDENTIALS;
 
-/** Seeded timestamps are relative to `now`; `deviceCount` defaults to the 15 demo devices. Blynk has no push to make live. */
-export interface BlynkEmulatorOptions extends Omit<EmulatorOptions, 'liveEveryMs'> {
+/**
+ * Seeded timestamps are relative to `now`; `deviceCount` defaults to the 15 demo devices. With `liveEveryMs` the
+ * online devices with a temperature datastream take turns writing a drifted temperature (as a device does through
+ * the device HTTPS API): Blynk pushes nothing, so only a reader of the current values sees it.
+ */
+export interface BlynkEmulatorOptions extends EmulatorOptions {
   /** Access token lifetime; default 86,400 s as Blynk documents. */
   tokenTtlSeconds?: number;
   /** Requests per minute per organization before 429; default 10,000, `false` switches the limit off. */
@@ -105,8 +109,18 @@ export async function startBlynkEmulator(options: BlynkEmulatorOptions = {}): Pr
   });
 
   const sandboxTree = store.orgTree(ORG_ID);
+  const temperatures = (device: StoredDevice) => device.template.dataStreams.filter((stream) => !stream.control && /temp/i.test(stream.label));
+  const ticker = startLive(
+    options.liveEveryMs,
+    () => store.devicesOf(sandboxTree).filter((device) => device.connected && temperatures(device).length > 0),
+    (device) => Object.fromEntries(temperatures(device).flatMap((stream) => (typeof device.values.get(stream.id)?.value === 'number' ? [[`${stream.id}.temperature`, device.values.get(stream.id)?.value as number]] : []))),
+    (device, seeded, { round }) => {
+      const updatedAt = clock();
+      for (const [key, value] of Object.entries(livePayload(seeded, round))) device.values.set(Number(key.slice(0, key.indexOf('.'))), { value, updatedAt });
+    },
+  );
   return {
-    ...server,
+    ...closingWith(server, ticker),
     baseUrl: server.url,
     credentials: BLYNK_SANDBOX_CREDENTIALS,
     orgId: ORG_ID,

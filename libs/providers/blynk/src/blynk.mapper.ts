@@ -10,11 +10,13 @@ import {
   type MessageType,
   type Project,
   type Reading,
+  type ReadingOrigin,
   type SendCommandInput,
 } from '@devicegate/core';
 import { GatewayError, type FieldError } from '@devicegate/errors';
 import type {
   BlynkDatastreamBody,
+  BlynkDatastreamValue,
   BlynkDevice,
   BlynkDeviceBaseInfo,
   BlynkDeviceFull,
@@ -175,16 +177,24 @@ export function datastreamReadings(device: BlynkDeviceFull, connectionId: string
   const deviceId = toUnifiedId(connectionId, String(device.id));
   const readings: Reading[] = [];
   for (const item of Array.isArray(device.dataStreamValues) ? device.dataStreamValues : []) {
-    const value = item?.value;
-    const at = toIso(item?.updatedAt);
-    if (at === null || !(typeof value === 'number' || typeof value === 'string') || typeof item.pin !== 'string') continue;
-    const label = typeof item.dataStreamLabel === 'string' && item.dataStreamLabel !== '' ? item.dataStreamLabel : item.pin;
-    const common = commonWord(label.replace(/\s+/g, '_'));
-    const origin = { connectionId, provider: PROVIDER, deviceId, messageId: null, at } as const;
-    const unit = typeof item.dataStreamId === 'number' ? (units.get(item.dataStreamId) ?? null) : null;
-    readings.push(toReading(origin, item.pin, value, { name: common?.name ?? label.toLowerCase().replace(/\s+/g, '_'), unit }));
+    const unit = typeof item?.dataStreamId === 'number' ? (units.get(item.dataStreamId) ?? null) : null;
+    const reading = datastreamReading(item, { connectionId, provider: PROVIDER, deviceId, messageId: null }, unit);
+    if (reading) readings.push(reading);
   }
   return latestReadings(readings);
+}
+
+/**
+ * One datastream value as a reading (`datastreamReadings`), from the device itself (`messageId` null) or from a
+ * sampled change (its message id); undefined for a value that is no reading (a location, no value, no `updatedAt`).
+ */
+export function datastreamReading(item: BlynkDatastreamValue | null | undefined, origin: Omit<ReadingOrigin, 'at'>, unit: string | null): Reading | undefined {
+  const value = item?.value;
+  const at = toIso(item?.updatedAt);
+  if (at === null || !(typeof value === 'number' || typeof value === 'string') || typeof item?.pin !== 'string') return undefined;
+  const label = typeof item.dataStreamLabel === 'string' && item.dataStreamLabel !== '' ? item.dataStreamLabel : item.pin;
+  const common = commonWord(label.replace(/\s+/g, '_'));
+  return toReading({ ...origin, at }, item.pin, value, { name: common?.name ?? label.toLowerCase().replace(/\s+/g, '_'), unit });
 }
 
 /**

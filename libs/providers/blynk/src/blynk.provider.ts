@@ -13,6 +13,7 @@ import {
   type Order,
   type Project,
   type ProviderConnection,
+  type PullSource,
   type Reading,
   type SendCommandInput,
   type TransferInput,
@@ -42,6 +43,7 @@ import {
   summaryOf,
 } from './blynk.mapper.js';
 import { devicePushDown, projectPushDown, timelinePushDown, type BlynkScope } from './blynk.push-down.js';
+import { BlynkSampler, DEFAULT_SAMPLE_INTERVAL_SECONDS } from './blynk.sample.js';
 import type { BlynkCreateDeviceBody, BlynkDevice, BlynkDeviceFull } from './blynk.types.js';
 
 /** Documented page size maximum of every paged endpoint (§3). */
@@ -93,7 +95,7 @@ function isLastPage<T>(page: VendorList<T>, cursor: PageCursor): boolean {
 }
 
 /** The connection keys of a Blynk connection (the provider's connection schema: `org_id` an integer or its digits). */
-export type BlynkSettings = { org_id: number | string; include_sub_orgs?: boolean };
+export type BlynkSettings = { org_id: number | string; include_sub_orgs?: boolean; sample_interval_seconds?: number };
 
 /**
  * One Blynk.Cloud connection: an organization (and, with `include_sub_orgs`, its sub-organizations) reached
@@ -107,6 +109,8 @@ export type BlynkSettings = { org_id: number | string; include_sub_orgs?: boolea
 export class BlynkConnection implements ProviderConnection {
   readonly projects: ListSource<Project>;
   readonly devices: ListSource<Device>;
+  /** Push mode `pull`: devicegate samples the current datastream values (`BlynkSampler`). */
+  readonly pull: PullSource;
 
   private readonly connectionId: string;
   private readonly orgId: number;
@@ -145,6 +149,11 @@ export class BlynkConnection implements ProviderConnection {
       },
       fetchPage: (query, cursor, ctx) => this.fetchDevices(query, cursor, ctx),
     };
+    this.pull = new BlynkSampler(
+      { deviceIds: (ctx) => this.allDeviceIds(ctx), current: (id, ctx) => this.currentValues(id, ctx) },
+      config.settings.sample_interval_seconds ?? DEFAULT_SAMPLE_INTERVAL_SECONDS,
+      config.rate_limit,
+    );
   }
 
   async authHeaders(ctx: CallContext): Promise<Record<string, string>> {
@@ -400,7 +409,10 @@ export class BlynkConnection implements ProviderConnection {
     return { ...mapStatus(info, online.connected, this.connectionId, Date.now(), facts.units), native: { device: info, online } };
   }
 
-  /** Blynk's API reads only current datastream values (no history): a device's readings are those, from one device read. */
+  /**
+   * Blynk's API reads only current datastream values (no history): a device's readings are those, from one device
+   * read. Where the connection samples them (push mode `pull`), the gateway merges them with the sampled changes.
+   */
   readings(deviceId: string): ListSource<Reading> {
     const id = this.deviceIdOf(deviceId);
     return readingsSnapshot(async (ctx) => {
@@ -409,6 +421,24 @@ export class BlynkConnection implements ProviderConnection {
       const facts = await this.templateFacts(numericTemplate(device), ctx);
       return this.toDevice(device, undefined, facts.units).readings ?? [];
     });
+  }
+
+  /** Every device of the connection, page by page (1000 a call), for sampling. */
+  private async allDeviceIds(ctx: CallContext): Promise<number[]> {
+    const ids: number[] = [];
+    for (let cursor: PageCursor = { p: 0, s: BLYNK_PAGE_MAX }; ; cursor = { p: cursor.p + 1, s: cursor.s }) {
+      const page = await this.client.listDevices({ orgId: this.orgId, includeSubOrgDevices: this.includeSubOrgs, page: cursor.p, size: cursor.s }, ctx, 'upstream_auth_failed');
+      for (const device of page.content) if (this.inScope(device.orgId)) ids.push(device.id);
+      if (isLastPage(page, cursor)) return ids;
+    }
+  }
+
+  /** A device's current values and their units, for sampling; undefined for a device no longer the connection's. */
+  private async currentValues(id: number, ctx: CallContext): Promise<{ device: BlynkDeviceFull; units: ReadonlyMap<number, string> } | undefined> {
+    const device = await this.client.getDevice(id, ctx);
+    if (!this.inScope(device.orgId)) return undefined;
+    this.learnTemplate(device);
+    return { device, units: (await this.templateFacts(numericTemplate(device), ctx)).units };
   }
 
   // ── messages ─────────────────────────────────────────────────────────────

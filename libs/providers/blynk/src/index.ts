@@ -1,8 +1,10 @@
 import { capabilitiesOf, type ProviderDefinition } from '@devicegate/core';
 import { BlynkConnection, type BlynkSettings } from './blynk.provider.js';
 import { parseOrgId } from './blynk.mapper.js';
+import { blynkSamples, DEFAULT_SAMPLE_INTERVAL_SECONDS } from './blynk.sample.js';
 
 export { BlynkConnection, BLYNK_PAGE_MAX, type BlynkSettings } from './blynk.provider.js';
+export { DEFAULT_SAMPLE_INTERVAL_SECONDS, SAMPLE_BUDGET_SHARE, type BlynkSampleBody } from './blynk.sample.js';
 
 /**
  * Blynk.Cloud Platform API (Devices): one connection is one organization (optionally with its
@@ -10,7 +12,11 @@ export { BlynkConnection, BLYNK_PAGE_MAX, type BlynkSettings } from './blynk.pro
  *
  * Connection keys: `org_id` (required, integer or numeric string), `include_sub_orgs` (optional, default
  * false: also list the devices of sub-organizations and show those organizations as projects),
+ * `sample_interval_seconds` (optional, default 60: how often push mode `pull` samples datastream values),
  * `credentials.client_id` and `credentials.client_secret` (required).
+ *
+ * Blynk pushes nothing; with `push: {mode: pull}` devicegate samples each device's current datastream values and
+ * records the changes as events (`BlynkSampler`), which gives Blynk devices a readings history and real-time events.
  */
 export const blynkProvider: ProviderDefinition<BlynkSettings> = {
   id: 'blynk',
@@ -23,6 +29,8 @@ export const blynkProvider: ProviderDefinition<BlynkSettings> = {
   budgetAccount: (connection) => `blynk:${new URL(connection.base_url).host}:org:${parseOrgId(connection.settings.org_id) ?? String(connection.settings.org_id)}`,
   // The device auth token, unmasked in every device object (vendors/blynk.md §3).
   secretNativeFields: ['token'],
+  push: blynkSamples,
+  pullable: true,
   connectionSchema: {
     type: 'object',
     required: ['org_id', 'credentials'],
@@ -38,6 +46,13 @@ export const blynkProvider: ProviderDefinition<BlynkSettings> = {
         type: 'boolean',
         default: false,
         description: 'Also include the devices of sub-organizations, and those organizations as projects.',
+      },
+      sample_interval_seconds: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 86_400,
+        default: DEFAULT_SAMPLE_INTERVAL_SECONDS,
+        description: 'With push mode pull: how often each device\'s datastream values are sampled (at most a tenth of rate_limit is spent on it).',
       },
       credentials: {
         type: 'object',
