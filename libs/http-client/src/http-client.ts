@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
-import type { CallContext } from '@devicegate/core';
+import { CallSignal, type CallContext } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
 import { rateLimitPauseMs } from './rate-limit-headers.js';
@@ -219,7 +219,7 @@ class VendorCall implements Dispatcher.DispatchHandler {
 interface Flight {
   promise: Promise<HttpResponse>;
   callers: number;
-  controller: AbortController;
+  controller: CallSignal;
 }
 
 /** A vendor answer, read completely (also as the shared read cache gives it back). */
@@ -351,8 +351,8 @@ export class HttpClient {
     let flight = ctx.noCache ? undefined : this.flights.get(key);
     ctx.recordRead?.({ connectionId: this.options.connectionId, outcome: flight ? 'collapsed' : ctx.noCache ? 'bypass' : 'miss', ageMs: 0 });
     if (!flight) {
-      const controller = new AbortController();
-      const shared: CallContext = { requestId: ctx.requestId, clientKey: ctx.clientKey, deadline: ctx.deadline, signal: controller.signal, recordUpstream: (ms) => ctx.recordUpstream(ms) };
+      const controller = new CallSignal();
+      const shared: CallContext = { requestId: ctx.requestId, clientKey: ctx.clientKey, deadline: ctx.deadline, signal: controller, recordUpstream: (ms) => ctx.recordUpstream(ms) };
       const created: Flight = { callers: 0, controller, promise: send(shared) };
       flight = created;
       this.flights.set(key, created);
