@@ -34,9 +34,9 @@ describe('browser access', () => {
       ],
       connections: [hw('hw'), hw('hw2')],
     };
-    // The first instance logs, so the test can read its access lines (one write may carry several).
+    // The first instance logs, so the test can read its access lines.
     const providers = createProviderRegistry();
-    const app = await createApp(buildConfig(document, providers, { PORT: '0' }), providers, { logger: createLogger('info', { write: (text: string) => logLines.push(...text.split('\n').filter(Boolean)) }) });
+    const app = await createApp(buildConfig(document, providers, { PORT: '0' }), providers, { logger: createLogger('info', { write: (line: string) => logLines.push(line) }) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     gw = { url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`, app, config: buildConfig(document, providers, { PORT: '0' }), close: () => app.close() };
     twin = await startGateway(document);

@@ -106,10 +106,6 @@ export function configureApp(app: NestFastifyApplication): void {
     });
     done();
   });
-  fastify.addHook('onClose', (_instance, done) => {
-    accessLog.flush();
-    done();
-  });
 
   const failures = failedAuthLimit ? new FailedAuthLimiter(failedAuthLimit.perSecond, failedAuthLimit.burst) : new FailedAuthLimiter();
   registerAuthentication(fastify, app.get(ClientKeys), app.get<RateLimitStore>(RATE_LIMIT_STORE), metrics, failures);
