@@ -29,10 +29,16 @@ export interface SampledConnection {
   current(deviceId: number, ctx: CallContext): Promise<{ device: BlynkDeviceFull; units: ReadonlyMap<number, string> } | undefined>;
 }
 
+/** Waits between rounds; the abort listener goes when the wait ends, or a long holding would gather one per round. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const stop = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+      resolve();
+    };
+    const timer = setTimeout(stop, ms);
+    signal.addEventListener('abort', stop, { once: true });
   });
 
 /**
