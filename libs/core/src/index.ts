@@ -8,3 +8,4 @@ export * from './push.js';
 export * from './labels.js';
 export * from './readings.js';
 export * from './json.js';
+export * from './pause.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { backgroundContext, type PullSession, type PullSource, type PushSupport } from '@devicegate/core';
+import { backgroundContext, pause, type PullSession, type PullSource, type PushSupport } from '@devicegate/core';
 import { isGatewayError } from '@devicegate/errors';
 import { LOGGER, REDIS } from '../app.tokens.js';
 import { ConnectionRegistry, type LiveConnection } from '../connections/connection-registry.js';
@@ -25,12 +25,6 @@ const BACKOFF_MAX_MS = 30_000;
 const STABLE_MS = 30_000;
 /** The resume point is written to Redis at most this often. */
 const CURSOR_WRITE_MS = 1_000;
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /**
  * Holds one connection's vendor stream for as long as devicegate runs (or, with Redis, while this
@@ -108,7 +102,7 @@ class StreamHolder {
       if (openedAt !== undefined && Date.now() - openedAt >= STABLE_MS) attempt = 0;
       const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt) * (0.5 + Math.random());
       attempt += 1;
-      await sleep(wait, this.stopping.signal);
+      await pause(wait, this.stopping.signal);
     }
     await this.lease?.release();
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { pause } from '@devicegate/core';
 
 /** Renews only while the key still names this holder (another may have taken it after an expiry). */
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
@@ -9,12 +10,6 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 export const LEASE_TTL_MS = 6_000;
 /** How long a resume point is kept: DT's history, which it is read against, goes back 30 days. */
 const CURSOR_TTL_MS = 30 * 86_400_000;
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /**
  * Which instance holds a connection's vendor stream, when instances share Redis: `dg:pull:<connection>`
@@ -42,7 +37,7 @@ export class StreamLease {
       } catch {
         // Redis unreachable: nobody can prove they hold it; keep trying.
       }
-      await sleep(this.ttlMs / 3 + Math.random() * (this.ttlMs / 6), signal);
+      await pause(this.ttlMs / 3 + Math.random() * (this.ttlMs / 6), signal);
     }
     return false;
   }

@@ -1,4 +1,4 @@
-import { toUnifiedId, type CallContext, type Message, type PullSession, type PullSource, type PushSupport } from '@devicegate/core';
+import { pause, toUnifiedId, type CallContext, type Message, type PullSession, type PullSource, type PushSupport } from '@devicegate/core';
 import { GatewayError, isGatewayError } from '@devicegate/errors';
 import { datastreamReading, PROVIDER, toIso } from './blynk.mapper.js';
 import type { BlynkDatastreamValue, BlynkDeviceFull } from './blynk.types.js';
@@ -28,18 +28,6 @@ export interface SampledConnection {
   /** A device with its current values and the units its template gives them; undefined when it is gone or no longer the connection's. */
   current(deviceId: number, ctx: CallContext): Promise<{ device: BlynkDeviceFull; units: ReadonlyMap<number, string> } | undefined>;
 }
-
-/** Waits between rounds; the abort listener goes when the wait ends, or a long holding would gather one per round. */
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const stop = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
-      resolve();
-    };
-    const timer = setTimeout(stop, ms);
-    signal.addEventListener('abort', stop, { once: true });
-  });
 
 /**
  * Blynk pushes nothing and its data export allows 10 reads per device per day, so devicegate samples the current
@@ -86,7 +74,7 @@ export class BlynkSampler implements PullSource {
         await Promise.all(round.slice(i, i + SAMPLE_CONCURRENCY).map((id) => this.sample(id, session, ctx)));
       }
       session.seen(startedAt);
-      await sleep(Math.max(0, startedAt + this.intervalMs - Date.now()), session.signal);
+      await pause(Math.max(0, startedAt + this.intervalMs - Date.now()), session.signal);
     }
   }
 
