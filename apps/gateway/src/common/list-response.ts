@@ -43,23 +43,6 @@ export function withoutReadings<T extends { readings?: unknown }>(item: T): T {
   return rest as T;
 }
 
-/**
- * `deviceOfList(true)(present(item, …))` in one copy, for the single-device read: the same keys in the same
- * order (`readings` where the item had it, else last), built once instead of twice.
- */
-export function presentWithReadings<T extends { readings?: unknown; native?: unknown; provider?: unknown }>(item: T, includeNative: boolean, hiddenNative?: HiddenNativeFields): T {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(item)) {
-    if (key !== 'native') out[key] = item[key as keyof T];
-    else if (includeNative) {
-      const hidden = hiddenNative?.(typeof item.provider === 'string' ? item.provider : '');
-      out.native = hidden?.size ? redact(item.native, hidden) : item.native;
-    }
-  }
-  out.readings = item.readings ?? null;
-  return out as T;
-}
-
 /** A device of a list: its latest readings only with `include=readings`, null where its vendor does not list them. */
 export const deviceOfList =
   (includeReadings: boolean) =>

@@ -1,4 +1,4 @@
-import { closingWith, composeRouter, listenOptions, livePayload, seedCount, startEmulatorServer, startLive, type EmulatorOptions, type EmulatorServer } from '@devicegate/emulators/kit';
+import { closingWith, composeRouter, drift, listenOptions, seedCount, startEmulatorServer, startLive, type EmulatorOptions, type EmulatorServer } from '@devicegate/emulators/kit';
 import { RateLimiter, TokenIssuer, type OAuthClient } from './blynk.auth.js';
 import { blynkDataStreamRoutes } from './blynk.datastreams.routes.js';
 import { blynkDeviceRoutes } from './blynk.device.routes.js';
@@ -113,10 +113,17 @@ export async function startBlynkEmulator(options: BlynkEmulatorOptions = {}): Pr
   const ticker = startLive(
     options.liveEveryMs,
     () => store.devicesOf(sandboxTree).filter((device) => device.connected && temperatures(device).length > 0),
-    (device) => Object.fromEntries(temperatures(device).flatMap((stream) => (typeof device.values.get(stream.id)?.value === 'number' ? [[`${stream.id}.temperature`, device.values.get(stream.id)?.value as number]] : []))),
+    // Each temperature datastream's seeded value, which the device's writes drift around.
+    (device) =>
+      new Map(
+        temperatures(device).flatMap((stream) => {
+          const value = device.values.get(stream.id)?.value;
+          return typeof value === 'number' ? [[stream.id, value] as const] : [];
+        }),
+      ),
     (device, seeded, { round }) => {
       const updatedAt = clock();
-      for (const [key, value] of Object.entries(livePayload(seeded, round))) device.values.set(Number(key.slice(0, key.indexOf('.'))), { value, updatedAt });
+      for (const [id, value] of seeded) device.values.set(id, { value: drift(value, round / 6), updatedAt });
     },
   );
   return {
