@@ -19,7 +19,60 @@ const REDACT = [
   'connection.credentials',
 ];
 
-/** Structured JSON logs on stdout; `LOG_LEVEL` sets the level (default info). */
+/**
+ * Log lines on their way to an output, written in batches: a line waits at most `maxDelayMs`, or until
+ * `maxBytes` are pending, and then goes out with the others in one write. A busy gateway writes a line
+ * per request; handed over one by one, pino's stdout writer measured all its pending text again for each
+ * line and started a file write for most of them, about a tenth of the gateway's CPU. Lines keep their order.
+ */
+export class LineBatcher implements pino.DestinationStream {
+  private lines: string[] = [];
+  private bytes = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly output: { write(text: string): unknown },
+    private readonly maxDelayMs = 100,
+    private readonly maxBytes = 16 * 1024,
+  ) {}
+
+  write(line: string): void {
+    this.lines.push(line);
+    this.bytes += line.length;
+    if (this.bytes >= this.maxBytes) this.flush();
+    // Unref'd: pending lines never keep the process alive; on exit they are written by then (stdoutLines).
+    else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs).unref();
+  }
+
+  /** Writes whatever is pending now. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.lines.length === 0) return;
+    const text = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
+    this.lines = [];
+    this.bytes = 0;
+    this.output.write(text);
+  }
+}
+
+let stdout: LineBatcher | undefined;
+
+/**
+ * The process's stdout for log lines, one for all loggers. Its writes are synchronous — one per batch, not
+ * per line — so that the lines pending when the process exits (`process.exit`, a crash, the end of a
+ * graceful stop) are written by the first `exit` listener, before anything else runs at exit.
+ */
+function stdoutLines(): LineBatcher {
+  if (!stdout) {
+    const lines = new LineBatcher(pino.destination({ dest: 1, sync: true }));
+    process.prependListener('exit', () => lines.flush());
+    stdout = lines;
+  }
+  return stdout;
+}
+
+/** Structured JSON logs on stdout, written in batches within 0.1 s; `LOG_LEVEL` sets the level (default info). */
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
@@ -28,7 +81,7 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
     redact: { paths: REDACT, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? stdoutLines());
 }
 
 /** Nest's start-up chatter (one line per module and route) is detail, not news. */
