@@ -21,7 +21,7 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
     emulator = await startHardwarioEmulator({ deviceCount: 3_000 });
     const base = { provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey }, rate_limit: 1000 };
     gw = await startGateway({
-      clients: [{ name: 'budget', key_sha256: sha256hex('budget-key'), scopes: ['read', 'write'] }],
+      clients: [{ name: 'budget', key_sha256: sha256hex('budget-key'), scopes: ['read', 'write', 'passthrough'] }],
       connections: [
         { id: 'hw', ...base, cache: { ttl_seconds: 0 } },
         { id: 'hw-retry', ...base, retries: 5, cache: { ttl_seconds: 0 } },
@@ -132,6 +132,26 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
       expect(after.headers['cache-status']).toBe('devicegate; fwd=miss; detail="hw-cached"');
       const list = await get(`/v1/devices?connection_id=hw-cached&name=${renamed}`);
       expect(list.body.data.map((d: { id: string }) => d.id)).toEqual([`hw-cached:${device()}`]);
+    });
+
+    it('keeps the reads across a passthrough read, which asks the vendor itself; a passthrough write invalidates them', async () => {
+      const path = `/v1/devices/hw-cached:${device()}`;
+      const raw = `/v1/connections/hw-cached/passthrough/v2/spaces/${emulator.spaceId}/devices/${device()}`;
+      await get(path);
+      expect((await get(path)).headers['cache-status']).toMatch(/hit/);
+      emulator.resetStats();
+      const read = await get(raw);
+      expect(read.status).toBe(200);
+      expect(read.headers['cache-status']).toBeUndefined();
+      expect(devicePaths()).toHaveLength(1);
+      expect((await get(path)).headers['cache-status']).toMatch(/hit/);
+
+      const renamed = `raw-${Date.now()}`;
+      const written = await request(gw.url).put(raw).set(AUTH).send({ name: renamed });
+      expect(written.status).toBe(200);
+      const after = await get(path);
+      expect(after.headers['cache-status']).toBe('devicegate; fwd=miss; detail="hw-cached"');
+      expect(after.body.name).toBe(renamed);
     });
 
     it('invalidates the reads of a connection when the vendor pushes an event', async () => {

@@ -145,6 +145,25 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   return out;
 }
 
+/** Path-and-query characters the URL parser leaves as they are (`'` it escapes in a query; `#`, spaces and the like it escapes or cuts). */
+const PLAIN_TARGET = /^\/[\w\-.~!$&()*+,;=:@/?%]*$/;
+/** A `.` or `..` segment, also percent-encoded: the URL parser resolves those. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:[/?]|$)/i;
+
+/**
+ * The origin and path-with-query undici is given for `url`, exactly as `new URL(url)` would split them.
+ * A URL on `origin` whose target the parser would leave unchanged (every call devicegate builds itself)
+ * is split by hand: parsing a URL for each vendor call was a measurable share of a passthrough's CPU.
+ */
+export function splitTarget(url: string, origin: string): { origin: string; path: string } {
+  if (origin && url.startsWith(origin) && url.charCodeAt(origin.length) === 0x2f) {
+    const path = url.slice(origin.length);
+    if (PLAIN_TARGET.test(path) && !DOT_SEGMENT.test(path) && !path.endsWith('?')) return { origin, path };
+  }
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+}
+
 /** The query string of a request (without `?`); values of undefined/null are left out, arrays repeat the key. */
 function queryString(query: HttpRequest['query']): string {
   if (!query) return '';
@@ -250,6 +269,7 @@ export class VendorResponse implements HttpResponse {
  */
 export class HttpClient {
   readonly baseUrl: string;
+  private readonly origin: string;
   private readonly agent: Agent;
   private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'budgetWindow' | 'onCall' | 'lookup' | 'maxBudgetQueue' | 'cache'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
   private readonly circuit: CircuitBreaker;
@@ -264,6 +284,7 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.origin = URL.canParse(this.baseUrl) ? new URL(this.baseUrl).origin : '';
     this.options = {
       retries: 2,
       maxResponseBytes: 10 * 1024 * 1024,
@@ -321,7 +342,8 @@ export class HttpClient {
       }
       return this.joinOrSend(key, ctx, stored, (shared) => this.send(url, req.method, pathname, headers, body, maxRetries, shared, req.circuit !== false));
     }
-    if (req.method === 'HEAD') return this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
+    // Reads a caller keeps to itself (HEAD, passthrough GETs) change nothing another read could answer.
+    if (req.method === 'HEAD' || req.method === 'GET') return this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
     try {
       return await this.send(url, req.method, pathname, headers, body, maxRetries, ctx, req.circuit !== false);
     } finally {
@@ -579,14 +601,14 @@ export class HttpClient {
     }, this.options.timeoutMs);
     const callerGone = ctx.signal ? () => call?.abort(ctx.signal!.reason instanceof Error ? ctx.signal!.reason : new undiciErrors.RequestAbortedError()) : undefined;
     try {
-      const { origin, pathname, search } = new URL(url);
+      const { origin, path } = splitTarget(url, this.origin);
       const answer = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
         call = new VendorCall(this.options.maxResponseBytes, (status) => this.tooLarge(status), resolve, reject);
         if (callerGone) {
           if (ctx.signal!.aborted) callerGone();
           else ctx.signal!.addEventListener('abort', callerGone, { once: true });
         }
-        this.agent.dispatch({ origin, path: `${pathname}${search}`, method: method as Dispatcher.HttpMethod, headers, body }, call);
+        this.agent.dispatch({ origin, path, method: method as Dispatcher.HttpMethod, headers, body }, call);
       });
       return new VendorResponse(answer.status, flattenHeaders(answer.headers), answer.body, this.attribution());
     } catch (error) {
@@ -631,9 +653,9 @@ export class HttpClient {
   safeResponseHeaders(headers: Record<string, string>): Record<string, string> {
     const out: Record<string, string> = {};
     this.secretHeaderNames ??= new Set(['set-cookie', 'www-authenticate', 'authorization', 'proxy-authorization', ...this.options.secretHeaders.map((h) => h.toLowerCase())]);
-    for (const [key, value] of Object.entries(headers)) {
+    for (const key in headers) {
       if (HOP_BY_HOP.has(key) || this.secretHeaderNames.has(key) || key === 'content-length') continue;
-      out[key] = value;
+      out[key] = headers[key];
     }
     return out;
   }

@@ -53,9 +53,9 @@ export class PassthroughService {
     };
     const response = await this.registry.run(live, 'passthrough', () => live.http.request(vendorRequest, ctx));
     const safe = live.http.safeResponseHeaders(response.headers);
-    for (const name of Object.keys(auth)) delete safe[name.toLowerCase()];
+    const authNames = Object.keys(auth).map((name) => name.toLowerCase());
     // devicegate's own headers (request id, rate limit, CORS, Location) are never the vendor's to set.
-    for (const [name, value] of Object.entries(safe)) reply.header(BODY_HEADERS.has(name) ? name : `vendor-${name}`, value);
+    for (const name in safe) if (!authNames.includes(name)) reply.header(BODY_HEADERS.has(name) ? name : `vendor-${name}`, safe[name]);
     reply.status(response.status).send(response.body);
   }
 }
@@ -70,7 +70,7 @@ export class PassthroughController {
     operationId: 'passthrough', capability: 'passthrough',
     summary: 'Call the vendor API directly',
     description:
-      "Sends `{path}` with the query string and JSON body to the connection's vendor base URL, with the connection's credentials added, and answers the vendor's status and body unchanged. Of the vendor's response headers, those describing the body (`Content-Type`, `Content-Encoding`, `Content-Language`, `ETag`, `Last-Modified`) are passed as they are and every other one as `Vendor-<name>` (e.g. `Vendor-Location`, `Vendor-X-RateLimit-Remaining`), so devicegate's own `X-Request-ID`, `X-RateLimit-*`, CORS and `Location` headers are always devicegate's; credential and hop-by-hop headers are dropped. The vendor's failures do not count towards the connection's circuit, and a GET the vendor answers 501 is not retried. Reaches every vendor operation, including those with no unified form (iottly licenses, Blynk metafields, DT data connectors, Izuma device groups …). The path can never leave the base URL: absolute URLs, `//host`, `.`/`..` segments and encoded forms of them answer 400 `validation_error`. Works with GET, POST, PUT, PATCH and DELETE.",
+      "Sends `{path}` with the query string and JSON body to the connection's vendor base URL, with the connection's credentials added, and answers the vendor's status and body unchanged. Of the vendor's response headers, those describing the body (`Content-Type`, `Content-Encoding`, `Content-Language`, `ETag`, `Last-Modified`) are passed as they are and every other one as `Vendor-<name>` (e.g. `Vendor-Location`, `Vendor-X-RateLimit-Remaining`), so devicegate's own `X-Request-ID`, `X-RateLimit-*`, CORS and `Location` headers are always devicegate's; credential and hop-by-hop headers are dropped. The vendor's failures do not count towards the connection's circuit, and a GET the vendor answers 501 is not retried. A passthrough GET always asks the vendor (it is neither answered from the read cache nor shared with other reads, and leaves them as they are); a passthrough POST, PUT, PATCH or DELETE invalidates the connection's cached reads like any write through devicegate. Reaches every vendor operation, including those with no unified form (iottly licenses, Blynk metafields, DT data connectors, Izuma device groups …). The path can never leave the base URL: absolute URLs, `//host`, `.`/`..` segments and encoded forms of them answer 400 `validation_error`. Works with GET, POST, PUT, PATCH and DELETE.",
     scope: 'passthrough',
     errors: [405, 413, 415, 501],
   })
