@@ -1,6 +1,6 @@
 import { backgroundContext } from '@devicegate/core';
 import { Router, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
-import { HttpClient, type VendorCallEvent } from './http-client.js';
+import { HttpClient, splitTarget, type VendorCallEvent } from './http-client.js';
 
 describe('HttpClient', () => {
   let server: EmulatorServer;
@@ -172,5 +172,47 @@ describe('vendor error messages', () => {
     const echoed = `bad ${secret} ${encodeURIComponent(secret)} ${Buffer.from(secret).toString('base64')} Bearer eyJa.b.c`;
     expect(redactSecrets(echoed, [secret])).toBe('bad [redacted] [redacted] [redacted] Bearer eyJa.b.c');
     expect(sanitizeVendorMessage(echoed, [secret])).toBe('bad [redacted] [redacted] [redacted] [redacted]');
+  });
+});
+
+describe('splitTarget', () => {
+  const parsed = (url: string) => {
+    const { origin, pathname, search } = new URL(url);
+    return { origin, path: `${pathname}${search}` };
+  };
+
+  it('splits every URL exactly as the URL parser does', () => {
+    const origins = ['http://127.0.0.1:4010', 'https://api.example.com'];
+    const tricky = ['/a?', '/a?#x', '/a/%2e%2E/b', '/a/.%2e/b', '/a/..?x', '/./a', '/a/.', "/a?q='x", "/a'b", '/a b', '/a"b', '/a<b>', '/a%zz', '/a//b', '/a;b=c@d:e', '/a?x=/../y', '/%7e~', '/a\\b', '/é', '/a?x=é', '/a{b}|c^`d', '/.well-known/x', '/a.b/c..d'];
+    // And many random targets over an alphabet of every character class the parser treats differently.
+    const alphabet = ['a', 'Z', '0', '-', '_', '.', '..', '~', '!', '$', '&', "'", '(', ')', '*', '+', ',', ';', '=', ':', '@', '/', '?', '%', '%2e', '%2F', '#', ' ', '"', '<', '>', '\\', '^', '`', '{', '|', '}', 'é', '\t'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const random = Array.from({ length: 5000 }, () => `/${Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join('')}`);
+    for (const origin of origins) {
+      for (const path of [...tricky, ...random]) expect([path, splitTarget(`${origin}${path}`, origin)]).toEqual([path, parsed(`${origin}${path}`)]);
+      // URLs on another origin (token endpoints), and origins written differently from their normal form.
+      for (const url of ['https://login.example.com/oauth/token?x=1', `${origin.replace(/:\d+$/, '')}:${origin.startsWith('https') ? 443 : 80}/a`, 'HTTP://API.EXAMPLE.COM/a']) expect(splitTarget(url, origin)).toEqual(parsed(url));
+    }
+  });
+
+  it('splits the plain targets devicegate builds itself by hand', () => {
+    // The same answer whichever way, so this checks the fast path is taken where it should be.
+    const noParse = (url: string) => {
+      const original = globalThis.URL;
+      globalThis.URL = class extends original {
+        constructor(...args: ConstructorParameters<typeof URL>) {
+          super(...args);
+          throw new Error(`parsed ${String(args[0])}`);
+        }
+      } as typeof URL;
+      try {
+        return splitTarget(url, 'http://127.0.0.1:4010');
+      } finally {
+        globalThis.URL = original;
+      }
+    };
+    expect(noParse('http://127.0.0.1:4010/v2/spaces/s-1/devices/d.1?limit=50&offset=a%20b')).toEqual({ origin: 'http://127.0.0.1:4010', path: '/v2/spaces/s-1/devices/d.1?limit=50&offset=a%20b' });
+    expect(() => noParse('http://127.0.0.1:4010/v2/../x')).toThrow('parsed');
   });
 });

@@ -1,5 +1,11 @@
 import { GatewayError } from '@devicegate/errors';
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_BACKSLASH = /[\u0000-\u001f\u007f\\]/;
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+/** A segment that is exactly `.` or `..`. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 const invalid = (why: string) => GatewayError.validation([{ name: 'path', message: why }], 'The passthrough path is not allowed.');
 
 /**
@@ -28,11 +34,10 @@ export function safeVendorPath(raw: string): string {
   }
   if (forms.length > 5) throw invalid('is encoded too many times');
   for (const form of forms) {
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f\\]/.test(form)) throw invalid('must not contain backslashes or control characters');
-    if (/^[a-z][a-z0-9+.-]*:/i.test(form)) throw invalid('must be relative to the connection\'s base URL, not an absolute URL');
+    if (CONTROL_OR_BACKSLASH.test(form)) throw invalid('must not contain backslashes or control characters');
+    if (SCHEME.test(form)) throw invalid('must be relative to the connection\'s base URL, not an absolute URL');
     if (form.startsWith('/')) throw invalid('must not start with a slash (`//host` would leave the base URL)');
-    if (form.split('/').some((segment) => segment === '..' || segment === '.')) throw invalid('must not contain `.` or `..` segments');
+    if (DOT_SEGMENT.test(form)) throw invalid('must not contain `.` or `..` segments');
   }
-  return raw.replace(/%2f/gi, '/');
+  return forms.length === 1 ? raw : raw.replace(/%2f/gi, '/');
 }
