@@ -21,25 +21,25 @@ const REDACT = [
 
 /**
  * Log lines on their way to an output, written in batches: a line waits at most `maxDelayMs`, or until
- * `maxBytes` are pending, and then goes out with the others in one write. A busy gateway writes a line
+ * `maxLength` characters are pending, and then goes out with the others in one write. A busy gateway writes a line
  * per request; handed over one by one, pino's stdout writer measured all its pending text again for each
  * line and started a file write for most of them, about a tenth of the gateway's CPU. Lines keep their order.
  */
 export class LineBatcher implements pino.DestinationStream {
   private lines: string[] = [];
-  private bytes = 0;
+  private length = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly output: { write(text: string): unknown },
     private readonly maxDelayMs = 100,
-    private readonly maxBytes = 16 * 1024,
+    private readonly maxLength = 16 * 1024,
   ) {}
 
   write(line: string): void {
     this.lines.push(line);
-    this.bytes += line.length;
-    if (this.bytes >= this.maxBytes) this.flush();
+    this.length += line.length;
+    if (this.length >= this.maxLength) this.flush();
     // Unref'd: pending lines never keep the process alive; on exit they are written by then (stdoutLines).
     else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs).unref();
   }
@@ -51,7 +51,7 @@ export class LineBatcher implements pino.DestinationStream {
     if (this.lines.length === 0) return;
     const text = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
     this.lines = [];
-    this.bytes = 0;
+    this.length = 0;
     this.output.write(text);
   }
 }
