@@ -15,7 +15,7 @@ export interface HttpRequest {
   path: string;
   /** Values of `undefined`/`null` are left out; arrays repeat the key. */
   query?: Record<string, QueryValue> | URLSearchParams;
-  headers?: Record<string, string>;
+  headers?: Readonly<Record<string, string>>;
   /** Sent as JSON. */
   json?: unknown;
   /** Sent as application/x-www-form-urlencoded. */

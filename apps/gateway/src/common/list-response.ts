@@ -50,6 +50,17 @@ export const deviceOfList =
     includeReadings ? { ...item, readings: item.readings ?? null } : withoutReadings(item);
 
 /**
+ * One device as getDevice answers it: what `deviceOfList(true)(present(…))` gives, with one copy of the
+ * provider's object instead of two (the provider's own object is never changed).
+ */
+export function presentDevice<T extends { readings?: unknown }>(device: T, includeNative: boolean, hiddenNative?: HiddenNativeFields): T {
+  const shown = present(device, includeNative, hiddenNative);
+  const own = (shown === device ? { ...device } : shown) as T & { readings: unknown };
+  own.readings ??= null;
+  return own;
+}
+
+/**
  * The Izuma list object of API.md §2.5; `shape` adjusts each item for the list it is in, and
  * `hiddenNative` names the credentials of `native` the caller may not see.
  */

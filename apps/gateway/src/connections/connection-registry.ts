@@ -154,9 +154,18 @@ export class ConnectionRegistry implements OnApplicationShutdown {
    * client may reach (404 otherwise), the provider must support the operation (501 otherwise); the
    * answer or failure is the connection's (health, error attribution).
    */
-  async call<K extends IdMember>(client: ClientConfig, id: string, operation: K, ...args: AfterId<K>): Promise<Answer<K>> {
-    const live = this.locate(client, id, CAPABILITY_OF[operation].startsWith('projects.') ? 'project' : 'device');
-    return await this.invoke(live, operation, [requireUnifiedId(id).nativeId, ...args]);
+  call<K extends IdMember>(client: ClientConfig, id: string, operation: K, ...args: AfterId<K>): Promise<Answer<K>> {
+    // Not an async function: `invoke` is, and a second async frame around it costs every single-item read a promise and turns.
+    let live: LiveConnection;
+    let nativeId: string;
+    try {
+      const parsed = requireUnifiedId(id);
+      nativeId = parsed.nativeId;
+      live = this.resolve(client, parsed.connectionId, CAPABILITY_OF[operation].startsWith('projects.') ? 'project' : 'device');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.invoke(live, operation, [nativeId, ...args]);
   }
 
   /** The connection of a unified id the client may reach (404 otherwise, naming `what`). */

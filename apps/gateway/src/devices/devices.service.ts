@@ -3,7 +3,7 @@ import { parseUnifiedId, requireUnifiedId, type CallContext, type Device } from 
 import { GatewayError } from '@devicegate/errors';
 import { DEVICE_FIELDS, ListingEngine, type ListArgs } from '@devicegate/listing';
 import type { ClientConfig } from '../config/config.types.js';
-import { deviceOfList, listBody, present } from '../common/list-response.js';
+import { deviceOfList, listBody, present, presentDevice } from '../common/list-response.js';
 import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
 import type { CreateDeviceDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
 
@@ -33,7 +33,7 @@ export class DevicesService {
 
   async get(client: ClientConfig, deviceId: string, includeNative: boolean, ctx: CallContext) {
     const device = await this.registry.call(client, deviceId, 'getDevice', ctx);
-    return deviceOfList(true)(present(device, includeNative, this.registry.hiddenNativeFields(client)));
+    return presentDevice(device, includeNative, this.registry.hiddenNativeFields(client));
   }
 
   async create(client: ClientConfig, body: CreateDeviceDto, ctx: CallContext): Promise<Device> {

@@ -28,6 +28,8 @@ const hasId = (body: Record<string, unknown>): boolean => typeof body.id === 'st
  */
 export class HardwarioClient {
   private readonly base: string;
+  /** What authenticates this client's own calls: one object for all of them (the HTTP client copies it). */
+  private readonly auth: Readonly<Record<string, string>>;
 
   constructor(
     private readonly http: HttpClient,
@@ -36,6 +38,7 @@ export class HardwarioClient {
     private readonly who: ErrorAttribution,
   ) {
     this.base = `/v2/spaces/${encodeURIComponent(spaceId)}`;
+    this.auth = Object.freeze(this.authHeaders());
   }
 
   /** Headers that authenticate any call of this connection (passthrough too). */
@@ -55,7 +58,7 @@ export class HardwarioClient {
   async countDevices(ctx: CallContext): Promise<number | null> {
     let res: HttpResponse;
     try {
-      res = await this.http.request({ method: 'GET', path: `${this.base}/devices/count`, headers: this.authHeaders() }, ctx);
+      res = await this.http.request({ method: 'GET', path: `${this.base}/devices/count`, headers: this.auth }, ctx);
     } catch {
       return null;
     }
@@ -77,7 +80,8 @@ export class HardwarioClient {
   }
 
   async getDevice(deviceId: string, ctx: CallContext): Promise<HwDevice> {
-    const res = await this.call({ method: 'GET', path: this.devicePath(deviceId) }, ctx);
+    // The single-device read, without `call`'s own async frame in between.
+    const res = this.succeeded(await this.http.request({ method: 'GET', path: this.devicePath(deviceId), headers: this.auth }, ctx));
     const device = this.object<HwDevice>(res, 'device');
     // An answer about another device is a vendor fault, not that device (ids are UUIDs: case does not matter).
     if (device.id !== deviceId && device.id.toLowerCase() !== deviceId.toLowerCase()) throw shapeError(this.who, res.status, 'device of another id');
@@ -161,7 +165,10 @@ export class HardwarioClient {
   }
 
   private async call(req: Omit<HttpRequest, 'headers'>, ctx: CallContext): Promise<HttpResponse> {
-    const res = await this.http.request({ ...req, headers: this.authHeaders() }, ctx);
+    return this.succeeded(await this.http.request({ ...req, headers: this.auth }, ctx));
+  }
+
+  private succeeded(res: HttpResponse): HttpResponse {
     if (res.status < 200 || res.status >= 300) throw vendorError(res, this.who, this.apiKey);
     return res;
   }
