@@ -190,7 +190,7 @@ describeWith('redis-server')('state shared through Redis', () => {
         circuit: { failureThreshold: 1, openMs: 60_000, onChange: state.circuitChanged(conn) },
         ...extra,
       });
-      state.listen((id) => (id === conn ? http : undefined));
+      state.listen((id) => (id === conn ? http : undefined), [conn]);
       return http;
     };
     const read = (http: HttpClient) => http.request({ method: 'GET', path: '/thing' }, backgroundContext());
@@ -246,6 +246,20 @@ describeWith('redis-server')('state shared through Redis', () => {
       await expect(read(b)).rejects.toMatchObject({ type: 'upstream_unavailable' });
       expect(vendor.requestCount()).toBe(1);
       expect(b.circuitSnapshot().retry_at).not.toBeNull();
+    });
+
+    it('holds calls back on an instance that starts while another holds the circuit open', async () => {
+      const a = instance('circuit-2', { cache: undefined });
+      vendor.injectFault({ fault: { kind: 'status', status: 503 } });
+      expect((await read(a)).status).toBe(503);
+      await eventually(async () => (await probe.pttl('dg:circuit:{circuit-2}')) > 0, 'the open circuit in Redis');
+      // B starts after the notice went out: it learns the circuit from Redis, not from the notice.
+      const b = instance('circuit-2', { cache: undefined });
+      await eventually(() => b.circuitSnapshot().state === 'open', "the new instance's circuit to open");
+      await expect(read(b)).rejects.toMatchObject({ type: 'upstream_unavailable' });
+      expect(vendor.requestCount()).toBe(1);
+      // Its probe falls due when A's does, not a whole open period after B started.
+      expect(Date.parse(b.circuitSnapshot().retry_at!)).toBeLessThanOrEqual(Date.parse(a.circuitSnapshot().retry_at!) + 1000);
     });
   });
 });

@@ -127,7 +127,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
       });
     }
     this.ids = [...this.connections.keys()].sort();
-    this.shared.listen((id) => this.connections.get(id)?.http);
+    this.shared.listen((id) => this.connections.get(id)?.http, this.ids);
     this.log.info({ connections: this.ids }, `${this.ids.length} connection(s)`);
   }
 

@@ -40,12 +40,14 @@ export function budgetWindows(connections: readonly ConnectionConfig[], provider
 }
 
 const CIRCUIT_CHANNEL = 'dg:circuit:changed';
+/** An open circuit of a connection, kept until its probe is due: an instance that starts meanwhile holds back too. */
+const openCircuitKey = (connectionId: string) => `dg:circuit:{${connectionId}}`;
 
 /**
  * The read cache of the connections, and with Redis the notices instances exchange about them: a
  * connection's reads were invalidated (reads in flight here are not shared any more) and a circuit
- * opened or closed (this instance's follows). One subscriber connection per process; no Redis round trip
- * is added to a vendor call that changes nothing.
+ * opened or closed (this instance's follows, and one that starts while a circuit is open learns it). One
+ * subscriber connection per process; no Redis round trip is added to a vendor call that changes nothing.
  */
 export class SharedVendorState {
   readonly readCache: ReadCacheStore;
@@ -61,15 +63,35 @@ export class SharedVendorState {
     const redis = this.redis;
     if (!redis) return undefined;
     return (state, retryInMs) => {
-      redis.publish(CIRCUIT_CHANNEL, JSON.stringify({ from: this.instance, connectionId, state, retryInMs })).catch(() => undefined);
+      const notice = redis.multi();
+      if (state === 'open') notice.set(openCircuitKey(connectionId), 'open', 'PX', Math.max(1, Math.ceil(retryInMs)));
+      else notice.del(openCircuitKey(connectionId));
+      notice.publish(CIRCUIT_CHANNEL, JSON.stringify({ from: this.instance, connectionId, state, retryInMs }));
+      notice.exec().catch(() => undefined);
     };
   }
 
-  /** Follows the other instances' notices for the connections `clientOf` knows. */
-  listen(clientOf: (connectionId: string) => HttpClient | undefined): void {
+  /**
+   * Follows the other instances' notices for the connections `clientOf` knows, and adopts the circuits of
+   * `connectionIds` that another instance holds open now (read after subscribing, so no change falls between).
+   */
+  listen(clientOf: (connectionId: string) => HttpClient | undefined, connectionIds: readonly string[] = []): void {
     if (!this.redis) return;
     this.subscriber = this.redis.duplicate();
-    this.subscriber.subscribe(READ_CACHE_CHANNEL, CIRCUIT_CHANNEL).catch(() => undefined);
+    const redis = this.redis;
+    this.subscriber
+      .subscribe(READ_CACHE_CHANNEL, CIRCUIT_CHANNEL)
+      .then(async () => {
+        if (connectionIds.length === 0) return;
+        const pipeline = redis.pipeline();
+        for (const id of connectionIds) pipeline.pttl(openCircuitKey(id));
+        const remaining = (await pipeline.exec()) ?? [];
+        remaining.forEach(([error, ms], at) => {
+          // PTTL is -2 for no key: the circuit is not open anywhere.
+          if (!error && typeof ms === 'number' && ms > 0) clientOf(connectionIds[at])?.adoptCircuit('open', ms);
+        });
+      })
+      .catch(() => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === READ_CACHE_CHANNEL) {
         const [from, connectionId] = message.split(' ');
