@@ -64,6 +64,19 @@ const DEVICE_LISTS: { [K in keyof DeviceLists]: (adapter: ProviderConnection, na
   readings: (adapter, nativeId) => adapter.readings?.(nativeId) ?? readingsOfMessages(adapter.messages(nativeId)),
 };
 
+/**
+ * What `start` returns, or its synchronous failure as a rejected promise. The methods that answer one call
+ * use it instead of being async functions themselves: each async frame in front of `invoke`/`track` costs
+ * every single-item read and passthrough call a promise and a few turns of the microtask queue.
+ */
+function settled<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 const connectionOf = (id: string): string => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
 const valuesOf = (filter: Filter): string[] => (Array.isArray(filter.value) ? filter.value : [String(filter.value)]);
 
@@ -155,17 +168,11 @@ export class ConnectionRegistry implements OnApplicationShutdown {
    * answer or failure is the connection's (health, error attribution).
    */
   call<K extends IdMember>(client: ClientConfig, id: string, operation: K, ...args: AfterId<K>): Promise<Answer<K>> {
-    // Not an async function: `invoke` is, and a second async frame around it costs every single-item read a promise and turns.
-    let live: LiveConnection;
-    let nativeId: string;
-    try {
-      const parsed = requireUnifiedId(id);
-      nativeId = parsed.nativeId;
-      live = this.resolve(client, parsed.connectionId, CAPABILITY_OF[operation].startsWith('projects.') ? 'project' : 'device');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.invoke(live, operation, [nativeId, ...args]);
+    return settled(() => {
+      const { connectionId, nativeId } = requireUnifiedId(id);
+      const live = this.resolve(client, connectionId, CAPABILITY_OF[operation].startsWith('projects.') ? 'project' : 'device');
+      return this.invoke(live, operation, [nativeId, ...args]);
+    });
   }
 
   /** The connection of a unified id the client may reach (404 otherwise, naming `what`). */
@@ -178,8 +185,8 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   }
 
   /** Runs one operation on a connection as a whole (creating a device, authenticating a raw call), as `call` does. */
-  async callConnection<K extends ConnectionMember>(client: ClientConfig, connectionId: string, operation: K, ...args: Parameters<Method<K>>): Promise<Answer<K>> {
-    return this.invoke(this.resolve(client, connectionId), operation, args);
+  callConnection<K extends ConnectionMember>(client: ClientConfig, connectionId: string, operation: K, ...args: Parameters<Method<K>>): Promise<Answer<K>> {
+    return settled(() => this.invoke(this.resolve(client, connectionId), operation, args));
   }
 
   /**
@@ -198,9 +205,11 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   }
 
   /** Runs raw vendor calls of a connection (passthrough), keeping its health and attributing its errors. */
-  async run<T>(live: LiveConnection, capability: Capability, operation: () => Promise<T>): Promise<T> {
-    this.requireCapability(live, capability);
-    return this.track(live, operation);
+  run<T>(live: LiveConnection, capability: Capability, operation: () => Promise<T>): Promise<T> {
+    return settled(() => {
+      this.requireCapability(live, capability);
+      return this.track(live, operation);
+    });
   }
 
   /**

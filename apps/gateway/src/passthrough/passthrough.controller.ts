@@ -78,14 +78,14 @@ export class PassthroughController {
   @ApiParam({ name: 'path', description: 'The vendor path relative to the base URL, e.g. `v2/spaces/{space_id}/tags`.', example: 'v2/spaces', schema: { type: 'string' } })
   @ApiBody({ required: false, description: 'Sent to the vendor as JSON.', schema: { type: 'object', additionalProperties: true, example: {} } })
   @ApiOkResponse({ description: "The vendor's answer, unchanged.", content: { 'application/json': { schema: { type: 'object', additionalProperties: true }, example: { any: 'vendor body' } } } })
-  async passthrough(
+  passthrough(
     @CurrentClient() client: ClientConfig,
     @Param('connection_id') connectionId: string,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
     @Ctx() ctx: CallContext,
   ): Promise<void> {
-    await this.service.forward(client, connectionId, request, reply, ctx);
+    return this.service.forward(client, connectionId, request, reply, ctx);
   }
 }
 
