@@ -92,7 +92,7 @@ describe('passthrough answers', () => {
   it("keep devicegate's own headers and pass the vendor's as Vendor-*", async () => {
     const emulator = emulatorOf('hardwario');
     emulator.server.injectFault({
-      fault: { kind: 'status', status: 201, body: { ok: true }, headers: { location: '/v2/elsewhere', 'x-request-id': 'vendor-id', 'x-ratelimit-remaining': '3', 'access-control-allow-origin': '*' } },
+      fault: { kind: 'status', status: 201, body: { ok: true }, headers: { location: '/v2/elsewhere', 'x-request-id': 'vendor-id', 'x-ratelimit-remaining': '3', 'access-control-allow-origin': '*', 'x-api-key': 'echoed-key' } },
       path: '/v2/',
     });
     const res = await send('GET', `/v1/connections/sandbox-hardwario/passthrough/v2/spaces/${String(emulator.credentials.space_id)}/devices`, { ...AUTH, 'x-request-id': 'caller-id' });
@@ -102,6 +102,9 @@ describe('passthrough answers', () => {
     expect(res.headers['x-ratelimit-remaining']).not.toBe('3');
     expect(res.headers.location).toBeUndefined();
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    // The header that authenticated the call (HARDWARIO's X-Api-Key), echoed by the vendor, is not handed on in any form.
+    expect(res.headers['vendor-x-api-key']).toBeUndefined();
+    expect(res.headers['x-api-key']).toBeUndefined();
   });
 
   it('that fail do not open the circuit for translated calls', async () => {

@@ -656,12 +656,16 @@ export class HttpClient {
     return new GatewayError('upstream_unavailable', `The vendor could not be reached${code ? ` (${code})` : ''}.`, { ...this.attribution(), cause: error });
   }
 
-  /** Response headers safe to hand back to a caller (hop-by-hop and credential headers removed). */
-  safeResponseHeaders(headers: Record<string, string>): Record<string, string> {
+  /**
+   * Response headers safe to hand back to a caller: hop-by-hop and credential headers removed — the usual
+   * ones, the client's `secretHeaders`, and `credentials`, the lower-case names of the headers that
+   * authenticated this call (a vendor that echoes one must not hand it on).
+   */
+  safeResponseHeaders(headers: Record<string, string>, credentials: readonly string[] = []): Record<string, string> {
     const out: Record<string, string> = {};
     this.secretHeaderNames ??= new Set(['set-cookie', 'www-authenticate', 'authorization', 'proxy-authorization', ...this.options.secretHeaders.map((h) => h.toLowerCase())]);
     for (const key in headers) {
-      if (HOP_BY_HOP.has(key) || this.secretHeaderNames.has(key) || key === 'content-length') continue;
+      if (HOP_BY_HOP.has(key) || this.secretHeaderNames.has(key) || key === 'content-length' || credentials.includes(key)) continue;
       out[key] = headers[key];
     }
     return out;

@@ -75,7 +75,7 @@ export class SharedVendorState {
    * Follows the other instances' notices for the connections `clientOf` knows, and adopts the circuits of
    * `connectionIds` that another instance holds open now (read after subscribing, so no change falls between).
    */
-  listen(clientOf: (connectionId: string) => HttpClient | undefined, connectionIds: readonly string[] = []): void {
+  listen(clientOf: (connectionId: string) => HttpClient | undefined, connectionIds: readonly string[]): void {
     if (!this.redis) return;
     this.subscriber = this.redis.duplicate();
     const redis = this.redis;

@@ -52,10 +52,9 @@ export class PassthroughService {
       circuit: false,
     };
     const response = await this.registry.run(live, 'passthrough', () => live.http.request(vendorRequest, ctx));
-    const safe = live.http.safeResponseHeaders(response.headers);
-    const authNames = Object.keys(auth).map((name) => name.toLowerCase());
+    const safe = live.http.safeResponseHeaders(response.headers, Object.keys(auth).map((name) => name.toLowerCase()));
     // devicegate's own headers (request id, rate limit, CORS, Location) are never the vendor's to set.
-    for (const name in safe) if (!authNames.includes(name)) reply.header(BODY_HEADERS.has(name) ? name : `vendor-${name}`, safe[name]);
+    for (const name in safe) reply.header(BODY_HEADERS.has(name) ? name : `vendor-${name}`, safe[name]);
     reply.status(response.status).send(response.body);
   }
 }
