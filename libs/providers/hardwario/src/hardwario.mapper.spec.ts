@@ -45,6 +45,20 @@ describe('toIso', () => {
     expect(toIso(null)).toBeNull();
     expect(toIso('yesterday')).toBeNull();
   });
+
+  it('answers the moment an impossible calendar date rolls over to, in canonical form as in any other', () => {
+    // The instant Date.parse makes of it, whatever form it came in: never the impossible text itself.
+    expect(toIso('2021-02-30T00:00:00.000Z')).toBe('2021-03-02T00:00:00.000Z');
+    expect(toIso('2021-02-30T00:00:00Z')).toBe('2021-03-02T00:00:00.000Z');
+    expect(toIso('2021-02-29T12:00:00.000Z')).toBe('2021-03-01T12:00:00.000Z');
+    expect(toIso('2100-02-29T00:00:00.000Z')).toBe('2100-03-01T00:00:00.000Z');
+    expect(toIso('2021-04-31T10:00:00.000Z')).toBe('2021-05-01T10:00:00.000Z');
+    expect(toIso('2021-01-01T24:00:00.000Z')).toBe('2021-01-02T00:00:00.000Z');
+    // Real leap days and month ends stay exactly as sent.
+    expect(toIso('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    expect(toIso('2000-02-29T00:00:00.000Z')).toBe('2000-02-29T00:00:00.000Z');
+    expect(toIso('2021-12-31T23:59:59.999Z')).toBe('2021-12-31T23:59:59.999Z');
+  });
 });
 
 describe('mapSpace', () => {
