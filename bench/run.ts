@@ -385,7 +385,7 @@ async function fiveVendorRow(): Promise<void> {
   let gateway: { child: Child; url: string } | undefined;
   try {
     const connections = emu.info.emulators.map((e) => ({ id: `bench-${e.provider}`, provider: e.provider, base_url: e.baseUrl, ...e.connection }));
-    gateway = await startGateway(connections);
+    gateway = await startGateway(connections, profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`] : []);
     const url = `${gateway.url}/v1/devices`;
     const body = (await check(url, BEARER, 'row 5')) as { data?: Array<{ id: string }> };
     const seen = new Set((body.data ?? []).map((d) => d.id.split(':')[0]));
@@ -404,6 +404,8 @@ async function fiveVendorRow(): Promise<void> {
     }
 
     const r = await load(url, BEARER, gateway.child.pid, stats, emu.child.pid);
+    // This gateway starts after the one of rows 3–4b, so its profile is the newest, the one summarised.
+    if (profileDir) profileWindow = r.window;
     describeLoad('5', r);
     rows.push({
       id: '5',
