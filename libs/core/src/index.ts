@@ -9,3 +9,4 @@ export * from './labels.js';
 export * from './readings.js';
 export * from './json.js';
 export * from './pause.js';
+export * from './time.js';

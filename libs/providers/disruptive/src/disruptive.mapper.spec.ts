@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
-import fc from 'fast-check';
 import type { Filter } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { signAssertion } from './disruptive.client.js';
@@ -55,7 +54,7 @@ describe('time', () => {
     expect(dtTimeToMs('2021-01-01T00:00:00.Z')).toBeNull();
   });
 
-  describe('the hand-read canonical form agrees with Date.parse', () => {
+  describe('every form agrees with the Date.parse reading', () => {
     /**
      * What the mapper did before it read `YYYY-MM-DDTHH:MM:SS[.f]Z` by hand, kept here as the reference:
      * the date and time through `Date.parse`, then the first three fractional digits added.
@@ -78,60 +77,18 @@ describe('time', () => {
       return wrong;
     }
 
-    const agrees = (value: string) => expect(disagreements([value])).toEqual([]);
     const pad = (n: number, width: number) => String(n).padStart(width, '0');
     const stamp = (y: number, mo: number, d: number, h: number, mi: number, s: number, fraction: string, zone: string) =>
       `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${fraction}${zone}`;
-    const leap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-    const daysIn = (y: number, mo: number) => [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
 
-    // Fixed seeds: a failure names its input and comes back on every run.
-    const runs = { numRuns: 20_000, seed: 3339 };
-    const fraction = fc.oneof(fc.constant(''), fc.stringMatching(/^\.\d{0,9}$/));
-    const zone = fc.oneof({ weight: 4, arbitrary: fc.constant('Z') }, { weight: 1, arbitrary: fc.constantFrom('z', '+00:00', '-00:00', '+01:00', '-05:30', '+14:00', '-12:00', '+23:59', '+24:00', '-00:60', '') });
-    const year = fc.oneof(fc.integer({ min: 1900, max: 2100 }), fc.integer({ min: 0, max: 9999 }), fc.constantFrom(0, 1, 99, 100, 400, 1600, 1900, 1970, 2000, 2100, 2400, 9999));
-
-    it('on valid dates of any year, month and day (leap days too), with 0–9 fractional digits and various zones', () => {
-      const valid = fc
-        .record({ y: year, mo: fc.integer({ min: 1, max: 12 }), h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), fraction, zone })
-        .chain((t) => fc.integer({ min: 1, max: daysIn(t.y, t.mo) }).map((d) => stamp(t.y, t.mo, d, t.h, t.mi, t.s, t.fraction, t.zone)));
-      fc.assert(fc.property(valid, agrees), runs);
-    });
-
-    it('on fields out of range: day 0–32 of months 0–13, hour 24, minute and second 60', () => {
-      const outOfRange = fc
-        .record({
-          y: year,
-          mo: fc.integer({ min: 0, max: 13 }),
-          d: fc.integer({ min: 0, max: 32 }),
-          h: fc.integer({ min: 0, max: 25 }),
-          mi: fc.integer({ min: 0, max: 60 }),
-          s: fc.integer({ min: 0, max: 61 }),
-          fraction,
-          zone,
-        })
-        .map((t) => stamp(t.y, t.mo, t.d, t.h, t.mi, t.s, t.fraction, t.zone));
-      fc.assert(fc.property(outOfRange, agrees), runs);
-    });
-
-    it('on valid timestamps with one character replaced, and on arbitrary strings', () => {
-      const mutated = fc
-        .tuple(fc.integer({ min: 0, max: 3_000_000_000_000 }), fc.nat(), fc.constantFrom('0', '9', '-', ':', 'T', 't', ' ', 'Z', '.', '+', 'x', '٣', ''))
-        .map(([ms, at, char]) => {
-          const value = new Date(ms).toISOString().replace('Z', '123Z');
-          const i = at % value.length;
-          return value.slice(0, i) + char + value.slice(i + 1);
-        });
-      fc.assert(fc.property(mutated, agrees), runs);
-      fc.assert(fc.property(fc.string({ maxLength: 40 }), agrees), runs);
-    });
-
+    // The canonical form is read by @devicegate/core (its spec compares it with Date.parse on generated
+    // times); this checks the mapper hands every form to the right reading, offsets and rolled-over days too.
     it('on every day 0–32 of every month 0–13 of century and leap-rule years', () => {
       const values: string[] = [];
       for (const y of [0, 1, 4, 99, 100, 400, 1600, 1700, 1900, 1969, 1970, 2000, 2021, 2024, 2100, 9999]) {
         for (let mo = 0; mo <= 13; mo++) {
           for (let d = 0; d <= 32; d++) {
-            values.push(stamp(y, mo, d, 0, 0, 0, '', 'Z'), stamp(y, mo, d, 23, 59, 59, '.999999999', 'Z'), stamp(y, mo, d, 24, 0, 0, '.5', 'Z'), stamp(y, mo, d, 12, 0, 0, '.25', '+01:00'));
+            values.push(stamp(y, mo, d, 0, 0, 0, '', 'Z'), stamp(y, mo, d, 23, 59, 59, '.999999999', 'Z'), stamp(y, mo, d, 24, 0, 0, '.5', 'Z'), stamp(y, mo, d, 12, 0, 0, '.25', '+01:00'), stamp(y, mo, d, 6, 30, 0, '.123456', 'z'));
           }
         }
       }

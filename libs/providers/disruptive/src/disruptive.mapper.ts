@@ -1,4 +1,6 @@
 import {
+  canonicalUtcIso,
+  canonicalUtcMs,
   isObject,
   latestReadings,
   toReading,
@@ -42,71 +44,6 @@ function parseRfc3339(value: string): number | null {
   return seconds + Number((match[3] ?? '').padEnd(3, '0').slice(0, 3));
 }
 
-/** The two ASCII digits at `at` as a number, or -1 (also past the end, where `charCodeAt` gives NaN). */
-function twoDigits(value: string, at: number): number {
-  const tens = value.charCodeAt(at) - 48;
-  const ones = value.charCodeAt(at + 1) - 48;
-  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Place values of the first three fractional digits; the rest are cut, never rounded. */
-const FRACTION_MS = [100, 10, 1];
-
-/**
- * Epoch ms of the form DT actually sends, `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with every field in range, read
- * by hand: going through `Date.parse` and `toISOString` took most of the time a listed device's mapping
- * cost. Anything else is null and left to `parseRfc3339`: that keeps its handling of offsets,
- * lowercase letters and fields out of range (`Date.parse` rolls 2021-02-30 over to March and 24:00 to the
- * next day, and refuses month 13), instead of a second opinion on them here.
- */
-function canonicalUtcMs(value: string): number | null {
-  const length = value.length;
-  // Length 20 has no fraction; 21 would be a bare `.`, which the slow path refuses.
-  const fractionDigits = length - 21;
-  if (length < 20 || fractionDigits === 0 || value.charCodeAt(length - 1) !== 90 /* Z */) return null;
-  if (value.charCodeAt(4) !== 45 /* - */ || value.charCodeAt(7) !== 45 || value.charCodeAt(10) !== 84 /* T */) return null;
-  if (value.charCodeAt(13) !== 58 /* : */ || value.charCodeAt(16) !== 58) return null;
-  let millis = 0;
-  if (fractionDigits > 0) {
-    if (value.charCodeAt(19) !== 46 /* . */) return null;
-    for (let i = 0; i < fractionDigits; i++) {
-      const digit = value.charCodeAt(20 + i) - 48;
-      if (digit < 0 || digit > 9) return null;
-      if (i < 3) millis += digit * FRACTION_MS[i];
-    }
-  }
-  const century = twoDigits(value, 0);
-  const yearOfCentury = twoDigits(value, 2);
-  const month = twoDigits(value, 5);
-  const day = twoDigits(value, 8);
-  const hour = twoDigits(value, 11);
-  const minute = twoDigits(value, 14);
-  const second = twoDigits(value, 17);
-  if (century < 0 || yearOfCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
-    return null;
-  }
-  const year = century * 100 + yearOfCentury;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return null;
-  return ((daysSinceEpoch(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
-}
-
-/**
- * Days from 1970-01-01 to a proleptic Gregorian date, counted in 400-year eras from a year that starts in
- * March (so the leap day is the era's last), as `Date.UTC` would count them; `Date.UTC` itself takes years
- * 0–99 as 1900–1999.
- */
-function daysSinceEpoch(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
 /**
  * Epoch ms of a DT timestamp. The API sends 6 fractional digits (older data 9, §3.5); `Date.parse`
  * is not reliable beyond 3, so both readings cut the fraction to milliseconds by hand.
@@ -116,18 +53,11 @@ export function dtTimeToMs(value: unknown): number | null {
   return canonicalUtcMs(value) ?? parseRfc3339(value);
 }
 
-/**
- * RFC 3339 UTC with milliseconds, or null. The canonical form already is that string up to its fraction,
- * so it is cut or padded to three digits rather than formatted from the milliseconds.
- */
+/** RFC 3339 UTC with milliseconds, or null. */
 export function dtTimeToIso(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  if (canonicalUtcMs(value) !== null) {
-    const length = value.length;
-    if (length === 24) return value;
-    if (length > 24) return `${value.slice(0, 23)}Z`;
-    return `${(length === 20 ? `${value.slice(0, 19)}.` : value.slice(0, length - 1)).padEnd(23, '0')}Z`;
-  }
+  const canonical = canonicalUtcIso(value);
+  if (canonical !== null) return canonical;
   const ms = parseRfc3339(value);
   return ms === null ? null : new Date(ms).toISOString();
 }
@@ -239,7 +169,7 @@ export function deviceLastSeen(device: DtDevice): string | null {
       newestTime = time;
     }
   }
-  // The winning string formats to the same text as its milliseconds would, and more cheaply (see dtTimeToIso).
+  // The winning string formats to the same text as its milliseconds would, and more cheaply (see canonicalUtcIso).
   return dtTimeToIso(newestTime);
 }
 

@@ -1,4 +1,5 @@
 import {
+  canonicalUtcIso,
   isObject,
   latestReadings,
   leaves,
@@ -24,23 +25,10 @@ const PROVIDER = 'hardwario' as const;
  * RFC 3339 UTC with milliseconds. The API sends `…mmmZ` already; a zone-less ISO string is read as UTC
  * (the reference's guess for query values, applied to answers too) and a number as epoch ms.
  */
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/**
- * Whether a canonical string that `Date.parse` accepts names itself: V8 also accepts days past the end of
- * their month (`2021-02-30`) and hour 24, and rolls them over into another moment.
- */
-function namesItself(value: string): boolean {
-  const year = Number(value.slice(0, 4));
-  const month = Number(value.slice(5, 7));
-  const leapDay = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
-  return Number(value.slice(11, 13)) < 24 && Number(value.slice(8, 10)) <= MONTH_DAYS[month - 1] + leapDay;
-}
-
 export function toIso(value: unknown): string | null {
-  // The usual case, already in the contract's form: checked once, returned as is.
-  if (typeof value === 'string' && CANONICAL.test(value) && !Number.isNaN(Date.parse(value)) && namesItself(value)) return value;
+  // The usual case, already (or nearly) in the contract's form, read by hand.
+  const canonical = typeof value === 'string' ? canonicalUtcIso(value) : null;
+  if (canonical !== null) return canonical;
   let ms: number;
   if (typeof value === 'number') ms = value;
   else if (typeof value === 'string' && value.trim() !== '') {

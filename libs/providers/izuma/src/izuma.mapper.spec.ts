@@ -30,6 +30,13 @@ describe('izuma mapper', () => {
       expect(toIso('2018-02-13T09:35:20Z')).toBe('2018-02-13T09:35:20.000Z');
       expect(toIso(1614180566644)).toBe('2021-02-24T15:29:26.644Z');
     });
+    it('reads other forms, and days or hours past their end, as Date.parse does', () => {
+      expect(toIso(' 2018-02-13T09:35:20.5Z ')).toBe('2018-02-13T09:35:20.500Z');
+      expect(toIso('2018-02-13T10:35:20.123456+01:00')).toBe('2018-02-13T09:35:20.123Z');
+      expect(toIso('2021-02-29T00:00:00.000001Z')).toBe('2021-03-01T00:00:00.000Z');
+      expect(toIso('2021-01-01T24:00:00Z')).toBe('2021-01-02T00:00:00.000Z');
+      expect(toIso('2021-13-01T00:00:00Z')).toBeNull();
+    });
     it('gives null for missing or unreadable values', () => {
       expect(toIso(null)).toBeNull();
       expect(toIso('')).toBeNull();

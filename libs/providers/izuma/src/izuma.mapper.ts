@@ -1,4 +1,5 @@
 import {
+  canonicalUtcIso,
   isObject,
   latestReadings,
   toReading,
@@ -30,7 +31,11 @@ const nonEmpty = (value: unknown): string | null => (typeof value === 'string' &
 export function toIso(value: unknown): string | null {
   // Beyond ±8.64e15 ms a Date is invalid and toISOString throws: such a number is as unreadable as bad text.
   if (typeof value === 'number') return Number.isFinite(value) && Math.abs(value) <= 8.64e15 ? new Date(value).toISOString() : null;
-  if (typeof value !== 'string' || value.trim() === '') return null;
+  if (typeof value !== 'string') return null;
+  // The Device Directory's own form, read by hand: lists map several times per device.
+  const canonical = canonicalUtcIso(value);
+  if (canonical !== null) return canonical;
+  if (value.trim() === '') return null;
   const text = value.trim().replace(/(\.\d{3})\d+/, '$1');
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
