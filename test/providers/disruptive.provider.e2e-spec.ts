@@ -4,6 +4,7 @@ import { GatewayError } from '@devicegate/errors';
 import { HttpClient } from '@devicegate/http-client';
 import { DEVICE_FIELDS, MESSAGE_FIELDS, PROJECT_FIELDS, compileFilters, type FieldSpecs } from '@devicegate/listing';
 import { startDisruptiveEmulator, type DisruptiveEmulator, type DisruptiveEmulatorOptions } from '@devicegate/emulators/disruptive';
+import { Router, startEmulatorServer } from '@devicegate/emulators/kit';
 import { disruptiveProvider } from '@devicegate/providers/disruptive';
 
 const CONN = 'dt-test';
@@ -513,5 +514,44 @@ describe('rate limit', () => {
     const limited = dt.requests().find((r) => r.status === 429);
     expect(limited).toBeDefined();
     dt.resetRateLimit();
+  });
+});
+
+describe('a burst of events', () => {
+  // More than a vendor page within two milliseconds: no narrower window can split it, so newest-first reads the
+  // window to its end. The emulator cannot place a thousand events that close together; this vendor answers the
+  // device and its history as DT documents them, the first page whatever the window, the rest by page token.
+  it('newest first reads a window to its end without changing the vendor pages it shares', async () => {
+    const at = Date.now() - 60_000;
+    const stamp = (i: number) => `${new Date(at + Math.floor(i / 1000)).toISOString().slice(0, 23)}${String(i % 1000).padStart(3, '0')}Z`;
+    const event = (i: number) => ({
+      eventId: `e${i}`,
+      targetName: 'projects/p1/devices/d1',
+      eventType: 'temperature',
+      data: { temperature: { value: 20, updateTime: stamp(i) } },
+      timestamp: stamp(i),
+    });
+    const router = new Router()
+      .get('/projects/:project/devices/:device', () => ({ status: 200, body: { name: 'projects/p1/devices/d1', type: 'temperature', labels: {}, reported: {} } }))
+      .get('/projects/:project/devices/:device/events', (req) =>
+        req.query.get('page_token') === 'rest'
+          ? { status: 200, body: { events: Array.from({ length: 5 }, (_, i) => event(1000 + i)), nextPageToken: '' } }
+          : { status: 200, body: { events: Array.from({ length: 1000 }, (_, i) => event(i)), nextPageToken: 'rest' } },
+      );
+    const vendor = await startEmulatorServer({ name: 'dt-burst', router, notFound: () => ({ status: 404, body: { error: 'not found' } }) });
+    try {
+      const http = new HttpClient({ baseUrl: vendor.url, timeoutMs: 10_000, retries: 0, connectionId: CONN, provider: 'disruptive' });
+      opened.push(http);
+      const conn = disruptiveProvider.create(
+        { id: CONN, provider: 'disruptive', display_name: 'DT burst', base_url: vendor.url, timeout_ms: 10_000, retries: 0, rate_limit: disruptiveProvider.defaultRateLimit, circuit: { failure_threshold: 5, open_seconds: 30 }, settings: { auth: 'basic' }, credentials: { key_id: 'k', secret: 's' } },
+        { http },
+      );
+      const page = await conn.messages('d1').fetchPage(query([], 50, 'DESC'), null, ctx());
+      expect(page.items.map((m) => m.id)).toEqual(Array.from({ length: 1005 }, (_, i) => `${CONN}:e${1004 - i}`));
+      // The window was narrowed once, to two milliseconds, then read to its end.
+      expect(vendor.requests().map((r) => [r.path.split('/').at(-1), new URLSearchParams(r.query).get('page_token')])).toEqual([['d1', null], ['events', null], ['events', null], ['events', 'rest']]);
+    } finally {
+      await vendor.close();
+    }
   });
 });

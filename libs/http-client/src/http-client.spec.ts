@@ -1,13 +1,15 @@
 import { backgroundContext } from '@devicegate/core';
 import { Router, startEmulatorServer, type EmulatorServer } from '@devicegate/emulators/kit';
 import { HttpClient, splitTarget, type VendorCallEvent } from './http-client.js';
+import { MemoryReadCache } from './read-cache.js';
 
 describe('HttpClient', () => {
   let server: EmulatorServer;
   const calls: VendorCallEvent[] = [];
 
   beforeAll(async () => {
-    const router = new Router().get('/ok', () => ({ status: 200, body: { ok: true } })).post('/ok', () => ({ status: 201, body: { ok: true } }));
+    const router = new Router().get('/ok', () => ({ status: 200, body: { ok: true } })).post('/ok', () => ({ status: 201, body: { ok: true } }))
+      .get('/nested', () => ({ status: 200, body: { device: { labels: { a: '1' }, tags: ['x', { y: 2 }] } } }));
     server = await startEmulatorServer({ name: 'http-client-test', router, notFound: () => ({ status: 404, body: 'not found' }) });
   });
   afterAll(() => server.close());
@@ -147,6 +149,49 @@ describe('HttpClient', () => {
     } finally {
       server.setLatency(0);
     }
+  });
+
+  it('parses an answer once: the callers of a shared read get one deep-frozen value, a cache hit its own', async () => {
+    type Nested = { device: { labels: Record<string, string>; tags: Array<string | { y: number }> } };
+    server.setLatency(100);
+    try {
+      const shared = client();
+      const [a, b] = await Promise.all([0, 1].map((i) => shared.request({ method: 'GET', path: '/nested' }, backgroundContext(`r-${i}`))));
+      expect(server.requestCount()).toBe(1);
+      const value = a.json<Nested>();
+      expect(b.json<Nested>()).toBe(value);
+      expect(value).toEqual({ device: { labels: { a: '1' }, tags: ['x', { y: 2 }] } });
+      // Nothing in it can change, at any depth: a provider that tried would fail here, not under load only.
+      for (const part of [value, value.device, value.device.labels, value.device.tags, value.device.tags[1]]) expect(Object.isFrozen(part)).toBe(true);
+      expect(() => (value.device.tags as unknown[]).push('z')).toThrow(TypeError);
+      expect(() => {
+        value.device.labels.a = '2';
+      }).toThrow(TypeError);
+    } finally {
+      server.setLatency(0);
+    }
+
+    // The cache keeps the answer, not a parse of it: each hit parses for its own callers, so no parsed body
+    // outlives its request in a cache that counts body bytes only.
+    server.resetStats();
+    const store = new MemoryReadCache();
+    const kept: unknown[] = [];
+    const set = store.set.bind(store);
+    store.set = (...args) => {
+      kept.push(args[2].response);
+      set(...args);
+    };
+    const cached = client({ cache: { ttlMs: 60_000, store } });
+    const miss = await cached.request({ method: 'GET', path: '/nested' }, backgroundContext());
+    miss.json();
+    const hit = await cached.request({ method: 'GET', path: '/nested' }, backgroundContext());
+    const again = await cached.request({ method: 'GET', path: '/nested' }, backgroundContext());
+    expect(server.requestCount()).toBe(1);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).not.toBe(miss);
+    const parses = [miss, hit, again].map((r) => r.json<Nested>());
+    expect(parses[1]).toEqual(parses[0]);
+    expect(new Set(parses).size).toBe(3);
   });
 
   it('times out a hanging vendor and a body that trickles past the timeout', async () => {

@@ -195,7 +195,7 @@ export class DisruptiveClient {
   private json<T>(res: HttpResponse, what: string): T {
     let body: unknown;
     try {
-      body = JSON.parse(res.text());
+      body = res.json();
     } catch {
       throw shapeError(this.who, res.status, `${what} is not JSON`);
     }

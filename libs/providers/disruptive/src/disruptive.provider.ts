@@ -392,7 +392,8 @@ export class DisruptiveConnection implements ProviderConnection {
       const page = first.page;
       projectId = first.projectId;
       const start = Date.parse(eventQuery.start_time!);
-      const events = page.events;
+      // A copy: the page is the vendor body, parsed once and shared (frozen) with every caller of the same read.
+      const events = [...page.events];
       if (page.nextPageToken) {
         // More than a page in this window: the time its page of events spans says how long a window holds about half a page.
         const covered = Date.parse(events[events.length - 1].timestamp) - Date.parse(events[0].timestamp);

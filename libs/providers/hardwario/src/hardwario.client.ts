@@ -65,7 +65,7 @@ export class HardwarioClient {
     if (res.status < 200 || res.status >= 300) return null;
     let body: unknown;
     try {
-      body = JSON.parse(res.text());
+      body = res.json();
     } catch {
       return null;
     }
