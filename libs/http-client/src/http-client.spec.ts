@@ -8,7 +8,9 @@ describe('HttpClient', () => {
   const calls: VendorCallEvent[] = [];
 
   beforeAll(async () => {
-    const router = new Router().get('/ok', () => ({ status: 200, body: { ok: true } })).post('/ok', () => ({ status: 201, body: { ok: true } }))
+    const router = new Router()
+      .get('/ok', () => ({ status: 200, body: { ok: true } }))
+      .post('/ok', () => ({ status: 201, body: { ok: true } }))
       .get('/nested', () => ({ status: 200, body: { device: { labels: { a: '1' }, tags: ['x', { y: 2 }] } } }));
     server = await startEmulatorServer({ name: 'http-client-test', router, notFound: () => ({ status: 404, body: 'not found' }) });
   });
