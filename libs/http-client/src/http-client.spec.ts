@@ -11,7 +11,8 @@ describe('HttpClient', () => {
     const router = new Router()
       .get('/ok', () => ({ status: 200, body: { ok: true } }))
       .post('/ok', () => ({ status: 201, body: { ok: true } }))
-      .get('/nested', () => ({ status: 200, body: { device: { labels: { a: '1' }, tags: ['x', { y: 2 }] } } }));
+      .get('/nested', () => ({ status: 200, body: { device: { labels: { a: '1' }, tags: ['x', { y: 2 }] } } }))
+      .get('/deep', () => ({ status: 200, body: `${'['.repeat(20_000)}${']'.repeat(20_000)}`, headers: { 'content-type': 'application/json' } }));
     server = await startEmulatorServer({ name: 'http-client-test', router, notFound: () => ({ status: 404, body: 'not found' }) });
   });
   afterAll(() => server.close());
@@ -194,6 +195,17 @@ describe('HttpClient', () => {
     const parses = [miss, hit, again].map((r) => r.json<Nested>());
     expect(parses[1]).toEqual(parses[0]);
     expect(new Set(parses).size).toBe(3);
+
+    // However deep the vendor nests its answer, reading it never overflows the stack.
+    let deepest = (await cached.request({ method: 'GET', path: '/deep' }, backgroundContext())).json<unknown[]>();
+    let depth = 1;
+    let unfrozen = 0;
+    for (; deepest.length > 0; depth++) {
+      if (!Object.isFrozen(deepest)) unfrozen += 1;
+      deepest = deepest[0] as unknown[];
+    }
+    expect(depth).toBe(20_000);
+    expect(unfrozen).toBe(0);
   });
 
   it('times out a hanging vendor and a body that trickles past the timeout', async () => {

@@ -244,14 +244,21 @@ interface Flight {
   controller: CallSignal;
 }
 
-/** Freezes a parsed JSON value and everything in it (plain objects and arrays only: JSON makes nothing else). */
-function deepFreeze(value: unknown): void {
-  if (value === null || typeof value !== 'object') return;
-  Object.freeze(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
-  } else {
-    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+/**
+ * Freezes a parsed JSON value and everything in it (plain objects and arrays only: JSON makes nothing else).
+ * A loop with its own stack, not recursion: `JSON.parse` reads bodies nested far deeper than the ~10,000 levels a
+ * recursive walk survives, and such an answer must not end in a stack overflow.
+ */
+function deepFreeze(root: unknown): void {
+  if (root === null || typeof root !== 'object') return;
+  const pending: object[] = [root];
+  const visit = (item: unknown) => {
+    if (item !== null && typeof item === 'object') pending.push(item);
+  };
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    Object.freeze(value);
+    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) visit(value[i]);
+    else for (const key in value) visit((value as Record<string, unknown>)[key]);
   }
 }
 
