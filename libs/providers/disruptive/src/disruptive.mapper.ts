@@ -157,20 +157,27 @@ export function deviceOnline(device: DtDevice, nowMs: number): boolean | null {
   return nowMs - heartbeat <= SENSOR_OFFLINE_AFTER_MS;
 }
 
-/** The newest `updateTime` of the `reported` entries (each is the latest event of its type). */
-export function deviceLastSeen(device: DtDevice): string | null {
+/**
+ * The newest readable time among `items` (each read with `timeOf`), in the contract's form, or null. The
+ * winning string formats to the same text as its milliseconds would, and more cheaply (see canonicalUtcIso).
+ */
+function newestTime<T>(items: readonly T[], timeOf: (item: T) => unknown): string | null {
   let newest: number | null = null;
-  let newestTime: unknown;
-  for (const entry of Object.values(reportedOf(device))) {
-    const time = isObject(entry) ? (entry as DtReportedEntry).updateTime : undefined;
+  let winner: unknown;
+  for (const item of items) {
+    const time = timeOf(item);
     const ms = dtTimeToMs(time);
     if (ms !== null && (newest === null || ms > newest)) {
       newest = ms;
-      newestTime = time;
+      winner = time;
     }
   }
-  // The winning string formats to the same text as its milliseconds would, and more cheaply (see canonicalUtcIso).
-  return dtTimeToIso(newestTime);
+  return dtTimeToIso(winner);
+}
+
+/** The newest `updateTime` of the `reported` entries (each is the latest event of its type). */
+export function deviceLastSeen(device: DtDevice): string | null {
+  return newestTime(Object.values(reportedOf(device)), (entry) => (isObject(entry) ? (entry as DtReportedEntry).updateTime : undefined));
 }
 
 /** A DT device (§5.4): the `name` label is the name, the others are labels; DT keeps no creation or change time. */
@@ -240,17 +247,8 @@ const plain = (raw: unknown): number | boolean | string | null => (typeof raw ==
 
 /** The newest `sampleTime` of an entry's samples, else its `updateTime`: when the sensor measured it. */
 function measuredAt(entry: Record<string, unknown>): string | null {
-  let newest: number | null = null;
-  let newestTime: unknown;
-  for (const sample of Array.isArray(entry.samples) ? entry.samples : []) {
-    const time = isObject(sample) ? sample.sampleTime : undefined;
-    const ms = dtTimeToMs(time);
-    if (ms !== null && (newest === null || ms > newest)) {
-      newest = ms;
-      newestTime = time;
-    }
-  }
-  return dtTimeToIso(newest !== null ? newestTime : entry.updateTime);
+  const samples: unknown[] = Array.isArray(entry.samples) ? entry.samples : [];
+  return newestTime(samples, (sample) => (isObject(sample) ? sample.sampleTime : undefined)) ?? dtTimeToIso(entry.updateTime);
 }
 
 /**
