@@ -21,9 +21,13 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
     emulator = await startHardwarioEmulator({ deviceCount: 3_000 });
     const base = { provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey }, rate_limit: 1000 };
     gw = await startGateway({
-      clients: [{ name: 'budget', key_sha256: sha256hex('budget-key'), scopes: ['read', 'write', 'passthrough'] }],
+      clients: [
+        { name: 'budget', key_sha256: sha256hex('budget-key'), scopes: ['read', 'write', 'passthrough'] },
+        { name: 'narrow', key_sha256: sha256hex('narrow-key'), scopes: ['read'], connections: ['hw'] },
+      ],
       connections: [
         { id: 'hw', ...base, cache: { ttl_seconds: 0 } },
+        { id: 'hw-short', ...base, retries: 0, timeout_ms: 4000, cache: { ttl_seconds: 0 } },
         { id: 'hw-retry', ...base, retries: 5, cache: { ttl_seconds: 0 } },
         { id: 'hw-cached', ...base, cache: { ttl_seconds: 60 }, push: { secret: 'push-secret-1' } },
       ],
@@ -62,6 +66,71 @@ describe('vendor reads: coalescing and bounded, cancellable work', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(devicePaths()).toHaveLength(1);
+  });
+
+  describe('identical lists in flight', () => {
+    /** Sends `count` GETs of `path` with `auth` while the vendor holds its answers, so that all of them are in flight together. */
+    const together = async (calls: Array<{ path: string; auth: Record<string, string> }>) => {
+      const release = emulator.hold();
+      const server = gw.app.getHttpServer();
+      let arrived = 0;
+      const arrive = () => (arrived += 1);
+      server.on('request', arrive);
+      const pending = Promise.all(calls.map(({ path, auth }) => request(gw.url).get(path).set(auth).then((res) => res)));
+      try {
+        await until(() => arrived >= calls.length && devicePaths().length >= 1, 'the requests at the gateway and a vendor call');
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        server.off('request', arrive);
+        release();
+      }
+      return pending;
+    };
+
+    it('answers every caller the same list, each with its own request id, and says the answer was shared', async () => {
+      const path = '/v1/devices?connection_id=hw&limit=5';
+      const answers = await together(Array.from({ length: 20 }, () => ({ path, auth: AUTH })));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+      expect(answers[0].body.data).toHaveLength(5);
+      expect(new Set(answers.map((a) => a.headers['x-request-id'])).size).toBe(20);
+      const statuses = answers.map((a) => a.headers['cache-status']);
+      expect(statuses.filter((v) => v === 'devicegate; fwd=miss; collapsed; detail="hw"')).toHaveLength(19);
+      expect(statuses.filter((v) => v === 'devicegate; fwd=miss; detail="hw"')).toHaveLength(1);
+      expect(devicePaths()).toHaveLength(1);
+    });
+
+    it('never shares a list between keys that may see different connections', async () => {
+      const path = '/v1/devices?limit=3&order=DESC';
+      const answers = await together([
+        { path, auth: AUTH },
+        { path, auth: { Authorization: 'Bearer narrow-key' } },
+        { path, auth: AUTH },
+        { path, auth: { Authorization: 'Bearer narrow-key' } },
+      ]);
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+      const connections = answers.map((a) => [...new Set(a.body.data.map((d: { connection_id: string }) => d.connection_id))]);
+      // DESC starts at the last connection id: the budget key's list, the narrow key's only one.
+      expect(connections).toEqual([['hw-short'], ['hw'], ['hw-short'], ['hw']]);
+    });
+
+    it('lets no later request join a list begun before a write through devicegate', async () => {
+      const device = emulator.demoDeviceIds()[2];
+      const renamed = `shared-${Date.now()}`;
+      const path = `/v1/devices?connection_id=hw-short&name=${renamed}`;
+      // The first list's vendor read never answers (until the connection's 4 s timeout).
+      emulator.injectFault({ fault: { kind: 'hang' }, path: '/devices$', times: 1 });
+      const first = request(gw.url).get(path).set(AUTH).then((res) => res);
+      await until(() => devicePaths().length >= 1, 'the first list at the vendor');
+      expect((await request(gw.url).patch(`/v1/devices/hw-short:${device}`).set(AUTH).send({ name: renamed })).status).toBe(200);
+      const started = Date.now();
+      const second = await request(gw.url).get(path).set(AUTH);
+      expect(second.status).toBe(200);
+      expect(second.body.data.map((d: { id: string }) => d.id)).toEqual([`hw-short:${device}`]);
+      expect(second.headers['cache-status']).toBe('devicegate; fwd=miss; detail="hw-short"');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect((await first).status).toBe(504);
+    });
   });
 
   it('bounds the scan for an after it does not know: a capped number of vendor calls, then a clear 400', async () => {

@@ -23,8 +23,14 @@ import { registerIdempotency } from './idempotency/idempotency.hooks.js';
 import type { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { GatewayMetrics } from './ops/metrics.js';
 import { serveDirectly } from './common/direct-routes.js';
-import { getDeviceRoute } from './devices/devices.controller.js';
+import { getDeviceRoute, listDevicesRoute } from './devices/devices.controller.js';
 import { passthroughRoute } from './passthrough/passthrough.controller.js';
+import { listProjectsRoute } from './projects/projects.controller.js';
+import { listConnectionsRoute } from './connections/connections.controller.js';
+import { listDeviceMessagesRoute } from './messages/messages.controller.js';
+import { listDeviceReadingsRoute } from './readings/readings.controller.js';
+import { SharedAnswers } from './common/shared-answers.js';
+import { ConnectionRegistry } from './connections/connection-registry.js';
 import { AccessLog } from './ops/access-log.js';
 import { createLogger, PinoNestLogger, type Logger } from './ops/logger.js';
 
@@ -113,7 +119,9 @@ export function configureApp(app: NestFastifyApplication): void {
 
   const filter = new GatewayExceptionFilter(pathHasOtherMethod);
   app.useGlobalFilters(filter);
-  serveDirectly(app, [getDeviceRoute, passthroughRoute], filter);
+  const registry = app.get(ConnectionRegistry);
+  const lists = [listDevicesRoute, listProjectsRoute, listConnectionsRoute, listDeviceMessagesRoute, listDeviceReadingsRoute];
+  serveDirectly(app, [getDeviceRoute, passthroughRoute, ...lists], filter, new SharedAnswers(() => registry.readGeneration));
 }
 
 const closing = new WeakSet<NestFastifyApplication>();

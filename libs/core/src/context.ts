@@ -101,3 +101,40 @@ export class CallSignal implements AbortSignal {
     if (this.aborted) throw this.reason;
   }
 }
+
+/** Work that several callers wait for together (identical reads in flight): it stops when the last of them has gone. */
+export interface SharedWork<T> {
+  readonly promise: Promise<T>;
+  /** Callers waiting for it now. */
+  callers: number;
+  /** What the work itself listens to: aborted when `callers` falls to 0. */
+  readonly controller: CallSignal;
+}
+
+/**
+ * One caller's wait for shared work. The caller can leave on its own (its `signal`): it is answered with the
+ * signal's reason at once, and when it was the last one waiting, the work is cancelled too.
+ */
+export function awaitShared<T>(work: SharedWork<T>, signal: AbortSignal | undefined): Promise<T> {
+  work.callers += 1;
+  if (!signal) return work.promise;
+  return new Promise<T>((resolve, reject) => {
+    const leave = () => {
+      work.callers -= 1;
+      if (work.callers === 0) work.controller.abort(signal.reason);
+      reject(signal.reason);
+    };
+    if (signal.aborted) return leave();
+    signal.addEventListener('abort', leave, { once: true });
+    work.promise.then(
+      (value) => {
+        signal.removeEventListener('abort', leave);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', leave);
+        reject(error);
+      },
+    );
+  });
+}

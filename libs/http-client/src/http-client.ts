@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
-import { CallSignal, type CallContext } from '@devicegate/core';
+import { awaitShared, CallSignal, type CallContext, type SharedWork } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
 import { rateLimitPauseMs } from './rate-limit-headers.js';
@@ -108,6 +108,8 @@ export interface HttpClientOptions {
   cache?: { ttlMs: number; store: ReadCacheStore };
   /** Told about every vendor call that went out. */
   onCall?: (event: VendorCallEvent) => void;
+  /** Told whenever the reads in flight are forgotten (a write, a pushed event, another instance's notice): work built on them is stale. */
+  onForget?: () => void;
   /** Resolves host names for new connections (default: the system resolver), e.g. to refuse some addresses. */
   lookup?: LookupFunction;
 }
@@ -238,11 +240,7 @@ class VendorCall implements Dispatcher.DispatchHandler {
 }
 
 /** One vendor read in flight and how many callers still wait for it. */
-interface Flight {
-  promise: Promise<HttpResponse>;
-  callers: number;
-  controller: CallSignal;
-}
+type Flight = SharedWork<HttpResponse>;
 
 /**
  * Freezes a parsed JSON value and everything in it (plain objects and arrays only: JSON makes nothing else).
@@ -306,7 +304,7 @@ export class HttpClient {
   readonly baseUrl: string;
   private readonly origin: string;
   private readonly agent: Agent;
-  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'budgetWindow' | 'onCall' | 'lookup' | 'maxBudgetQueue' | 'cache'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void };
+  private readonly options: Required<Omit<HttpClientOptions, 'secretHeaders' | 'circuit' | 'budget' | 'budgetWindow' | 'onCall' | 'lookup' | 'maxBudgetQueue' | 'cache' | 'onForget'>> & { secretHeaders: string[]; onCall?: (event: VendorCallEvent) => void; onForget?: () => void };
   private readonly circuit: CircuitBreaker;
   private secretHeaderNames?: Set<string>;
   /** Who an error is about: the connection and provider, never more. */
@@ -404,6 +402,7 @@ export class HttpClient {
   forgetFlights(): void {
     this.generation += 1;
     this.flights = Object.create(null) as Record<string, Flight>;
+    this.options.onForget?.();
   }
 
   /**
@@ -432,29 +431,7 @@ export class HttpClient {
         }
       }, done);
     }
-    const joined = flight;
-    joined.callers += 1;
-    const signal = ctx.signal;
-    if (!signal) return joined.promise;
-    return new Promise<HttpResponse>((resolve, reject) => {
-      const leave = () => {
-        joined.callers -= 1;
-        if (joined.callers === 0) joined.controller.abort(signal.reason);
-        reject(signal.reason);
-      };
-      if (signal.aborted) return leave();
-      signal.addEventListener('abort', leave, { once: true });
-      joined.promise.then(
-        (response) => {
-          signal.removeEventListener('abort', leave);
-          resolve(response);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', leave);
-          reject(error);
-        },
-      );
-    });
+    return awaitShared(flight, ctx.signal);
   }
 
   private async send(url: string, method: HttpRequest['method'], pathname: string, headers: Record<string, string>, body: string | Buffer | undefined, maxRetries: number, ctx: CallContext, countsForCircuit: boolean): Promise<HttpResponse> {

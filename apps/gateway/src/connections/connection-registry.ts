@@ -93,6 +93,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
 
   /** One read cache for every connection (each keeps its answers for its own TTL), and with Redis for every instance. */
   private readonly shared: SharedVendorState;
+  private forgotten = 0;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -116,6 +117,7 @@ export class ConnectionRegistry implements OnApplicationShutdown {
         budgetWindow: windows.get(connection.id),
         cache: { ttlMs: (connection.cache?.ttl_seconds ?? 0) * 1000, store: this.shared.readCache },
         circuit: { failureThreshold: connection.circuit.failure_threshold, openMs: connection.circuit.open_seconds * 1000, onChange: this.shared.circuitChanged(connection.id) },
+        onForget: () => void (this.forgotten += 1),
         onCall: (event) => {
           this.metrics.vendorCall(event);
           const failed = event.error !== undefined || (event.status ?? 0) >= 500;
@@ -309,6 +311,14 @@ export class ConnectionRegistry implements OnApplicationShutdown {
   private failed(live: LiveConnection, error: unknown): unknown {
     this.recordFailure(live, error);
     return isGatewayError(error) ? error.withConnection(live.config.id, live.config.provider) : error;
+  }
+
+  /**
+   * Grows whenever some connection's reads in flight are forgotten (a write, a pushed event, another
+   * instance's invalidation): an answer being built since before then may be stale, and no one joins it.
+   */
+  get readGeneration(): number {
+    return this.forgotten;
   }
 
   /** Something changed at the vendor (a pushed event): the connection's reads are asked afresh. */

@@ -6,6 +6,7 @@ import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { listRoute } from '../common/direct-routes.js';
 import { ConnectionDto, ConnectionListDto } from './connection.dto.js';
 import { ConnectionsService } from './connections.service.js';
 
@@ -35,3 +36,6 @@ export class ConnectionsController {
     return this.connections.get(client, connectionId);
   }
 }
+
+/** listConnections is served outside Nest's router (common/direct-routes.ts), its answer shared between identical requests in flight. */
+export const listConnectionsRoute = listRoute(ConnectionsController, 'listConnections', '/v1/connections', (controller, client, query, ctx) => controller.listConnections(client, query, ctx));

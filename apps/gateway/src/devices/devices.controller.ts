@@ -1,13 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { CallContext } from '@devicegate/core';
-import { callContext } from '@devicegate/request-context';
 import { DEVICE_FIELDS, parseListArgs } from '@devicegate/listing';
 import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdempotencyKey, ApiIdParam, ApiIncludeNative, ApiListQuery, includesNative, V1Operation } from '../common/api.decorators.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
-import { directRoute } from '../common/direct-routes.js';
+import { directRoute, listRoute } from '../common/direct-routes.js';
 import { CreateDeviceDto, DeviceDto, DeviceListDto, DeviceStatusDto, TransferDeviceDto, UpdateDeviceDto } from './device.dto.js';
 import { DevicesService } from './devices.service.js';
 import { ValidBody } from '../common/validation.js';
@@ -126,6 +125,9 @@ export const getDeviceRoute = directRoute<DevicesController>({
   method: 'getDevice',
   url: '/v1/devices/:device_id',
   httpMethod: 'GET',
-  call: (controller, client, request) =>
-    controller.getDevice(client, (request.params as { device_id: string }).device_id, (request.query ?? {}) as Record<string, string | string[] | undefined>, callContext(request)),
+  call: (controller, client, request, _reply, ctx) =>
+    controller.getDevice(client, (request.params as { device_id: string }).device_id, (request.query ?? {}) as Record<string, string | string[] | undefined>, ctx),
 });
+
+/** listDevices is served outside Nest's router too, its answer shared between identical requests in flight. */
+export const listDevicesRoute = listRoute(DevicesController, 'listDevices', '/v1/devices', (controller, client, query, ctx) => controller.listDevices(client, query, ctx));

@@ -7,6 +7,7 @@ import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { listBody, withoutReadings } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { listRoute } from '../common/direct-routes.js';
 import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
 import { MessageListDto } from './message.dto.js';
 
@@ -49,3 +50,6 @@ export class MessagesController {
     return this.messages.list(client, deviceId, parseListArgs(query, { fields: MESSAGE_FIELDS, defaultOrder: 'DESC' }), ctx);
   }
 }
+
+/** listDeviceMessages is served outside Nest's router (common/direct-routes.ts), its answer shared between identical requests in flight. */
+export const listDeviceMessagesRoute = listRoute(MessagesController, 'listDeviceMessages', '/v1/devices/:device_id/messages', (controller, client, query, ctx, params) => controller.listDeviceMessages(client, params.device_id, query, ctx));

@@ -2,7 +2,6 @@ import { All, Controller, Injectable, Param, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext } from '@devicegate/core';
-import { callContext } from '@devicegate/request-context';
 import { GatewayError } from '@devicegate/errors';
 import type { HttpRequest } from '@devicegate/http-client';
 import { CurrentClient } from '../auth/current-client.decorator.js';
@@ -94,5 +93,5 @@ export const passthroughRoute = directRoute<PassthroughController>({
   method: 'passthrough',
   url: '/v1/connections/:connection_id/passthrough/*',
   answersItself: true,
-  call: (controller, client, request, reply) => controller.passthrough(client, (request.params as { connection_id: string }).connection_id, request, reply, callContext(request)),
+  call: (controller, client, request, reply, ctx) => controller.passthrough(client, (request.params as { connection_id: string }).connection_id, request, reply, ctx),
 });

@@ -6,6 +6,7 @@ import { CurrentClient } from '../auth/current-client.decorator.js';
 import type { ClientConfig } from '../config/config.types.js';
 import { ApiIdParam, ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { listRoute } from '../common/direct-routes.js';
 import { ProjectDto, ProjectListDto } from './project.dto.js';
 import { ProjectsService } from './projects.service.js';
 
@@ -36,3 +37,6 @@ export class ProjectsController {
     return this.projects.get(client, projectId, ctx);
   }
 }
+
+/** listProjects is served outside Nest's router (common/direct-routes.ts), its answer shared between identical requests in flight. */
+export const listProjectsRoute = listRoute(ProjectsController, 'listProjects', '/v1/projects', (controller, client, query, ctx) => controller.listProjects(client, query, ctx));

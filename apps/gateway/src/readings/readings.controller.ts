@@ -7,6 +7,7 @@ import type { ClientConfig } from '../config/config.types.js';
 import { ApiListQuery, V1Operation } from '../common/api.decorators.js';
 import { listBody } from '../common/list-response.js';
 import { Ctx, RawQuery } from '../common/request.decorators.js';
+import { listRoute } from '../common/direct-routes.js';
 import { ConnectionRegistry, reachOf } from '../connections/connection-registry.js';
 import { ApiSandboxDeviceParam } from '../devices/sandbox-examples.js';
 import { EventLog } from '../realtime/event-log.js';
@@ -66,3 +67,6 @@ export class ReadingsController {
     return this.readings.list(client, deviceId, parseListArgs(query, { fields: READING_FIELDS, defaultOrder: 'DESC' }), ctx);
   }
 }
+
+/** listDeviceReadings is served outside Nest's router (common/direct-routes.ts), its answer shared between identical requests in flight. */
+export const listDeviceReadingsRoute = listRoute(ReadingsController, 'listDeviceReadings', '/v1/devices/:device_id/readings', (controller, client, query, ctx, params) => controller.listDeviceReadings(client, params.device_id, query, ctx));
