@@ -425,6 +425,19 @@ async function fiveVendorRow(): Promise<void> {
       vendorCalls: one.vendorCalls,
       connections: 1,
     });
+    // Row 5's clients all ask the same list, so they share its vendor reads and its answer. Here each asks a
+    // list of its own (limits 20 to 51): no two in flight are alike and nothing is shared — what the same
+    // load costs when every dashboard asks something else.
+    const own = Array.from({ length: CONNECTIONS }, (_, i) => `/v1/devices?limit=${20 + i}`);
+    const apart = await load(url, BEARER, gateway.child.pid, stats, emu.child.pid, CONNECTIONS, undefined, own);
+    describeLoad('5″', apart);
+    rows.push({
+      id: '5″',
+      title: `the same as 5, each client a list of its own (\`limit\` 20–${19 + CONNECTIONS}): nothing shared`,
+      process: 'gateway',
+      load: apart,
+      vendorCalls: apart.vendorCalls,
+    });
   } finally {
     await gateway?.child.stop();
     await emu.child.stop();
@@ -580,7 +593,7 @@ function report(startedAt: Date, seconds: number): string {
     '- Rows 1–4 and 6 use one HARDWARIO emulator seeded with ' + PAGING_DEVICES.toLocaleString('en') + ` devices; rows 1–4a read ${rotationSize.toLocaleString('en')} of them in turn (all connections share one rotation), so no two reads in flight ask for the same device and none is coalesced. Row 1b is the direct baseline of row 4b.`,
     '- Vendor calls per answer include the calls still in flight when a measured run ends (up to one per connection), so a row with few answers reads slightly above 1.00.',
     '- "added" is the difference to the direct call of the same kind (row 1, or 1b for 4b); for row 5 it is the difference to the 50 ms every vendor answer is delayed by.',
-    `- Row 5: five connections (HARDWARIO, DT, iottly, Izuma, Blynk) on five emulators in one process, each answer delayed ${VENDOR_LATENCY_MS} ms; the vendor-call count includes OAuth token calls.`,
+    `- Row 5: five connections (HARDWARIO, DT, iottly, Izuma, Blynk) on five emulators in one process, each answer delayed ${VENDOR_LATENCY_MS} ms; the vendor-call count includes OAuth token calls. Its clients all ask the same list, so identical lists in flight share their vendor reads and one answer (README, Shared lists); in row 5″ each client asks a list of its own and nothing is shared.`,
     '- Row 6 pages sequentially with one client and follows `after`; "directly" pages the HARDWARIO API with `limit=100` and `offset=<last id>` until an empty page.',
     ...rows.filter((r) => r.note).map((r) => `- Row ${r.id}: ${r.note}`),
     ...diagnostics.map((d) => `- ${d}`),
@@ -643,7 +656,7 @@ async function main(): Promise<void> {
   if (wanted.has('5')) await fiveVendorRow();
   if (wanted.has('7')) await vendorLimitedRows();
   if (wanted.has('seed')) await seedTimes();
-  const order = ['1', '1b', '2a', '2b', '3', '4a', '4b', '6', '5', '5′'];
+  const order = ['1', '1b', '2a', '2b', '3', '4a', '4b', '6', '5', '5′', '5″'];
   rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const seconds = (performance.now() - t0) / 1000;
   const text = report(startedAt, seconds);
