@@ -28,13 +28,16 @@ describe('SharedAnswers', () => {
     generation = 0;
     answers = new SharedAnswers(() => generation);
   });
-
-  it('builds and serialises an answer once for identical requests in flight, and tells each caller its reads', async () => {
+  /** Two callers asking the same key, one after the other, of a build the test finishes by hand. */
+  const twoCallers = () => {
     const { runs, build } = builds();
     const first = caller('r1');
     const second = caller('r2');
-    const a = answers.answer('k', first.ctx, build);
-    const b = answers.answer('k', second.ctx, build);
+    return { runs, build, first, second, a: answers.answer('k', first.ctx, build), b: answers.answer('k', second.ctx, build) };
+  };
+
+  it('builds and serialises an answer once for identical requests in flight, and tells each caller its reads', async () => {
+    const { runs, build, first, second, a, b } = twoCallers();
     expect(runs).toHaveLength(1);
     // The build reads as the first caller, on a signal of its own.
     expect(runs[0].ctx.requestId).toBe('r1');
@@ -99,11 +102,7 @@ describe('SharedAnswers', () => {
   });
 
   it('lets each caller leave on its own, and stops the build only when the last has gone', async () => {
-    const { runs, build } = builds();
-    const first = caller('r1');
-    const second = caller('r2');
-    const a = answers.answer('k', first.ctx, build);
-    const b = answers.answer('k', second.ctx, build);
+    const { runs, first, second, a, b } = twoCallers();
     const gone = new Error('caller gone');
     first.signal.abort(gone);
     await expect(a).rejects.toBe(gone);
