@@ -112,6 +112,26 @@ export interface SharedWork<T> {
 }
 
 /**
+ * Starts work that callers will share (each waits with `awaitShared`). It runs as its first caller — that
+ * caller's request id, budget key and deadline, its vendor calls counted in that caller's `Server-Timing` —
+ * on a signal of its own, aborted only when the last caller has gone. `reads` says how the work's vendor
+ * reads are made and told, when the work is more than one read (a whole list).
+ */
+export function startShared<T>(first: CallContext, start: (shared: CallContext) => Promise<T>, reads?: Pick<CallContext, 'noCache' | 'recordRead'>): SharedWork<T> {
+  const controller = new CallSignal();
+  const shared: CallContext = {
+    requestId: first.requestId,
+    clientKey: first.clientKey,
+    deadline: first.deadline,
+    signal: controller,
+    noCache: reads?.noCache,
+    recordRead: reads?.recordRead,
+    recordUpstream: (ms) => first.recordUpstream(ms),
+  };
+  return { callers: 0, controller, promise: start(shared) };
+}
+
+/**
  * One caller's wait for shared work. The caller can leave on its own (its `signal`): it is answered with the
  * signal's reason at once, and when it was the last one waiting, the work is cancelled too.
  */

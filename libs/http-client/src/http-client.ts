@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
-import { awaitShared, CallSignal, type CallContext, type SharedWork } from '@devicegate/core';
+import { awaitShared, startShared, type CallContext, type SharedWork } from '@devicegate/core';
 import { GatewayError } from '@devicegate/errors';
 import { CircuitBreaker, type CircuitOptions, type CircuitSnapshot } from './circuit-breaker.js';
 import { rateLimitPauseMs } from './rate-limit-headers.js';
@@ -414,9 +414,7 @@ export class HttpClient {
     let flight: Flight | undefined = ctx.noCache ? undefined : this.flights[key];
     ctx.recordRead?.({ connectionId: this.options.connectionId, outcome: flight ? 'collapsed' : ctx.noCache ? 'bypass' : 'miss', ageMs: 0 });
     if (!flight) {
-      const controller = new CallSignal();
-      const shared: CallContext = { requestId: ctx.requestId, clientKey: ctx.clientKey, deadline: ctx.deadline, signal: controller, recordUpstream: (ms) => ctx.recordUpstream(ms) };
-      const created: Flight = { callers: 0, controller, promise: send(shared) };
+      const created: Flight = startShared(ctx, send);
       flight = created;
       this.flights[key] = created;
       const generation = this.generation;

@@ -94,11 +94,10 @@ export function serveDirectly(app: NestFastifyApplication, routes: readonly Serv
         return fail(error, request, reply);
       }
       // As in Nest's router, a failure to send the answer reaches the exception filter too.
+      // A shared answer is JSON text already, sent with the type Fastify gives the objects it serialises.
       const answered = route.answersItself
         ? Promise.resolve(result)
-        : route.shared
-          ? (result as Promise<string>).then((json) => void reply.type('application/json; charset=utf-8').send(json))
-          : Promise.resolve(result).then((body) => void reply.send(body));
+        : Promise.resolve(result).then((body) => void (route.shared ? reply.type('application/json; charset=utf-8') : reply).send(body));
       answered.catch((error: unknown) => fail(error, request, reply));
     };
     options.handler = handler;

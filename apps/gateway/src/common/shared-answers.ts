@@ -1,5 +1,6 @@
-import { awaitShared, CallSignal, type CallContext, type SharedWork, type VendorRead } from '@devicegate/core';
+import { awaitShared, startShared, type CallContext, type SharedWork, type VendorRead } from '@devicegate/core';
 import type { ClientConfig } from '../config/config.types.js';
+import { reachOf } from '../connections/connection-registry.js';
 
 interface Answer extends SharedWork<string> {
   /** The registry's read generation when it started: once that has moved on, it may be stale and no one joins it. */
@@ -13,7 +14,7 @@ const audiences = new WeakMap<ClientConfig, string>();
 export function audienceOf(client: ClientConfig): string {
   let audience = audiences.get(client);
   if (audience === undefined) {
-    audience = `${client.name}\n${[...client.scopes].sort().join(',')}\n${[...client.connections].sort().join(',')}`;
+    audience = `${client.name}\n${[...client.scopes].sort().join(',')}\n${reachOf(client)}`;
     audiences.set(client, audience);
   }
   return audience;
@@ -48,28 +49,14 @@ export class SharedAnswers {
         return payload;
       });
     }
-    const controller = new CallSignal();
     const reads: VendorRead[] = [];
-    const shared: CallContext = {
-      requestId: ctx.requestId,
-      clientKey: ctx.clientKey,
-      deadline: ctx.deadline,
-      noCache: ctx.noCache,
-      signal: controller,
-      recordUpstream: (ms) => ctx.recordUpstream(ms),
-      recordRead: (read) => {
-        reads.push(read);
-        ctx.recordRead?.(read);
-      },
+    const recordRead = (read: VendorRead) => {
+      reads.push(read);
+      ctx.recordRead?.(read);
     };
-    const created: Answer = {
-      generation,
-      reads,
-      callers: 0,
-      controller,
-      // A build that throws at once (a bad query) fails its callers like one that fails later.
-      promise: new Promise((resolve) => resolve(build(shared))).then((body) => JSON.stringify(body)),
-    };
+    // A build that throws at once (a bad query) fails its callers like one that fails later.
+    const started = startShared(ctx, (shared) => new Promise((resolve) => resolve(build(shared))).then((body) => JSON.stringify(body)), { noCache: ctx.noCache, recordRead });
+    const created: Answer = { ...started, generation, reads };
     this.answers[key] = created;
     const done = () => {
       if (this.answers[key] === created) delete this.answers[key];
