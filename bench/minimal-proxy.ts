@@ -40,6 +40,9 @@ function streaming(req: IncomingMessage, res: ServerResponse): void {
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   request(`${upstream}${req.url ?? '/'}`, { method: (req.method ?? 'GET') as 'GET', headers: requestHeaders(req), body: hasBody ? req : undefined, dispatcher: streamingDispatcher }).then(
     (answer) => {
+      // The caller left while the vendor answered (a load run ending): Node 22+ throws on piping into a
+      // destroyed response, and the proxy must outlive its callers.
+      if (res.destroyed) return void answer.body.dump();
       const out: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
       res.writeHead(answer.statusCode, out);
