@@ -4,10 +4,22 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 
 // ── child processes ─────────────────────────────────────────────────────────
+
+/**
+ * The node flags of the `start` script in `<root>/package.json` (`node <flags> dist/…/main.js`): the benchmark
+ * and the soak run the gateway with them, and test/runtime-flags.e2e-spec.ts holds the image's CMD to them.
+ */
+export function startFlags(root: string): string[] {
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = scripts.start.split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json: the start script does not run node: ${scripts.start}`);
+  return words.slice(1).filter((word) => word.startsWith('--'));
+}
 
 const children = new Set<ChildProcess>();
 

@@ -31,12 +31,12 @@ import { startDisruptiveEmulator } from '@devicegate/emulators/disruptive';
 import { startHardwarioEmulator } from '@devicegate/emulators/hardwario';
 import { startIottlyEmulator } from '@devicegate/emulators/iottly';
 import { startIzumaEmulator } from '@devicegate/emulators/izuma';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProfileSummary, summarizeProfile } from './cpu-profile.js';
-import { cpuPerAnswerUs, freePort, getJson, machineBusyPercent, measureLoad, memoryOf, mergeLoads, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, vendorCalls, type Child, type LoadResult } from './harness.js';
+import { cpuPerAnswerUs, freePort, getJson, machineBusyPercent, measureLoad, memoryOf, mergeLoads, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, startFlags, vendorCalls, type Child, type LoadResult } from './harness.js';
 import type { EmulatorSetInfo, EmulatorSetSpec } from './types.js';
 import { vendorLimitRows, vendorLimitSection, vendorLimitVerdicts, type VendorLimitResult } from './vendor-limits.js';
 
@@ -107,14 +107,6 @@ async function startEmulators(spec: EmulatorSetSpec): Promise<{ child: Child; in
   return spawnJsonChild<EmulatorSetInfo>(['--enable-source-maps', join(DIST, 'bench/emulators.js'), JSON.stringify(spec)], ROOT, 120_000);
 }
 
-/** The node flags of the `start` script in package.json (`node <flags> dist/…/main.js`). */
-function startFlags(): string[] {
-  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const words = scripts.start.split(/\s+/);
-  if (words[0] !== 'node') throw new Error(`package.json: the start script does not run node: ${scripts.start}`);
-  return words.slice(1).filter((word) => word.startsWith('--'));
-}
-
 /** Rows 1–6 measure the pipeline itself: vendor budgets far above the load and the read cache off. */
 const PIPELINE_ONLY = { rate_limit: 1_000_000, cache: { ttl_seconds: 0 } };
 
@@ -132,7 +124,7 @@ async function startGateway(connections: Array<Record<string, unknown>>, extraNo
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env, PORT: String(port) };
   // The gateway runs with the node flags `npm start` gives it (read from package.json), plus any from the environment.
-  const flags = [...startFlags(), ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+  const flags = [...startFlags(ROOT), ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
   const child = await spawnServerChild([...flags, ...extraNodeArgs, GATEWAY_MAIN, '--config', file], ROOT, `${url}/healthz`, env);
   return { child, url };
 }
@@ -582,7 +574,7 @@ function report(startedAt: Date, seconds: number): string {
     `Load: autocannon, ${CONNECTIONS} keep-alive connections, loopback only. Rows 1, 2a, 2b, 3 and 4a are measured interleaved: ${ROUNDS} rounds, each measuring every one of them in turn ` +
       `for ${f(DURATION / ROUNDS, 1)} s after a ${f(Math.max(1, WARMUP / 2), 0)} s warm-up, so that the shared machine's drift affects them alike (before round 1 each is loaded once for ${WARMUP + 1} s, unmeasured, so that no round measures a process's start-up compilation); the other rows get a ${WARMUP} s warm-up, then ${DURATION} s measured. ` +
       'The emulator(s), the minimal proxy and devicegate each run in their own Node.js process; autocannon runs in the benchmark process. ' +
-      `devicegate runs from \`dist/\` as \`npm start\` runs it (node ${startFlags().join(' ')}), with a configuration whose client-key budget and vendor budgets are far above the load, ` +
+      `devicegate runs from \`dist/\` as \`npm start\` runs it (node ${startFlags(ROOT).join(' ')}), with a configuration whose client-key budget and vendor budgets are far above the load, ` +
       'logging at its default level (`info`, one access line per request) to /dev/null, and with the read cache off (`cache.ttl_seconds: 0`), so rows 1–6 measure the pipeline itself. The vendor emulators run with their own rate limits off in rows 1–6. ' +
       'Latency percentiles are exact over every 2xx answer of the measured run. Peak RSS is the highest VmRSS of the process under test, sampled every 100 ms from /proc. ' +
       'CPU is from /proc during the measured run, in % of one core; "rest" is the machine\'s remaining busy time (kernel loopback work and any other process). ' +

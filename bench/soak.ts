@@ -9,7 +9,7 @@
  * the machine's speed.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Message } from '@devicegate/core';
 import { EventStore } from '../apps/gateway/src/realtime/event-store.js';
-import { freePort, quantile, spawnServerChild } from './harness.js';
+import { freePort, quantile, spawnServerChild, startFlags } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/dist\/?$/, '/');
 const GATEWAY_MAIN = join(ROOT, 'dist/apps/gateway/src/main.js');
@@ -53,15 +53,6 @@ export interface Latency {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-}
-
-/** The node flags of the `start` script in package.json (`node <flags> dist/…/main.js`). */
-function startFlags(): string[] {
-  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  return scripts.start
-    .split(/\s+/)
-    .slice(1)
-    .filter((word) => word.startsWith('--'));
 }
 
 const message = (n: number): Message => ({
@@ -179,7 +170,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       { mode: 0o600 },
     );
     const base = `http://127.0.0.1:${port}`;
-    const child = await spawnServerChild([...startFlags(), GATEWAY_MAIN, '--config', file], ROOT, `${base}/healthz`, { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn' });
+    const child = await spawnServerChild([...startFlags(ROOT), GATEWAY_MAIN, '--config', file], ROOT, `${base}/healthz`, { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn' });
     stop = () => child.stop();
 
     const opened: Array<Promise<boolean>> = [];
@@ -213,7 +204,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
     const afterSamples: Array<{ ms: number; ok: boolean }> = [];
     for (let i = 0; i < 200; i++) afterSamples.push(await timedGet(`${base}/healthz`));
     const heapUsedBytes = await metric(`${base}/metrics`, 'devicegate_nodejs_heap_size_used_bytes');
-    const capFlag = startFlags().find((flag) => flag.startsWith('--max-old-space-size='));
+    const capFlag = startFlags(ROOT).find((flag) => flag.startsWith('--max-old-space-size='));
     return {
       storedEvents: events,
       streams,

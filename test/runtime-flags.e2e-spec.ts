@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { startFlags } from '../bench/harness.js';
 
 /**
  * The node flags the gateway runs with. `npm start` and the image must give the same ones (the benchmark
@@ -14,14 +15,6 @@ import { promisify } from 'node:util';
 const ROOT = process.cwd();
 const run = promisify(execFile);
 
-/** The `--` flags of `node … dist/…/main.js` in package.json's start script. */
-function startFlags(): string[] {
-  const start = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const words = start.split(/\s+/);
-  expect(words[0]).toBe('node');
-  return words.filter((word) => word.startsWith('--'));
-}
-
 /** The `--` flags of the Dockerfile's (last) exec-form CMD. */
 function imageFlags(): string[] {
   const commands = [...readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8').matchAll(/^CMD (\[.*\])\s*$/gm)];
@@ -33,12 +26,12 @@ function imageFlags(): string[] {
 
 describe('the node flags devicegate runs with', () => {
   it('are the same for npm start and the image', () => {
-    expect(imageFlags()).toEqual(startFlags());
-    expect(startFlags()).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-old-space-size=\d+$/), expect.stringMatching(/^--max-semi-space-size=\d+$/)]));
+    expect(imageFlags()).toEqual(startFlags(ROOT));
+    expect(startFlags(ROOT)).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-old-space-size=\d+$/), expect.stringMatching(/^--max-semi-space-size=\d+$/)]));
   });
 
   it(`bound the whole heap, young generation included, to 240 MiB on this Node (${process.version})`, async () => {
-    const { stdout } = await run(process.execPath, [...startFlags(), '-e', 'process.stdout.write(String(require("node:v8").getHeapStatistics().heap_size_limit))'], {
+    const { stdout } = await run(process.execPath, [...startFlags(ROOT), '-e', 'process.stdout.write(String(require("node:v8").getHeapStatistics().heap_size_limit))'], {
       env: { ...process.env, NODE_OPTIONS: '' },
     });
     expect(Number(stdout) / (1024 * 1024)).toBeLessThanOrEqual(240);
