@@ -242,6 +242,37 @@ describe('bounded shutdown: the process exits whatever is still pending', () => 
     }
   }, START_LIMIT_MS + 60_000);
 
+  it('exits (0) though a client holds a connection it never sent a request on, as browsers and pools open spares ahead of need', async () => {
+    const configFile = join(dir, 'spare.yaml');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { host: '127.0.0.1' },
+        clients: [{ name: 'shutdown-test', key_sha256: sha256hex(KEY), scopes: ['read'] }],
+        connections: [{ id: 'hw', provider: 'hardwario', base_url: emulator.baseUrl, space_id: emulator.spaceId, credentials: { api_key: emulator.credentials.apiKey } }],
+      }),
+    );
+    const gateway = await startBuilt(configFile);
+    running.push(gateway.child);
+    const spare = await new Promise<ReturnType<typeof connect>>((done, fail) => {
+      const socket = connect({ host: '127.0.0.1', port: gateway.port }, () => done(socket));
+      socket.once('error', fail);
+    });
+    const cut = new Promise<'closed'>((done) => spare.once('close', () => done('closed')));
+    spare.on('error', () => undefined);
+    // Connections are accepted in the order they came: once a later one is answered, the spare one is the
+    // gateway's too (and not one still waiting in the kernel, which closing the listener would refuse).
+    expect((await getOnce(`http://127.0.0.1:${gateway.port}/healthz`)).status).toBe(200);
+    expect(gateway.child.kill('SIGTERM')).toBe(true);
+    try {
+      // 0, not the 1 of the shutdown deadline (15 s by default) that such a connection used to run into.
+      expect(await exitWithin(gateway.exited, 60_000)).toEqual({ code: 0 });
+      expect(await cut).toBe('closed');
+    } finally {
+      spare.destroy();
+    }
+  }, START_LIMIT_MS + 60_000);
+
   it('a sandbox-mode gateway under load (streams that never read, pushes, vendor calls) exits 0 soon after SIGTERM', async () => {
     const child = spawn(process.execPath, [MAIN], { env: { ...process.env, NODE_OPTIONS: '', PORT: '0', DEVICEGATE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     running.push(child);

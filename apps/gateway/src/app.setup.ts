@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -125,6 +126,17 @@ export function configureApp(app: NestFastifyApplication): void {
 }
 
 const closing = new WeakSet<NestFastifyApplication>();
+const connections = new WeakMap<NestFastifyApplication, Set<Socket>>();
+
+/** Keeps the app's open connections, so that a graceful close can find those that never sent a request. */
+function trackConnections(app: NestFastifyApplication): void {
+  const open = new Set<Socket>();
+  connections.set(app, open);
+  app.getHttpServer().on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+}
 
 /**
  * Stops accepting connections, lets the requests in flight finish, and closes keep-alive connections as
@@ -133,12 +145,19 @@ const closing = new WeakSet<NestFastifyApplication>();
 export async function closeGracefully(app: NestFastifyApplication): Promise<void> {
   closing.add(app);
   const server = app.getHttpServer();
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  const sweep = () => {
+    server.closeIdleConnections();
+    // A connection that has not sent a byte yet has no request to finish. Node counts it as busy (so that its
+    // headers timeout can guard it), so closeIdleConnections leaves it, and the close would wait for that
+    // timeout: browsers open such spare connections ahead of need, and so do HTTP clients' pools.
+    for (const socket of connections.get(app) ?? []) if (socket.bytesRead === 0) socket.destroy();
+  };
+  sweep();
+  const sweeping = setInterval(sweep, 100);
   try {
     await app.close();
   } finally {
-    clearInterval(sweep);
+    clearInterval(sweeping);
   }
 }
 
@@ -187,6 +206,7 @@ export async function createApp(config: GatewayConfig, providers: ProviderRegist
     bodyParser: false,
   });
   configureApp(app);
+  trackConnections(app);
   publishOpenApi(app);
   await app.init();
   return app;
