@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { request } from 'undici';
+import { Pool, request } from 'undici';
 
 // ── child processes ─────────────────────────────────────────────────────────
 
@@ -306,6 +306,73 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
     seconds: elapsed,
     samples: sorted,
   };
+}
+
+export interface FixedRateOptions {
+  url: string;
+  /** Paths (with query) requested in turn, instead of the url's own. */
+  paths?: string[];
+  headers: Record<string, string>;
+  /** Requests per second, due at even intervals whatever the answers do. */
+  rate: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+}
+
+/** Answer times of a fixed-rate run, each counted from when its request was due. */
+export interface FixedRateResult {
+  /** Every 2xx answer time in ms, sorted. */
+  samples: Float64Array;
+  failures: number;
+  seconds: number;
+}
+
+/**
+ * Open-loop load: requests fall due at a fixed rate whatever the answers do (autocannon's `overallRate` spends
+ * each second's budget at once, then waits), and each answer is timed from when its request was due, not from
+ * when it went out, so a stall also counts for the requests it held back. Below the rate a process saturates
+ * at, the times are what it adds per request, not a queue that closed-loop load builds.
+ */
+export async function measureFixedRate(options: FixedRateOptions): Promise<FixedRateResult> {
+  const target = new URL(options.url);
+  const paths = options.paths?.length ? options.paths : [`${target.pathname}${target.search}`];
+  // More connections than can ever be busy at this rate: a request never waits for a free one.
+  const pool = new Pool(target.origin, { connections: 256, pipelining: 1 });
+  const run = async (seconds: number, record: boolean): Promise<FixedRateResult> => {
+    const times: number[] = [];
+    let failures = 0;
+    const pending: Array<Promise<void>> = [];
+    const interval = 1000 / options.rate;
+    const start = performance.now();
+    const total = Math.round(seconds * options.rate);
+    for (let sent = 0; sent < total; ) {
+      // Timers fire about every millisecond: whatever fell due since the last one goes out now.
+      while (sent < total && sent * interval <= performance.now() - start) {
+        const due = start + sent * interval;
+        const path = paths[sent++ % paths.length];
+        pending.push(
+          pool.request({ method: 'GET', path, headers: options.headers, headersTimeout: 10_000, bodyTimeout: 10_000 }).then(
+            async ({ statusCode, body }) => {
+              await body.dump();
+              if (statusCode >= 200 && statusCode < 300) times.push(performance.now() - due);
+              else failures += 1;
+            },
+            () => void (failures += 1),
+          ),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(pending);
+    const elapsed = (performance.now() - start) / 1000;
+    return { samples: record ? Float64Array.from(times).sort() : new Float64Array(0), failures: record ? failures : 0, seconds: elapsed };
+  };
+  try {
+    if (options.warmupSeconds > 0) await run(options.warmupSeconds, false);
+    return await run(options.durationSeconds, true);
+  } finally {
+    await pool.close();
+  }
 }
 
 /**

@@ -23,7 +23,8 @@
  * `--profile [dir]` (row 4a unless `--rows` says otherwise, measured in one piece, with the gateway under
  * `--cpu-prof`, then a self-time summary).
  * Environment: BENCH_CONNECTIONS (32), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (5), BENCH_DEVICES (10000),
- * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway, e.g. `--max-old-space-size=128`).
+ * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway, e.g. `--max-old-space-size=128`), BENCH_FIXED_RATE (the
+ * open-loop rate of the added-latency rows, 2000 req/s; 0 leaves them out).
  */
 import { createHash } from 'node:crypto';
 import { startBlynkEmulator } from '@devicegate/emulators/blynk';
@@ -36,7 +37,7 @@ import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProfileSummary, summarizeProfile } from './cpu-profile.js';
-import { cpuPerAnswerUs, freePort, getJson, machineBusyPercent, measureLoad, memoryOf, mergeLoads, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, startFlags, vendorCalls, type Child, type LoadResult } from './harness.js';
+import { cpuPerAnswerUs, freePort, getJson, machineBusyPercent, measureFixedRate, measureLoad, memoryOf, mergeLoads, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, startFlags, vendorCalls, type Child, type LoadResult } from './harness.js';
 import type { EmulatorSetInfo, EmulatorSetSpec } from './types.js';
 import { vendorLimitRows, vendorLimitSection, vendorLimitVerdicts, type VendorLimitResult } from './vendor-limits.js';
 
@@ -47,6 +48,7 @@ const GATEWAY_MAIN = join(DIST, 'apps/gateway/src/main.js');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000);
 
 const PAGING_DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const VENDOR_LATENCY_MS = 50;
@@ -279,6 +281,7 @@ async function hardwarioRows(): Promise<void> {
       rows.push({ id, ...titles[id], load: r, vendorCalls: r.vendorCalls });
       if (ROUNDS > 1) diagnostics.push(`row ${id} per round: ${r.perRound.map((v) => f(v, 0)).join(', ')} req/s`);
     }
+    if (FIXED_RATE > 0 && !profileDir && targets.some((t) => t.id === '1')) await fixedRateRows(targets);
     for (const p of proxies.splice(0)) await p.child.stop();
 
     if (wanted.has('1b')) {
@@ -310,6 +313,49 @@ async function hardwarioRows(): Promise<void> {
     for (const p of proxies) await p.child.stop();
     await emu.child.stop();
   }
+}
+
+/** Rows 1–4a again at a fixed rate, open loop (harness measureFixedRate): what each adds per request when nothing queues. */
+const fixedRate: Array<{ id: string; p50: number; p99: number; answers: number; failures: number }> = [];
+
+async function fixedRateRows(targets: Target[]): Promise<void> {
+  log(`rows 1–4a at a fixed ${FIXED_RATE} req/s, open loop …`);
+  const parts = new Map<string, { samples: Float64Array[]; failures: number }>(targets.map((t) => [t.id, { samples: [], failures: 0 }]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const t of targets) {
+      const r = await measureFixedRate({ url: t.url, paths: t.paths, headers: t.headers, rate: FIXED_RATE, warmupSeconds: 1, durationSeconds: DURATION / ROUNDS });
+      parts.get(t.id)!.samples.push(r.samples);
+      parts.get(t.id)!.failures += r.failures;
+    }
+  }
+  for (const [id, part] of parts) {
+    const all = new Float64Array(part.samples.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of part.samples) {
+      all.set(a, at);
+      at += a.length;
+    }
+    all.sort();
+    fixedRate.push({ id, p50: quantile(all, 0.5), p99: quantile(all, 0.99), answers: all.length, failures: part.failures });
+    log(`  fixed rate, row ${id}: p50 ${f(quantile(all, 0.5), 2)} ms, p99 ${f(quantile(all, 0.99), 2)} ms, ${part.failures} failures`);
+  }
+}
+
+function fixedRateSection(): string[] {
+  const direct = fixedRate.find((r) => r.id === '1');
+  if (!direct || fixedRate.length < 2) return [];
+  return [
+    `## Added latency at a fixed ${FIXED_RATE.toLocaleString('en')} req/s`,
+    '',
+    `Rows 1–4a once more, open loop: a request falls due every ${f(1000 / FIXED_RATE, 2)} ms whatever the answers do, and each answer is timed from when its request was due, so a stall counts for every request it held back. ` +
+      `${ROUNDS} interleaved rounds of ${f(DURATION / ROUNDS, 1)} s after 1 s at the same rate, the same devices in turn as above. ` +
+      `At this rate no process here is saturated, so "added" is what a hop costs a request rather than the queue that ${CONNECTIONS} closed-loop connections build at saturation (the tables above). Information, not a target.`,
+    '',
+    '| # | answers | p50 ms | p99 ms | added p50 / p99 ms (vs 1) | non-2xx or errors |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...fixedRate.map((r) => `| ${r.id} | ${r.answers} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.id === '1' ? '–' : `${f(r.p50 - direct.p50, 2)} / ${f(r.p99 - direct.p99, 2)}`} | ${r.failures} |`),
+    '',
+  ];
 }
 
 async function pagingRow(gw: { child: Child; url: string }, vendorBase: string, space: string, vendorHeaders: Record<string, string>, stats: string[]): Promise<Row> {
@@ -593,6 +639,7 @@ function report(startedAt: Date, seconds: number): string {
       ? [`- **Disturbed rows:** ${noisy.join(', ')} of a core went to work outside the benchmark's processes (undisturbed rows show 0–25 % of kernel loopback work); those rows read low. Re-run on a quiet machine.`]
       : ['- No row was disturbed by work outside the benchmark\'s processes ("rest" ≤ 40 % of a core).']),
     '',
+    ...fixedRateSection(),
     ...(limitedRows.length ? vendorLimitSection(limitedRows) : []),
     '## Targets',
     '',
