@@ -324,7 +324,6 @@ export interface FixedRateResult {
   /** Every 2xx answer time in ms, sorted. */
   samples: Float64Array;
   failures: number;
-  seconds: number;
 }
 
 /**
@@ -338,7 +337,7 @@ export async function measureFixedRate(options: FixedRateOptions): Promise<Fixed
   const paths = options.paths?.length ? options.paths : [`${target.pathname}${target.search}`];
   // More connections than can ever be busy at this rate: a request never waits for a free one.
   const pool = new Pool(target.origin, { connections: 256, pipelining: 1 });
-  const run = async (seconds: number, record: boolean): Promise<FixedRateResult> => {
+  const run = async (seconds: number): Promise<FixedRateResult> => {
     const times: number[] = [];
     let failures = 0;
     const pending: Array<Promise<void>> = [];
@@ -364,15 +363,25 @@ export async function measureFixedRate(options: FixedRateOptions): Promise<Fixed
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await Promise.all(pending);
-    const elapsed = (performance.now() - start) / 1000;
-    return { samples: record ? Float64Array.from(times).sort() : new Float64Array(0), failures: record ? failures : 0, seconds: elapsed };
+    return { samples: Float64Array.from(times).sort(), failures };
   };
   try {
-    if (options.warmupSeconds > 0) await run(options.warmupSeconds, false);
-    return await run(options.durationSeconds, true);
+    if (options.warmupSeconds > 0) await run(options.warmupSeconds);
+    return await run(options.durationSeconds);
   } finally {
     await pool.close();
   }
+}
+
+/** The samples of several runs as one sorted array. */
+export function mergeSamples(parts: Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all.sort();
 }
 
 /**
@@ -384,13 +393,7 @@ export async function measureFixedRate(options: FixedRateOptions): Promise<Fixed
 export function mergeLoads(parts: LoadResult[]): LoadResult {
   if (parts.length === 1) return parts[0];
   const seconds = parts.reduce((sum, p) => sum + p.seconds, 0);
-  const samples = new Float64Array(parts.reduce((sum, p) => sum + p.samples.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    samples.set(p.samples, at);
-    at += p.samples.length;
-  }
-  samples.sort();
+  const samples = mergeSamples(parts.map((p) => p.samples));
   const weighted = (pick: (p: LoadResult) => number) => parts.reduce((sum, p) => sum + pick(p) * p.seconds, 0) / seconds;
   const statusCodes: Record<string, number> = {};
   for (const p of parts) for (const [code, n] of Object.entries(p.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;

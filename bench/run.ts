@@ -37,7 +37,7 @@ import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProfileSummary, summarizeProfile } from './cpu-profile.js';
-import { cpuPerAnswerUs, freePort, getJson, machineBusyPercent, measureFixedRate, measureLoad, memoryOf, mergeLoads, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, startFlags, vendorCalls, type Child, type LoadResult } from './harness.js';
+import { cpuPerAnswerUs, freePort, getJson, machineBusyPercent, measureFixedRate, measureLoad, memoryOf, mergeLoads, mergeSamples, quantile, resetVendorCalls, spawnJsonChild, spawnServerChild, startFlags, vendorCalls, type Child, type LoadResult } from './harness.js';
 import type { EmulatorSetInfo, EmulatorSetSpec } from './types.js';
 import { vendorLimitRows, vendorLimitSection, vendorLimitVerdicts, type VendorLimitResult } from './vendor-limits.js';
 
@@ -329,13 +329,7 @@ async function fixedRateRows(targets: Target[]): Promise<void> {
     }
   }
   for (const [id, part] of parts) {
-    const all = new Float64Array(part.samples.reduce((n, a) => n + a.length, 0));
-    let at = 0;
-    for (const a of part.samples) {
-      all.set(a, at);
-      at += a.length;
-    }
-    all.sort();
+    const all = mergeSamples(part.samples);
     fixedRate.push({ id, p50: quantile(all, 0.5), p99: quantile(all, 0.99), answers: all.length, failures: part.failures });
     log(`  fixed rate, row ${id}: p50 ${f(quantile(all, 0.5), 2)} ms, p99 ${f(quantile(all, 0.99), 2)} ms, ${part.failures} failures`);
   }
