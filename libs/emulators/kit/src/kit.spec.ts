@@ -34,6 +34,19 @@ describe('emulator kit', () => {
     expect((await fetch(`${server.url}/items/1`)).status).toBe(200);
   });
 
+  it('gives a fault to the next request to arrive, not to one still in its latency from before', async () => {
+    server.setLatency(300);
+    try {
+      const earlier = fetch(`${server.url}/items/1`);
+      while (server.requestCount() < 1) await new Promise((r) => setTimeout(r, 5));
+      server.injectFault({ fault: { kind: 'status', status: 503 } });
+      const next = fetch(`${server.url}/items/2`);
+      expect([(await earlier).status, (await next).status]).toEqual([200, 503]);
+    } finally {
+      server.setLatency(0);
+    }
+  });
+
   it('takes faults over its control path too', async () => {
     const set = await fetch(`${server.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ fault: { kind: 'malformed-json' } }) });
     expect(set.status).toBe(201);

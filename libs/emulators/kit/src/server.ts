@@ -267,6 +267,9 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       const record: RecordedRequest = { method: request.method, path: url.pathname, query: url.search, headers: req.headers, body: raw, status: 0 };
       recorded.push(record);
       if (recorded.length > recordLimit) recorded.splice(0, recorded.length - recordLimit);
+      // A fault belongs to the next request to arrive: taken after the latency, it could go to one that came in
+      // before it was injected (a slow request left over from earlier) instead of the one it was meant for.
+      const fault = takeFault(url.pathname);
       if (latency > 0) await delay(latency);
       if (held) await held.until;
       const answer = async (): Promise<EmulatorResponse> => {
@@ -277,7 +280,6 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
         request.params = found.params;
         return found.handler(request);
       };
-      const fault = takeFault(url.pathname);
       if (fault) {
         record.status = fault.kind === 'status' ? fault.status : -1;
         return await applyFault(res, fault, answer);
