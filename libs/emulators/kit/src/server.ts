@@ -66,6 +66,7 @@ export interface EmulatorServer {
   /** The remembered requests, oldest first. */
   requests(): RecordedRequest[];
   resetStats(): void;
+  /** The fault goes to the next matching request to arrive, not to one already in its latency or held. */
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
   setLatency(ms: number): void;
